@@ -1,0 +1,62 @@
+"""The Cranfield collection from ../shared, and its subsets for quick runs.
+
+A subset keeps the judged documents of the queries it keeps (plus unjudged distractors), so that a
+smoke run on 150 documents still has something to find for each query.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.config import PROJECT_ROOT
+
+CRANFIELD_DIR = PROJECT_ROOT.parent / "shared" / "eval" / "cranfield"
+
+
+@dataclass(frozen=True)
+class Doc:
+    id: str
+    title: str
+    text: str
+
+    @property
+    def content(self) -> str:
+        """What a reader of the file sees: title on the first line, then the abstract."""
+        return f"{self.title}\n{self.text}\n"
+
+
+@dataclass(frozen=True)
+class Collection:
+    docs: list[Doc]
+    queries: dict[str, str]                 # query id -> text as a user would type it
+    qrels: dict[str, dict[str, int]]        # query id -> doc id -> grade (1..4)
+
+
+def load(directory: Path = CRANFIELD_DIR) -> Collection:
+    with open(directory / "docs.jsonl", encoding="utf-8") as f:
+        docs = [Doc(d["id"], d["title"], d["text"]) for d in map(json.loads, f)]
+    with open(directory / "queries.jsonl", encoding="utf-8") as f:
+        queries = {q["id"]: q["text"] for q in map(json.loads, f)}
+    qrels: dict[str, dict[str, int]] = {}
+    with open(directory / "qrels.tsv", encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            qrels.setdefault(row["query_id"], {})[row["doc_id"]] = int(row["grade"])
+    return Collection(docs, queries, qrels)
+
+
+def subset(collection: Collection, n_docs: int | None, n_queries: int | None) -> Collection:
+    """The first `n_queries` judged queries over at most `n_docs` documents, judged ones first."""
+    query_ids = [q for q in collection.queries if collection.qrels.get(q)][:n_queries]
+    by_id = {d.id: d for d in collection.docs}
+    limit = len(by_id) if n_docs is None else n_docs
+    keep: dict[str, None] = {}
+    for q in query_ids:
+        keep.update(dict.fromkeys(collection.qrels[q]))
+    keep.update(dict.fromkeys(by_id))               # distractors in collection order
+    doc_ids = set(list(keep)[:limit])
+    qrels = {q: {d: g for d, g in collection.qrels[q].items() if d in doc_ids} for q in query_ids}
+    qrels = {q: j for q, j in qrels.items() if j}
+    return Collection([d for d in collection.docs if d.id in doc_ids],
+                      {q: collection.queries[q] for q in qrels}, qrels)

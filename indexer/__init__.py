@@ -1,0 +1,1 @@
+"""Observatory Search indexer: catalog → fetch → extract → index, and the search shared by CLI and web."""

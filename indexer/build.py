@@ -1,0 +1,269 @@
+"""`observatory build`: make the index agree with the catalog, touching only what changed.
+
+The plan compares each record with what the manifest of the live index says about it: a metadata
+change is reindexed from the cached text, a content change is re-extracted, a removed entry is
+deleted, and nothing else is written. Fetching runs in threads (it waits on the network);
+extraction runs in worker processes with a time limit each, so one pathological PDF is killed
+instead of stalling the build. Every failure is recorded against its entry and the entry is still
+indexed by its metadata.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pebble import ProcessPool
+from tqdm import tqdm
+
+from .catalog import DOCUMENT_TYPES, SECTIONS, Record, load_catalog, resolve_path
+from .config import Settings
+from .extract import ExtractionError, detect_language, extract
+from .fetch import FetchError, Fetcher
+from .store import IndexRoot, Writer, read_manifest, write_manifest
+
+#: Bump when extraction or normalisation changes, so cached texts are made again.
+EXTRACT_VERSION = 1
+
+
+@dataclass
+class Outcome:
+    """What happened to one record in this build; becomes its manifest entry."""
+
+    id: str
+    meta_hash: str
+    content_sha: str | None = None
+    kind: str | None = None
+    final_url: str | None = None
+    pages: list[str] = field(default_factory=list, repr=False)
+    paged: bool = False
+    engine: str | None = None
+    language: str | None = None
+    failure: str | None = None
+    warning: str | None = None
+    fetched_on: str | None = None  # date of the last successful fetch of these bytes
+    extracted: bool = False      # extraction ran (not served from the cache)
+    downloaded: bool = False     # the bytes came over the network this time
+
+    def manifest_entry(self) -> dict:
+        return {
+            "meta_hash": self.meta_hash, "content_sha": self.content_sha, "kind": self.kind,
+            "url": self.final_url, "pages": len(self.pages), "engine": self.engine, "language": self.language,
+            "failure": self.failure, "warning": self.warning, "fetched_on": self.fetched_on,
+            "status": "full_text" if self.pages else "metadata_only",
+            "checked": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+
+
+@dataclass
+class BuildReport:
+    entries: int = 0
+    written: int = 0          # publications added or rewritten
+    removed: int = 0
+    unchanged: int = 0
+    requests: int = 0
+    downloads: int = 0
+    extractions: int = 0
+    full_text: int = 0
+    metadata_only: int = 0
+    pages: int = 0
+    failures: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    full: bool = False
+    jobs: int = 1
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+# ---------------------------------------------------------------- extraction cache and worker
+
+
+def _extract_worker(content: bytes, kind: str, engine: str) -> dict:
+    """Runs in a worker process; returns plain data (or the failure reason) to pickle back."""
+    try:
+        result = extract(content, kind, engine=engine)
+    except ExtractionError as err:
+        return {"error": err.reason}
+    sample = "\n".join(result.pages)[:20000]
+    return {"pages": result.pages, "paged": result.paged, "engine": result.engine,
+            "language": detect_language(sample)}
+
+
+class TextCache:
+    """Extracted texts by content hash: unchanged bytes are never extracted twice."""
+
+    def __init__(self, cache_dir: Path, engine: str):
+        self.dir = cache_dir / "text"
+        self.engine = engine
+
+    def _path(self, sha: str) -> Path:
+        return self.dir / f"{sha}.{self.engine}.v{EXTRACT_VERSION}.json.gz"
+
+    def get(self, sha: str) -> dict | None:
+        try:
+            with gzip.open(self._path(sha), "rt", encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError, EOFError):
+            return None
+
+    def put(self, sha: str, result: dict) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        temp = self._path(sha).with_suffix(f".tmp{os.getpid()}")
+        with gzip.open(temp, "wt", encoding="utf-8") as handle:
+            json.dump(result, handle)
+        os.replace(temp, self._path(sha))
+
+
+# ---------------------------------------------------------------- the build
+
+
+class Builder:
+    def __init__(self, settings: Settings, *, jobs: int, extractor: str, pool: ProcessPool):
+        self.settings = settings
+        self.extractor = extractor
+        self.fetcher = Fetcher(settings)
+        self.texts = TextCache(settings.cache_dir, extractor)
+        self.pool = pool
+        self.jobs = jobs
+
+    def process(self, record: Record, previous: dict | None) -> Outcome:
+        """Fetch and (if needed) extract one record; runs in a fetch thread."""
+        outcome = Outcome(id=record.id, meta_hash=record.metadata_hash())
+        if record.link == "missing":
+            outcome.failure = "no source link (catalog says link: missing)"
+            return outcome
+        base_dir = self.settings.catalog.parent
+        source = record.url or str(resolve_path(record, self.settings.catalog))
+        try:
+            fetched = self.fetcher.fetch(source, base_dir)
+        except FetchError as err:
+            return self._reuse_previous(outcome, previous, err.reason)
+        outcome.content_sha, outcome.kind, outcome.final_url = fetched.sha256, fetched.kind, fetched.url
+        outcome.downloaded = fetched.changed
+        outcome.fetched_on = dt.date.today().isoformat()
+        cached = self.texts.get(fetched.sha256)
+        if cached is None:
+            cached = self._extract(fetched.content, fetched.kind)
+            outcome.extracted = True
+            if not cached.get("timeout"):
+                self.texts.put(fetched.sha256, cached)
+        self._apply(outcome, cached)
+        return outcome
+
+    def _extract(self, content: bytes, kind: str) -> dict:
+        future = self.pool.schedule(_extract_worker, args=(content, kind, self.extractor),
+                                    timeout=self.settings.extract_timeout)
+        try:
+            return future.result()
+        except FutureTimeout:
+            return {"error": f"extraction timed out after {self.settings.extract_timeout:g} s", "timeout": True}
+        except Exception as err:  # the worker died (segfault in a native library, out of memory)
+            return {"error": f"extraction crashed ({type(err).__name__}: {err})", "timeout": True}
+
+    @staticmethod
+    def _apply(outcome: Outcome, result: dict) -> None:
+        if "error" in result:
+            outcome.failure = result["error"]
+            return
+        outcome.pages, outcome.paged = result["pages"], result["paged"]
+        outcome.engine, outcome.language = result["engine"], result["language"]
+
+    def _reuse_previous(self, outcome: Outcome, previous: dict | None, reason: str) -> Outcome:
+        """A link that fails now but worked before keeps its text, flagged, rather than losing it."""
+        cached = self.texts.get(previous["content_sha"]) if previous and previous.get("content_sha") else None
+        if cached is None or "error" in cached:
+            outcome.failure = reason
+            return outcome
+        outcome.content_sha, outcome.kind, outcome.final_url = previous["content_sha"], previous["kind"], previous["url"]
+        self._apply(outcome, cached)
+        outcome.fetched_on = previous.get("fetched_on")
+        outcome.warning = f"{reason}; indexed the copy fetched on {outcome.fetched_on or 'an earlier build'}"
+        return outcome
+
+
+def display_record(record: Record, outcome: Outcome) -> dict:
+    """What the index stores for display: the curator's metadata plus what the build found out."""
+    data = record.model_dump(mode="json", exclude_none=True)
+    data.update(
+        regions=list(record.regions), authors=list(record.authors),
+        type_label=DOCUMENT_TYPES[record.type], section_label=SECTIONS[record.section],
+        language=record.language or outcome.language,
+        full_text=bool(outcome.pages), pages=len(outcome.pages), paged=outcome.paged, kind=outcome.kind,
+        failure=outcome.failure, warning=outcome.warning,
+    )
+    return data
+
+
+def build(settings: Settings, *, full: bool = False, jobs: int | None = None, extractor: str = "auto",
+          progress: bool = True) -> BuildReport:
+    """Bring the index in line with the catalog; see the module docstring for the rules."""
+    started = time.monotonic()
+    records = load_catalog(settings.catalog)  # invalid catalogs stop here, before anything is touched
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    root = IndexRoot(settings.index_dir)
+    report = BuildReport(entries=len(records), jobs=jobs)
+    with root.build_lock():
+        root.discard_temporaries()
+        live = root.current()
+        previous = read_manifest(live)
+        fresh = full or live is None
+        target = root.new_version() if fresh else live
+        report.full = fresh
+        manifest = {} if fresh else dict(previous)
+        writer = Writer(target)
+        try:
+            with ProcessPool(max_workers=jobs) as pool:
+                builder = Builder(settings, jobs=jobs, extractor=extractor, pool=pool)
+                by_id = {record.id: record for record in records}
+                with ThreadPoolExecutor(settings.fetch_threads) as threads:
+                    futures = [threads.submit(builder.process, record, previous.get(record.id))
+                               for record in records]
+                    bar = tqdm(as_completed(futures), total=len(futures), desc="build", unit="pub",
+                               disable=not progress, dynamic_ncols=True)
+                    for future in bar:
+                        outcome = future.result()
+                        entry = outcome.manifest_entry()
+                        old = previous.get(outcome.id)
+                        same = (not fresh and old is not None
+                                and all(old.get(k) == entry[k] for k in
+                                        ("meta_hash", "content_sha", "failure", "warning", "pages")))
+                        report.extractions += outcome.extracted
+                        if same:
+                            report.unchanged += 1
+                        else:
+                            if not fresh:
+                                writer.remove(outcome.id)
+                            writer.add(display_record(by_id[outcome.id], outcome), outcome.pages, outcome.paged)
+                            report.written += 1
+                        manifest[outcome.id] = entry
+                    report.requests, report.downloads = builder.fetcher.requests_sent, builder.fetcher.downloads
+            for gone in set(manifest) - set(by_id):
+                writer.remove(gone)
+                del manifest[gone]
+                report.removed += 1
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        write_manifest(target, manifest)
+        if fresh:
+            root.publish(target)
+    for pub_id, entry in manifest.items():
+        report.pages += entry["pages"]
+        if entry["status"] == "full_text":
+            report.full_text += 1
+        else:
+            report.metadata_only += 1
+        if entry["failure"] or entry["warning"]:
+            report.failures.append({"id": pub_id, "url": by_id[pub_id].source, "reason": entry["failure"] or entry["warning"],
+                                    "severity": "error" if entry["failure"] else "warning"})
+    report.failures.sort(key=lambda f: f["id"])
+    report.seconds = round(time.monotonic() - started, 3)
+    return report

@@ -1,0 +1,235 @@
+"""The catalog: what a publication record is, its vocabularies, and loading with precise errors.
+
+Curators edit `corpus/catalog.yaml` by hand, so every mistake must be reported with the file, the
+entry (its id, or its position when the id itself is wrong) and the field, and all mistakes of a
+file are reported at once so one run of `observatory build` shows the whole to-do list.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Literal
+
+import pycountry
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SECTIONS: dict[str, str] = {
+    "policy": "Major policy initiatives",
+    "report": "National & international reports",
+    "article": "Journal articles, books & commentaries",
+    "event": "Events, conferences & webinars",
+}
+
+DOCUMENT_TYPES: dict[str, str] = {
+    "framework": "Framework or recommendation",
+    "policy": "Policy, strategy or legislation",
+    "report": "Report",
+    "white-paper": "White paper",
+    "survey": "Survey",
+    "literature-review": "Literature review",
+    "journal-article": "Journal article",
+    "book": "Book or chapter",
+    "commentary": "Commentary, blog or news",
+    "guide": "Guide or toolkit",
+    "position-paper": "Position paper or declaration",
+    "thesis": "Thesis",
+    "video": "Video",
+    "podcast": "Podcast",
+    "event": "Webinar or conference",
+    "platform": "Platform or website",
+}
+
+#: Regions that are not countries: EU/EHEA-wide bodies, and global bodies.
+SUPRANATIONAL_REGIONS = ("Europe", "International")
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EARLIEST_YEAR = 1990
+
+
+def _country_names() -> frozenset[str]:
+    names = set()
+    for country in pycountry.countries:
+        names.add(country.name)
+        names.update(filter(None, (getattr(country, "common_name", None),)))
+    return frozenset(names)
+
+
+REGIONS: frozenset[str] = _country_names() | frozenset(SUPRANATIONAL_REGIONS)
+LANGUAGES: frozenset[str] = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+
+
+class CatalogError(Exception):
+    """One or more entries of a catalog file are invalid; `problems` lists each as a line."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class Record(BaseModel):
+    """One publication, exactly as the curator wrote it (after validation)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=120)
+    title: str = Field(min_length=1)
+    year: int
+    section: Literal["policy", "report", "article", "event"]
+    type: str
+    regions: tuple[str, ...] = Field(min_length=1)
+    jurisdiction: str | None = None
+    organisation: str | None = None
+    authors: tuple[str, ...] = ()
+    summary: str | None = None
+    language: str | None = None
+    url: str | None = None
+    path: str | None = None
+    link: Literal["missing"] | None = None
+    added: dt.date | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError("must be a lower-case slug of letters, digits and single hyphens")
+        return value
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _year(cls, value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be a four-digit year, not {value!r}")
+        latest = dt.date.today().year + 1
+        if not EARLIEST_YEAR <= value <= latest:
+            raise ValueError(f"{value} is not a plausible year ({EARLIEST_YEAR}-{latest})")
+        return value
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        if value not in DOCUMENT_TYPES:
+            raise ValueError(f"{value!r} is not a document type; use one of {', '.join(DOCUMENT_TYPES)}")
+        return value
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _regions(cls, value):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError("must be a list of region names")
+        unknown = [v for v in value if v not in REGIONS]
+        if unknown:
+            raise ValueError(f"unknown region(s) {', '.join(map(repr, unknown))}: use country names "
+                             f"(ISO 3166, e.g. 'United Kingdom'), 'Europe' or 'International'")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a region twice")
+        return tuple(value)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is not None and value not in LANGUAGES:
+            raise ValueError(f"{value!r} is not an ISO 639-1 language code (en, fr, es, ...)")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+\.[^\s]*$|^https?://(localhost|127\.0\.0\.1)(:\d+)?/\S*$", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Record":
+        given = [name for name in ("url", "path", "link") if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of url, path or 'link: missing'"
+                             + (f" (found {', '.join(given)})" if given else ""))
+        return self
+
+    @property
+    def source(self) -> str | None:
+        """What the fetcher is asked for: a URL, a local path, or nothing."""
+        return self.url or self.path
+
+    def metadata_hash(self) -> str:
+        """Changes whenever anything the index shows changes, so a rebuild knows to reindex."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _describe(index: int, raw) -> str:
+    ident = raw.get("id") if isinstance(raw, dict) else None
+    return f"entry {index + 1}" + (f" (id {ident!r})" if isinstance(ident, str) and ident else "")
+
+
+def _field_name(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc) if loc else "(entry)"
+
+
+def parse_records(raw_entries, path: Path) -> list[Record]:
+    """Validate a list of plain mappings; raise one CatalogError listing every problem."""
+    if raw_entries is None:
+        return []
+    if not isinstance(raw_entries, list):
+        raise CatalogError(path, ["the file must be a YAML list of records (each starting with '- id: ...')"])
+    records, problems, seen_ids, seen_sources = [], [], {}, {}
+    for index, raw in enumerate(raw_entries):
+        where = _describe(index, raw)
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: must be a mapping of field: value, not {type(raw).__name__}")
+            continue
+        try:
+            record = Record.model_validate(raw)
+        except ValidationError as err:
+            for e in err.errors():
+                message = e["msg"].removeprefix("Value error, ")
+                if e["type"] == "extra_forbidden":
+                    message = f"unknown field (allowed: {', '.join(Record.model_fields)})"
+                elif e["type"] == "missing":
+                    message = "is required"
+                problems.append(f"{where}: field '{_field_name(e['loc'])}': {message}")
+            continue
+        if record.id in seen_ids:
+            problems.append(f"{where}: field 'id': duplicate of entry {seen_ids[record.id] + 1}")
+            continue
+        seen_ids[record.id] = index
+        if record.source in seen_sources:
+            problems.append(f"{where}: field '{'url' if record.url else 'path'}': same source as "
+                            f"entry {seen_sources[record.source] + 1}")
+        elif record.source:
+            seen_sources[record.source] = index
+        records.append(record)
+    if problems:
+        raise CatalogError(path, problems)
+    return records
+
+
+def load_catalog(path: Path) -> list[Record]:
+    """Read and validate a catalog file; nothing is written anywhere, so errors are harmless."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogError(path, ["file not found"]) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise CatalogError(path, [f"not valid YAML: {err}"]) from None
+    return parse_records(raw, path)
+
+
+def resolve_path(record: Record, catalog_path: Path) -> Path:
+    """Local files are named relative to the catalog's folder's parent project, or absolutely."""
+    candidate = Path(record.path)
+    if candidate.is_absolute():
+        return candidate
+    for base in (catalog_path.parent, catalog_path.parent.parent):
+        if (base / candidate).exists():
+            return base / candidate
+    return catalog_path.parent / candidate

@@ -1,0 +1,207 @@
+"""The `observatory` command: thin wrappers over build, status, search, add and serve."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+import click
+
+from .catalog import DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog, parse_records
+from .config import Settings
+from .search import InvalidRequest, SearchRequest, SearchService
+from .store import BuildInProgress, IndexMissing
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj
+
+
+def _fail(message: str, code: int = 1):
+    click.secho(message, fg="red", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help="Catalog YAML [OBSERVATORY_CATALOG].")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), help="Index directory [OBSERVATORY_INDEX].")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help="Download/text cache [OBSERVATORY_CACHE].")
+@click.pass_context
+def cli(ctx, catalog, index_dir, cache):
+    """Observatory Search: index the Micro-credential Observatory and search inside its reports."""
+    ctx.obj = Settings.from_env(catalog=catalog, index=index_dir, cache=cache)
+
+
+@cli.command()
+@click.option("--full", is_flag=True, help="Rebuild into a fresh index and swap it in atomically.")
+@click.option("--jobs", type=click.IntRange(1, 64), help="Extraction worker processes (default: CPU count).")
+@click.option("--extractor", type=click.Choice(["auto", "pdfium", "pdfminer"]), default="auto", show_default=True,
+              help="PDF engine: PDFium with pdfminer.six as fallback, or one forced.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def build(ctx, full, jobs, extractor, as_json, quiet):
+    """Fetch, extract and index what changed in the catalog."""
+    from .build import build as run_build
+
+    try:
+        report = run_build(_settings(ctx), full=full, jobs=jobs, extractor=extractor, progress=not quiet)
+    except CatalogError as err:
+        _fail(f"catalog not valid, index left as it was:\n{err}", 2)
+    except BuildInProgress as err:
+        _fail(str(err), 3)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    click.echo(f"{report.entries} entries: {report.written} written, {report.unchanged} unchanged, "
+               f"{report.removed} removed ({'full' if report.full else 'incremental'} build, {report.jobs} jobs)")
+    click.echo(f"{report.full_text} with full text ({report.pages} pages), {report.metadata_only} metadata only; "
+               f"{report.requests} requests, {report.downloads} downloads, {report.extractions} extractions; "
+               f"{report.seconds:.1f} s")
+    if report.failures:
+        click.echo(f"{len(report.failures)} problem(s): run `observatory status` for the list")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def status(ctx, as_json):
+    """What is indexed, what is metadata only, and every failure with its reason."""
+    from .status import status_report
+
+    try:
+        report = status_report(_settings(ctx))
+    except CatalogError as err:
+        _fail(str(err), 2)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"catalog  {report['catalog']}\nindex    {report['index'] or '(not built)'}")
+    click.echo(f"{report['entries']} entries, {report['indexed']} indexed: {report['full_text']} with full text "
+               f"({report['pages']} pages), {report['metadata_only']} metadata only")
+    if report["pending"]:
+        click.echo(f"{len(report['pending'])} not yet built: {', '.join(report['pending'][:10])}"
+                   + (" …" if len(report["pending"]) > 10 else ""))
+    for problem in report["failures"]:
+        click.echo(f"{problem['severity']:7} {problem['id']}: {problem['reason']}\n        {problem['url'] or ''}")
+
+
+@cli.command()
+@click.argument("query", nargs=-1)
+@click.option("--year", multiple=True)
+@click.option("--year-from")
+@click.option("--year-to")
+@click.option("--region", multiple=True)
+@click.option("--type", "types", multiple=True)
+@click.option("--section", multiple=True)
+@click.option("--sort", default="relevance", show_default=True)
+@click.option("--page", default="1")
+@click.option("--per-page", default="10")
+@click.option("--json", "as_json", is_flag=True, help="Exactly what GET /api/search returns.")
+@click.pass_context
+def search(ctx, query, year, year_from, year_to, region, types, section, sort, page, per_page, as_json):
+    """Search the index, with the web app's own search code."""
+    args = {"q": [" ".join(query)], "year": list(year), "year_from": [year_from or ""], "year_to": [year_to or ""],
+            "region": list(region), "type": list(types), "section": list(section), "sort": [sort],
+            "page": [page], "per_page": [per_page]}
+    try:
+        result = SearchService(_settings(ctx).index_dir).search(SearchRequest.from_args(args))
+    except InvalidRequest as err:
+        _fail(str(err), 2)
+    except IndexMissing as err:
+        _fail(str(err), 1)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    if result["message"]:
+        click.echo(result["message"])
+    click.echo(f"{result['total']} result(s), page {result['page']} of {result['pages']}")
+    for rank, hit in enumerate(result["results"], start=(result["page"] - 1) * result["per_page"] + 1):
+        click.echo(f"\n{rank:>3}. {hit['title']} ({hit['year']}) [{hit['id']}]")
+        click.echo(f"     {hit['type_label']} · {', '.join(hit['regions'])}"
+                   + (f" · {hit['organisation']}" if hit["organisation"] else "")
+                   + ("" if hit["full_text"] else " · full text unavailable"))
+        for snippet in hit["snippets"]:
+            text = re.sub(r"</?mark>", "**", snippet["html"])
+            click.echo(f"     {'p. ' + str(snippet['page']) if snippet['page'] else '  '}: {text}")
+
+
+def _slug(title: str, year: int) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+", ascii_title)[:8]
+    return "-".join([*words, str(year)])
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--title", required=True)
+@click.option("--year", type=int, required=True)
+@click.option("--section", type=click.Choice(list(SECTIONS)), required=True)
+@click.option("--type", "type_", type=click.Choice(list(DOCUMENT_TYPES)), required=True)
+@click.option("--region", "regions", multiple=True, required=True, help="Repeat for several.")
+@click.option("--id", "record_id", help="Stable slug (default: from the title and year).")
+@click.option("--organisation")
+@click.option("--jurisdiction")
+@click.option("--language")
+@click.option("--build", "then_build", is_flag=True, help="Build the index right after adding.")
+@click.pass_context
+def add(ctx, source, title, year, section, type_, regions, record_id, organisation, jurisdiction, language, then_build):
+    """Add a publication (URL or local file) to the catalog, validated, keeping the file's comments."""
+    from ruamel.yaml import YAML
+
+    settings = _settings(ctx)
+    entry = {"id": record_id or _slug(title, year), "title": title, "year": year, "section": section,
+             "type": type_, "regions": list(regions)}
+    entry.update({k: v for k, v in (("organisation", organisation), ("jurisdiction", jurisdiction),
+                                    ("language", language)) if v})
+    entry["url" if re.match(r"^https?://", source) else "path"] = source
+    if "path" in entry and not Path(source).exists():
+        _fail(f"file not found: {source}", 2)
+    entry["added"] = dt.date.today()
+    existing = load_catalog(settings.catalog) if settings.catalog.exists() else []
+    try:
+        parse_records([*(r.model_dump(exclude_none=True) for r in existing), entry], settings.catalog)
+    except CatalogError as err:
+        _fail(f"not added:\n{err}", 2)
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    data = yaml.load(settings.catalog) if settings.catalog.exists() else None
+    data = data if data is not None else []
+    data.append(entry)
+    settings.catalog.parent.mkdir(parents=True, exist_ok=True)
+    with settings.catalog.open("w", encoding="utf-8") as handle:
+        yaml.dump(data, handle)
+    click.echo(f"added {entry['id']} to {settings.catalog}")
+    if then_build:
+        ctx.invoke(build)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--debug", is_flag=True)
+@click.pass_context
+def serve(ctx, host, port, debug):
+    """Development server. In production: gunicorn -w 4 'webapp:create_app()' (see README)."""
+    from webapp import create_app
+
+    click.echo(f"Observatory Search on http://{host}:{port}/  (index {_settings(ctx).index_dir})")
+    create_app(_settings(ctx)).run(host=host, port=port, debug=debug, threaded=True)
+
+
+@cli.command()
+@click.option("--markdown", is_flag=True, help="The README's 'The collection' tables.")
+@click.pass_context
+def collection(ctx, markdown):
+    """Counts of the catalog per section, type, region and year."""
+    from .collection import summarize, to_markdown
+
+    summary = summarize(load_catalog(_settings(ctx).catalog))
+    click.echo(to_markdown(summary) if markdown else json.dumps(summary, indent=2, default=str))
+
+
+def main():
+    cli(prog_name="observatory")

@@ -1,0 +1,33 @@
+"""What every reader returns or raises, kept apart so the readers and the package entry point share it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Extraction:
+    pages: list[str]
+    paged: bool
+    engine: str
+    title: str | None
+    encrypted: bool = False
+
+
+class ExtractionError(Exception):
+    """A document we cannot read. `reason` goes to the status report as is, so it stays short and human.
+
+    `encrypted` tells the report that the file is locked rather than broken; it survives pickling (the
+    default Exception pickling restores instance attributes), so it crosses worker-process boundaries.
+    """
+
+    def __init__(self, reason: str, *, encrypted: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.encrypted = encrypted
+
+
+def describe(exc: BaseException, limit: int = 160) -> str:
+    """Library exceptions often have an empty or enormous message; the type name keeps even those useful."""
+    message = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

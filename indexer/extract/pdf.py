@@ -1,0 +1,166 @@
+"""Text of a PDF, page by page, so a hit can say which page it is on.
+
+PDFium comes first: it is fast and keeps reading order. pdfminer.six reads some damaged files that
+PDFium refuses, and sometimes finds text where PDFium finds none, so it is the fallback; a file
+without characters in either engine is most likely a scan.
+"""
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterable
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import LAParams, LTTextContainer
+from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
+from pdfminer.pdftypes import resolve1
+from pdfminer.utils import decode_text
+
+from .model import Extraction, ExtractionError, describe
+from .normalize import clean_title, normalize
+
+ENGINES = ("auto", "pdfium", "pdfminer")
+
+NO_TEXT_LAYER = "no text layer (scanned?)"
+PASSWORD_REQUIRED = "encrypted (password required)"
+
+_PDFIUM_LOCK = threading.Lock()
+"""PDFium is not thread-safe, not even across separate documents, and callers may extract from threads."""
+
+_PDFIUM_NOT_ENCRYPTED = -1
+
+
+def extract_pdf(content: bytes, engine: str = "auto") -> Extraction:
+    """engine "pdfium" or "pdfminer" forces that engine (benchmarks, comparisons); "auto" may fall back."""
+    if b"%PDF-" not in content[:1024]:
+        raise ExtractionError("not a valid PDF: no %PDF header")
+    if engine == "pdfium":
+        return _finish(_pdfium(content))
+    if engine == "pdfminer":
+        return _finish(_pdfminer(content))
+    try:
+        primary = _pdfium(content)
+    except ExtractionError as refusal:
+        if refusal.encrypted:
+            raise
+        try:
+            return _finish(_pdfminer(content))
+        except ExtractionError:
+            raise refusal from None
+    if any(primary.pages):
+        return _finish(primary)
+    try:
+        fallback = _pdfminer(content)
+    except ExtractionError:
+        return _finish(primary)
+    return _finish(fallback if any(fallback.pages) else primary)
+
+
+def _finish(result: Extraction) -> Extraction:
+    if not result.pages:
+        raise ExtractionError("not a valid PDF: no pages", encrypted=result.encrypted)
+    if not any(result.pages):
+        raise ExtractionError(NO_TEXT_LAYER, encrypted=result.encrypted)
+    return result
+
+
+def _read_pages(readers: Iterable[Callable[[], str]], engine: str) -> list[str]:
+    """A damaged page costs its own text, not the document's, and the other pages keep their numbers."""
+    pages: list[str] = []
+    failures: list[Exception] = []
+    for read in readers:
+        try:
+            pages.append(normalize(read()))
+        except Exception as exc:  # any library error on one page: the rest of the document is still worth having
+            pages.append("")
+            failures.append(exc)
+    if failures and not any(pages):
+        raise ExtractionError(f"{engine} could not read any page ({describe(failures[0])})")
+    return pages
+
+
+def _pdfium(content: bytes) -> Extraction:
+    with _PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(content)
+        except pdfium.PdfiumError as exc:
+            raise _pdfium_refusal(exc) from None
+        try:
+            encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(document.raw) != _PDFIUM_NOT_ENCRYPTED
+            title = clean_title(document.get_metadata_dict().get("Title"))
+            readers = (lambda index=index: _pdfium_page_text(document, index) for index in range(len(document)))
+            pages = _read_pages(readers, "pdfium")
+        finally:
+            document.close()
+    return Extraction(pages=pages, paged=True, engine="pdfium", title=title, encrypted=encrypted)
+
+
+def _pdfium_page_text(document: pdfium.PdfDocument, index: int) -> str:
+    page = document[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            return textpage.get_text_range()
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+
+
+def _pdfium_refusal(exc: pdfium.PdfiumError) -> ExtractionError:
+    if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
+        return ExtractionError(PASSWORD_REQUIRED, encrypted=True)
+    if exc.err_code == pdfium_c.FPDF_ERR_SECURITY:
+        return ExtractionError("encrypted (unsupported security scheme)", encrypted=True)
+    return ExtractionError(f"not a valid PDF: {_pdfium_error_text(exc)}")
+
+
+def _pdfium_error_text(exc: pdfium.PdfiumError) -> str:
+    """PDFium's own words ("Data format error") read better in a report than the wrapper's sentence."""
+    message = str(exc)
+    start, end = message.find("(PDFium: "), message.rfind(")")
+    if start != -1 and end > start:
+        return message[start + len("(PDFium: "):end].lower()
+    return describe(exc)
+
+
+def _pdfminer(content: bytes) -> Extraction:
+    """One parse serves the pages, the metadata and the encryption flag (high_level.extract_pages would re-parse)."""
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(content)), password="")
+        pages = list(PDFPage.create_pages(document))
+    except PDFPasswordIncorrect:
+        raise ExtractionError(PASSWORD_REQUIRED, encrypted=True) from None
+    except PDFEncryptionError as exc:
+        raise ExtractionError(f"encrypted ({exc or 'unsupported security scheme'})", encrypted=True) from None
+    except Exception as exc:  # pdfminer reports damage with anything from PDFSyntaxError to KeyError
+        raise ExtractionError(f"not a valid PDF: {describe(exc)}") from None
+    resources = PDFResourceManager()
+    device = PDFPageAggregator(resources, laparams=LAParams())
+    interpreter = PDFPageInterpreter(resources, device)
+
+    def page_text(page: PDFPage) -> str:
+        interpreter.process_page(page)
+        return "\n".join(box.get_text() for box in device.get_result() if isinstance(box, LTTextContainer))
+
+    texts = _read_pages((lambda page=page: page_text(page) for page in pages), "pdfminer")
+    return Extraction(pages=texts, paged=True, engine="pdfminer", title=_pdfminer_title(document),
+                      encrypted=document.encryption is not None)
+
+
+def _pdfminer_title(document: PDFDocument) -> str | None:
+    try:
+        for info in document.info:
+            value = resolve1(info.get("Title"))
+            if isinstance(value, bytes):
+                value = decode_text(value)
+            if isinstance(value, str):
+                return clean_title(value)
+    except Exception:  # metadata is optional: a broken info dictionary must not cost the text
+        return None
+    return None

@@ -1,0 +1,434 @@
+"""Getting a catalogued document's bytes, from the web or from the corpus folder, without asking twice.
+
+A build fetches a few hundred documents on every run, most of them unchanged and many from slow
+public sites, sometimes on a machine with no network at all. Hence: conditional requests against
+an on-disk cache (a rebuild costs 304s, not downloads), retries only where trouble is likely to
+pass, a short human reason for every failure (the status report shows it to curators), and an
+offline build that fails in seconds rather than minutes.
+"""
+from __future__ import annotations
+
+import codecs
+import contextlib
+import errno
+import hashlib
+import json
+import mimetypes
+import os
+import re
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InvalidHeader,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
+from urllib3.util.retry import Retry
+
+from indexer.config import Settings
+
+KINDS = ("pdf", "html", "text")
+
+#: Statuses that usually mean "not now" rather than "no".
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: urllib3 waits 0, 1, 2, 4 ... seconds between attempts: enough for a restart or a brief overload.
+BACKOFF_FACTOR = 0.5
+#: A server may ask for a longer pause (Retry-After); past this we stop waiting on it, or one
+#: document would hold a build thread for an hour.
+MAX_RETRY_AFTER = 30.0
+
+SNIFF_BYTES = 1024
+CHUNK_BYTES = 64 * 1024
+ACCEPT = "application/pdf, text/html;q=0.9, text/plain;q=0.8, */*;q=0.1"
+
+_HTML_MARKERS = re.compile(rb"<!doctype\s+html|<html|<head|<body", re.IGNORECASE)
+#: Formats worth naming in the failure reason; servers often call all of them octet-stream.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"\x1f\x8b", "application/gzip"),
+    (b"\xd0\xcf\x11\xe0", "application/msword"),
+)
+#: Declared types whose textual bodies (SVG, subtitles ...) are still not documents to index.
+_NON_DOCUMENT_TYPES = ("image/", "audio/", "video/", "font/")
+#: Socket errors that say the host cannot be reached at all (as refusals and DNS failures do).
+_UNREACHABLE = {
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "host unreachable",
+}
+
+
+class FetchError(Exception):
+    """A document could not be had; `reason` is what the status report shows the curator."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Fetched:
+    content: bytes = field(repr=False)  # up to max_download_bytes: keep it out of test failure output
+    kind: str
+    sha256: str
+    url: str
+    changed: bool
+
+
+class _Retry(Retry):
+    """urllib3's retry policy, except that a failed DNS lookup is an answer, not a hiccup.
+
+    Offline, every catalogued host fails to resolve; retrying each with backoff would turn a
+    build of a few hundred dead links into minutes of waiting.
+    """
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if isinstance(error, NameResolutionError):
+            raise MaxRetryError(_pool, url, error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        try:
+            return min(super().parse_retry_after(retry_after), MAX_RETRY_AFTER)
+        except InvalidHeader:
+            return 0.0  # unreadable: fall back to our own backoff
+
+
+class Fetcher:
+    """Shared by the build's fetch threads: each thread gets its own requests.Session.
+
+    `requests_sent` counts HTTP responses received (retries and redirect hops included);
+    `downloads` counts full bodies received (not 304s). A host that could not be connected to
+    at all (DNS, refused, unreachable, connect timeout) is not dialled again by this Fetcher:
+    its remaining documents fail at once with the same reason.
+    """
+
+    def __init__(self, settings: Settings, *, session: requests.Session | None = None):
+        self.settings = settings
+        self.requests_sent = 0
+        self.downloads = 0
+        self._given_session = session
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._unreachable: dict[str, str] = {}
+        self._entries = settings.cache_dir / "http"
+        self._blobs = settings.cache_dir / "blobs"
+
+    def fetch(self, source: str, base_dir: Path) -> Fetched:
+        if re.match(r"https?://", source, re.IGNORECASE):
+            return self._fetch_url(source)
+        scheme = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*)://", source)
+        if scheme:
+            raise FetchError(f"unsupported URL scheme ({scheme.group(1)})")
+        return self._fetch_file(source, base_dir)
+
+    # --- the web -------------------------------------------------------------------------------
+
+    def _fetch_url(self, url: str) -> Fetched:
+        with self._lock:
+            known_dead = self._unreachable.get(_host_key(url))
+        if known_dead:
+            raise FetchError(known_dead)
+        entry = self._load_entry(url)
+        if entry is not None and not (self._blobs / entry["sha256"]).is_file():
+            entry = None
+        fetched = self._request(url, entry)
+        if fetched is None:  # 304, but the cached body has vanished or rotted since: ask in full
+            fetched = self._request(url, None)
+        return fetched
+
+    def _request(self, url: str, entry: dict | None) -> Fetched | None:
+        headers = {"Accept": ACCEPT, "User-Agent": self.settings.user_agent}
+        if entry is not None:
+            if entry.get("etag"):
+                headers["If-None-Match"] = entry["etag"]
+            if entry.get("last_modified"):
+                headers["If-Modified-Since"] = entry["last_modified"]
+        timeout = self.settings.http_timeout
+        try:
+            with self._session().get(url, headers=headers, timeout=(timeout, timeout), stream=True) as response:
+                self._count_responses(response)
+                if response.status_code == 304 and entry is not None:
+                    return self._not_modified(url, response.url, entry)
+                if not 200 <= response.status_code < 300:
+                    raise FetchError(_status_reason(response))
+                content = self._read_body(response)
+                final_url = response.url
+                content_type = response.headers.get("Content-Type")
+                validators = {"etag": response.headers.get("ETag"),
+                              "last_modified": response.headers.get("Last-Modified")}
+        except requests.RequestException as exc:
+            raise self._failure(exc, url) from exc
+        with self._lock:
+            self.downloads += 1
+        kind = detect_kind(content, content_type)
+        sha = hashlib.sha256(content).hexdigest()
+        self._store_blob(sha, content)
+        self._save_entry(url, {**validators, "sha256": sha, "kind": kind, "url": final_url})
+        changed = entry is None or entry["sha256"] != sha
+        return Fetched(content, kind, sha, final_url, changed)
+
+    def _not_modified(self, url: str, final_url: str, entry: dict) -> Fetched | None:
+        content = self._read_blob(entry["sha256"])
+        if content is None:
+            return None
+        self._save_entry(url, {**entry, "url": final_url})
+        return Fetched(content, entry["kind"], entry["sha256"], final_url, changed=False)
+
+    def _read_body(self, response: requests.Response) -> bytes:
+        """Stops at the cap, whatever the server claimed: a lying or absent Content-Length is common."""
+        limit = self.settings.max_download_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"too large (> {_size(limit)})")
+        chunks, received = [], 0
+        for chunk in response.iter_content(CHUNK_BYTES):
+            received += len(chunk)
+            if received > limit:
+                raise FetchError(f"too large (> {_size(limit)})")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _session(self) -> requests.Session:
+        if self._given_session is not None:
+            return self._given_session
+        session = getattr(self._local, "session", None)
+        if session is None:
+            retries = self.settings.http_retries
+            policy = _Retry(
+                total=retries, connect=retries, status=retries,
+                read=False,  # a read timeout already cost http_timeout; trying again rarely helps
+                backoff_factor=BACKOFF_FACTOR, status_forcelist=RETRY_STATUSES,
+                respect_retry_after_header=True, raise_on_status=False,
+            )
+            adapter = HTTPAdapter(max_retries=policy)
+            session = requests.Session()
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.max_redirects = self.settings.max_redirects
+            self._local.session = session
+        return session
+
+    def _count_responses(self, response: requests.Response) -> None:
+        received = 0
+        for hop in (*response.history, response):
+            retries = getattr(hop.raw, "retries", None)
+            history = retries.history if isinstance(retries, Retry) else ()
+            received += 1 + sum(1 for attempt in history if attempt.status is not None)
+        with self._lock:
+            self.requests_sent += received
+
+    def _failure(self, exc: requests.RequestException, url: str) -> FetchError:
+        failed_url = getattr(exc.request, "url", None) or url
+        reason, host_level = _describe(exc, failed_url, self.settings)
+        if host_level:
+            with self._lock:
+                self._unreachable[_host_key(failed_url)] = reason
+        return FetchError(reason)
+
+    # --- the corpus folder ---------------------------------------------------------------------
+
+    def _fetch_file(self, source: str, base_dir: Path) -> Fetched:
+        path = Path(source).expanduser()
+        if not path.is_absolute():
+            path = Path(base_dir) / path
+        path = path.resolve()
+        if not path.exists():
+            raise FetchError(f"file not found: {path}")
+        if not path.is_file():
+            raise FetchError(f"not a file: {path}")
+        limit = self.settings.max_download_bytes
+        try:
+            if path.stat().st_size > limit:
+                raise FetchError(f"too large (> {_size(limit)})")
+            content = path.read_bytes()
+        except OSError as exc:
+            raise FetchError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        kind = detect_kind(content, mimetypes.guess_type(path.name)[0])
+        sha = hashlib.sha256(content).hexdigest()
+        entry = self._load_entry(str(path))
+        self._save_entry(str(path), {"sha256": sha, "kind": kind, "url": str(path)})
+        changed = entry is None or entry["sha256"] != sha
+        return Fetched(content, kind, sha, str(path), changed)
+
+    # --- the cache -----------------------------------------------------------------------------
+
+    def _entry_path(self, key: str) -> Path:
+        return self._entries / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+    def _load_entry(self, key: str) -> dict | None:
+        """Anything unreadable or odd counts as never fetched: the cure for a bad cache is a download."""
+        try:
+            entry = json.loads(self._entry_path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(entry, dict) or entry.get("kind") not in KINDS or not _is_sha256(entry.get("sha256")):
+            return None
+        if not all(isinstance(entry.get(name), (str, type(None))) for name in ("etag", "last_modified", "url")):
+            return None
+        return entry
+
+    def _save_entry(self, key: str, entry: dict) -> None:
+        entry = {**entry, "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        _write_atomically(self._entry_path(key), json.dumps(entry, indent=1).encode())
+
+    def _store_blob(self, sha: str, content: bytes) -> None:
+        path = self._blobs / sha
+        if not path.is_file():
+            _write_atomically(path, content)
+
+    def _read_blob(self, sha: str) -> bytes | None:
+        try:
+            content = (self._blobs / sha).read_bytes()
+        except OSError:
+            return None
+        return content if hashlib.sha256(content).hexdigest() == sha else None
+
+
+def detect_kind(content: bytes, content_type: str | None) -> str:
+    """The bytes decide first: servers label PDFs text/html or octet-stream, and wrap them in junk."""
+    if not content:
+        raise FetchError("empty document")
+    head = content[:SNIFF_BYTES]
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if b"%PDF" in head:
+        return "pdf"
+    magic = next((name for signature, name in _MAGIC if head.startswith(signature)), None)
+    if magic:
+        raise FetchError(f"unsupported content ({magic})")
+    if _HTML_MARKERS.search(head):
+        return "html"
+    if declared.startswith(_NON_DOCUMENT_TYPES) or not _looks_textual(head):
+        shown = declared if declared and not declared.startswith("text/") else "binary data"
+        raise FetchError(f"unsupported content ({shown})")
+    return "html" if declared in ("text/html", "application/xhtml+xml") else "text"
+
+
+def _looks_textual(head: bytes) -> bool:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    if b"\x00" in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head)  # not final: the sample may end mid-character
+        return True
+    except UnicodeDecodeError:
+        pass
+    controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f")
+    return controls <= len(head) // 100  # legacy 8-bit text, not binary
+
+
+def _describe(exc: requests.RequestException, url: str, settings: Settings) -> tuple[str, bool]:
+    """(reason, whether the whole host is unreachable) for a requests failure.
+
+    requests wraps urllib3's errors, which wrap the socket's; the useful one is somewhere inside.
+    """
+    if isinstance(exc, requests.TooManyRedirects):
+        return f"too many redirects (> {settings.max_redirects})", False
+    causes = list(_causes(exc))
+
+    def find(kind):
+        return next((cause for cause in causes if isinstance(cause, kind)), None)
+
+    timed_out = f"timed out after {settings.http_timeout:g} s"
+    if find(NameResolutionError):
+        return f"DNS lookup failed for {urlsplit(url).hostname}", True
+    if find(ConnectionRefusedError):
+        return "connection refused", True
+    os_error = next((c for c in causes if isinstance(c, OSError) and c.errno in _UNREACHABLE), None)
+    if os_error is not None:
+        return _UNREACHABLE[os_error.errno], True
+    if any(isinstance(c, ConnectTimeoutError) and not isinstance(c, NewConnectionError) for c in causes):
+        return timed_out, True
+    if isinstance(exc, requests.Timeout) or find(ReadTimeoutError):
+        return timed_out, False
+    certificate = find(ssl.SSLCertVerificationError)
+    if certificate is not None:
+        return f"TLS error: {certificate.verify_message or certificate.reason}", False
+    tls = find(ssl.SSLError) or find(requests.exceptions.SSLError)
+    if tls is not None:
+        detail = getattr(tls, "reason", None) or tls.__class__.__name__
+        return f"TLS error: {str(detail).replace('_', ' ').lower()}", False
+    if find(ConnectionResetError):
+        return "connection reset by the server", False
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection broken during download", False
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "could not decompress the response", False
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                        requests.exceptions.InvalidSchema)):
+        return f"invalid URL: {url}", False
+    root = causes[-1]
+    return f"connection failed ({type(root).__name__}: {str(root)[:120]})", False
+
+
+
+def _causes(exc: BaseException):
+    """Breadth-first through args, .reason, __cause__ and __context__: outermost first, root last."""
+    seen, queue = set(), [exc]
+    while queue:
+        current = queue.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = (*current.args, getattr(current, "reason", None), current.__cause__, current.__context__)
+        queue.extend(item for item in linked if isinstance(item, BaseException))
+
+
+def _status_reason(response: requests.Response) -> str:
+    code = response.status_code
+    try:
+        phrase = HTTPStatus(code).phrase
+    except ValueError:
+        phrase = response.reason or ""
+    reason = f"HTTP {code} {phrase}".rstrip()
+    retries = getattr(response.raw, "retries", None)
+    attempts = len(retries.history) if isinstance(retries, Retry) else 0
+    if attempts:
+        reason += f" (after {attempts} {'retry' if attempts == 1 else 'retries'})"
+    return reason
+
+
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+
+
+def _size(limit: int) -> str:
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if limit >= factor:
+            return f"{limit / factor:.4g} {unit}"
+    return f"{limit} bytes"
+
+
+def _is_sha256(value) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value) is not None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Temp file and rename, so a killed build never leaves half a body under a content hash."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise

@@ -1,0 +1,147 @@
+"""A tiny world for tests: a local document server on 127.0.0.1 and PDFs with known words on known pages.
+
+Tests never touch the internet; they serve what they make from here, and count what was asked for.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+
+def make_pdf(pages: list[str], title: str | None = None, user_password: str | None = None) -> bytes:
+    """A PDF whose page n shows pages[n-1] (wrapped at ~90 characters); an empty string makes a blank page."""
+    buf = io.BytesIO()
+    kwargs = {}
+    if user_password is not None:
+        from reportlab.lib import pdfencrypt
+        kwargs["encrypt"] = pdfencrypt.StandardEncryption(user_password, ownerPassword="owner", strength=128)
+    pdf = canvas.Canvas(buf, pagesize=A4, **kwargs)
+    if title:
+        pdf.setTitle(title)
+    for text in pages:
+        y = 800
+        for paragraph in text.split("\n"):
+            words, line = paragraph.split(), ""
+            for word in words:
+                if len(line) + len(word) > 90:
+                    pdf.drawString(50, y, line)
+                    y, line = y - 14, ""
+                line = f"{line} {word}".strip()
+            pdf.drawString(50, y, line)
+            y -= 20
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    content_type: str = "application/octet-stream"
+    status: int = 200
+    delay: float = 0.0
+    location: str | None = None
+    validators: bool = True  # send ETag and Last-Modified, honour conditional requests
+    failures: int = 0  # answer the first N requests with failure_status, then behave
+    failure_status: int = 503
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers (also on failures)
+    repeat: int = 1  # send the body this many times: a huge download without holding it in memory
+    content_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+
+
+@dataclass
+class DocServer:
+    """Serves `routes` (path -> Route); `log` records (method, path, conditional?) for every request.
+
+    `headers_seen` maps a path to the headers of the latest request for it.
+    """
+
+    routes: dict[str, Route] = field(default_factory=dict)
+    log: list[tuple[str, str, bool]] = field(default_factory=list)
+    headers_seen: dict[str, dict[str, str]] = field(default_factory=dict)
+    port: int = 0
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def add(self, path: str, body: bytes | str, content_type: str = "application/pdf", **kw) -> str:
+        self.routes[path] = Route(body.encode() if isinstance(body, str) else body, content_type, **kw)
+        return self.url(path)
+
+    def requests_for(self, path: str) -> list[tuple[str, str, bool]]:
+        return [entry for entry in self.log if entry[1] == path]
+
+    def downloads_of(self, path: str) -> int:
+        """Full responses with a body (not 304s)."""
+        return sum(1 for method, p, status in self._served if p == path and status == 200)
+
+    def __post_init__(self):
+        self._served: list[tuple[str, str, int]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                conditional = "If-None-Match" in self.headers or "If-Modified-Since" in self.headers
+                server.log.append(("GET", self.path, conditional))
+                server.headers_seen[self.path] = dict(self.headers.items())
+                route = server.routes.get(self.path)
+                if route is None:
+                    return self._send(404, b"not found", "text/plain")
+                if route.delay:
+                    time.sleep(route.delay)
+                if route.failures:
+                    route.failures -= 1
+                    return self._send(route.failure_status, b"try again later", "text/plain", route.headers)
+                if route.location:
+                    self.send_response(route.status)
+                    self.send_header("Location", route.location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    server._served.append(("GET", self.path, route.status))
+                    return
+                etag = '"' + hashlib.sha1(route.body).hexdigest() + '"'
+                if route.validators and self.headers.get("If-None-Match") == etag:
+                    server._served.append(("GET", self.path, 304))
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
+                extra = {"ETag": etag, "Last-Modified": formatdate(usegmt=True)} if route.validators else {}
+                self._send(route.status, route.body, route.content_type, {**extra, **route.headers},
+                           repeat=route.repeat, content_length=route.content_length)
+
+            def _send(self, status, body, content_type, extra=None, repeat=1, content_length=True):
+                server._served.append(("GET", self.path, status))
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                if content_length:
+                    self.send_header("Content-Length", str(len(body) * repeat))
+                for key, value in (extra or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                try:
+                    for _ in range(repeat):
+                        self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self._httpd.shutdown()
+        self._httpd.server_close()
