@@ -34,6 +34,7 @@ from urllib3.exceptions import (
     NameResolutionError,
     NewConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
 from urllib3.util.retry import Retry
 
@@ -90,14 +91,16 @@ class Fetched:
 
 
 class _Retry(Retry):
-    """urllib3's retry policy, except that a failed DNS lookup is an answer, not a hiccup.
+    """urllib3's retry policy, except that a host which cannot be resolved, refuses, cannot be
+    routed to or fails the TLS handshake has given an answer, not had a hiccup.
 
-    Offline, every catalogued host fails to resolve; retrying each with backoff would turn a
-    build of a few hundred dead links into minutes of waiting.
+    Offline, every catalogued host fails like that at once; retrying each with backoff would turn
+    a build of a few hundred dead links into minutes of waiting, and a bad certificate is no
+    better a second later. Connect timeouts and 429/5xx are still retried: those do pass.
     """
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if isinstance(error, NameResolutionError):
+        if isinstance(error, (NewConnectionError, SSLError)):  # NameResolutionError is one of the former
             raise MaxRetryError(_pool, url, error) from error
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
@@ -113,7 +116,7 @@ class Fetcher:
 
     `requests_sent` counts HTTP responses received (retries and redirect hops included);
     `downloads` counts full bodies received (not 304s). A host that could not be connected to
-    at all (DNS, refused, unreachable, connect timeout) is not dialled again by this Fetcher:
+    at all (DNS, refused, unreachable, connect timeout, TLS) is not dialled again by this Fetcher:
     its remaining documents fail at once with the same reason.
     """
 
@@ -352,17 +355,20 @@ def _describe(exc: requests.RequestException, url: str, settings: Settings) -> t
     os_error = next((c for c in causes if isinstance(c, OSError) and c.errno in _UNREACHABLE), None)
     if os_error is not None:
         return _UNREACHABLE[os_error.errno], True
-    if any(isinstance(c, ConnectTimeoutError) and not isinstance(c, NewConnectionError) for c in causes):
+    unconnected = find(NewConnectionError)
+    if unconnected is not None:
+        return f"cannot connect ({getattr(unconnected.__cause__, 'strerror', None) or unconnected})", True
+    if find(ConnectTimeoutError):
         return timed_out, True
     if isinstance(exc, requests.Timeout) or find(ReadTimeoutError):
         return timed_out, False
     certificate = find(ssl.SSLCertVerificationError)
     if certificate is not None:
-        return f"TLS error: {certificate.verify_message or certificate.reason}", False
+        return f"TLS error: {certificate.verify_message or certificate.reason}", True
     tls = find(ssl.SSLError) or find(requests.exceptions.SSLError)
     if tls is not None:
         detail = getattr(tls, "reason", None) or tls.__class__.__name__
-        return f"TLS error: {str(detail).replace('_', ' ').lower()}", False
+        return f"TLS error: {str(detail).replace('_', ' ').lower()}", True
     if find(ConnectionResetError):
         return "connection reset by the server", False
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):

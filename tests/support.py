@@ -139,9 +139,28 @@ class DocServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # a short poll interval so that close() (at every test's teardown) returns at once
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     def close(self):
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def write_catalog(path, entries: list[dict]) -> None:
+    """Write entries as the curators would (a YAML list), creating the folder."""
+    import yaml
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(entries, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def entry(id: str, **fields) -> dict:
+    """A valid catalog entry; tests override only what they are about."""
+    base = {"id": id, "title": f"Title of {id}", "year": 2022, "section": "report", "type": "report",
+            "regions": ["Ireland"]}
+    base.update(fields)
+    if not any(k in base for k in ("url", "path", "link")):
+        base["link"] = "missing"
+    return base

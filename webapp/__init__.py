@@ -11,10 +11,10 @@ import os
 import secrets
 
 from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from indexer.config import Settings
-from indexer.search import SearchService
+from indexer.search import IndexMissing, SearchService
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.register_blueprint(api.bp)
     app.after_request(_secure)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(IndexMissing, _no_index)
     app.register_error_handler(Exception, _unexpected_error)
     return app
 
@@ -83,6 +84,12 @@ def _http_error(error: HTTPException):
     if _wants_json():
         return jsonify(error=error.description), error.code
     return render_template("error.html", error=error), error.code
+
+
+def _no_index(error: IndexMissing):
+    """Before the first build the app still starts and says what to do, instead of failing."""
+    current_app.logger.warning("%s", error)
+    return _http_error(ServiceUnavailable("the search index has not been built yet (run `observatory build`)"))
 
 
 def _unexpected_error(error: Exception):

@@ -5,6 +5,7 @@ attributes and coloured by class from style.css.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -19,12 +20,18 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
 class BarChart:
     bars: list[Bar]
+    ticks: list[Tick]
     width: int
     height: int
     baseline: float
-    peak: int
 
     @property
     def summary(self) -> str:
@@ -43,16 +50,31 @@ def year_series(counts: dict[int, int]) -> list[tuple[str, int]]:
     return [(str(year), counts.get(year, 0)) for year in range(min(counts), max(counts) + 1)]
 
 
-def bar_chart(series: list[tuple[str, int]], width: int = 240, height: int = 80, label_room: int = 14) -> BarChart:
+def bar_chart(series: list[tuple[str, int]], width: int = 240, height: int = 80, label_room: int = 14,
+              tick_room: int = 34) -> BarChart:
+    """`tick_room`: the width one axis label needs; labels are thinned out to fit, ends always kept.
+
+    Bars keep half a label's width from either edge so the end labels, centred under them, fit.
+    """
     baseline = height - label_room
     peak = max((count for _, count in series), default=0)
-    step = width / max(len(series), 1)
+    margin = tick_room / 2
+    step = (width - 2 * margin) / max(len(series), 1)
     gap = min(2.0, step / 4)
     bars = []
     for position, (label, count) in enumerate(series):
         bar_height = round(baseline * count / peak, 1) if peak else 0.0
         if count and bar_height < 1:
             bar_height = 1.0
-        bars.append(Bar(label, count, round(position * step + gap / 2, 1), round(baseline - bar_height, 1),
+        bars.append(Bar(label, count, round(margin + position * step + gap / 2, 1), round(baseline - bar_height, 1),
                         round(step - gap, 1), bar_height))
-    return BarChart(bars, width, height, baseline, peak)
+    return BarChart(bars, _ticks(bars, width - 2 * margin, tick_room), width, height, baseline)
+
+
+def _ticks(bars: list[Bar], plot_width: float, tick_room: int) -> list[Tick]:
+    if not bars:
+        return []
+    every = max(1, math.ceil(len(bars) * tick_room / plot_width))
+    last = len(bars) - 1
+    chosen = [i for i in range(0, last, every) if last - i >= every / 2 or i == 0] + [last]
+    return [Tick(round(bars[i].x + bars[i].width / 2, 1), bars[i].label) for i in chosen]

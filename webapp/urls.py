@@ -6,7 +6,7 @@ different result set means nothing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from indexer.search import SearchRequest
@@ -25,22 +25,26 @@ class Chip:
 
     kind: str
     label: str
+    without: SearchRequest
     remove_url: str
 
 
 def chips(base: str, req: SearchRequest) -> list[Chip]:
-    found = []
-    if req.q.strip():
-        found.append(Chip("Words", f"“{req.q.strip()}”", state_url(base, req, q="", page=1)))
+    removals = []
+    if req.q:
+        removals.append(("Words", f"“{req.q}”", {"q": ""}))
     for spec in FACETS:
         selected = getattr(req, spec.field)
-        for value in selected:
-            rest = tuple(v for v in selected if v != value)
-            found.append(Chip(spec.title, spec.label(value), state_url(base, req, **{spec.field: rest, "page": 1})))
+        removals += [(spec.title, spec.label(value), {spec.field: tuple(v for v in selected if v != value)})
+                     for value in selected]
     if req.year_from is not None:
-        found.append(Chip("From", str(req.year_from), state_url(base, req, year_from=None, page=1)))
+        removals.append(("From", str(req.year_from), {"year_from": None}))
     if req.year_to is not None:
-        found.append(Chip("Until", str(req.year_to), state_url(base, req, year_to=None, page=1)))
+        removals.append(("Until", str(req.year_to), {"year_to": None}))
+    found = []
+    for kind, label, change in removals:
+        without = replace(req, page=1, **change)
+        found.append(Chip(kind, label, without, state_url(base, without)))
     return found
 
 

@@ -30,7 +30,13 @@ def decode(content: bytes, declared: str | None = None) -> str:
             return content.decode(encoding)
         except (LookupError, UnicodeDecodeError):
             pass
-    best = charset_normalizer.from_bytes(content).best()
+    matches = charset_normalizer.from_bytes(content)
+    best = matches.best()
     if best is None:
         raise ExtractionError("undecodable text (unknown character encoding)")
+    # charset_normalizer cannot tell Windows-1252 from 1250 or 1257 on most Western text (same scores) and
+    # then picks 1250, turning "España" into "Espańa"; 1252 is by far the commoner legacy encoding.
+    for match in matches:
+        if match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence:
+            return str(match)
     return str(best)

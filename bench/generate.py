@@ -1,0 +1,367 @@
+"""A synthetic collection shaped like the Observatory's: report-like PDFs and HTML pages with catalog metadata.
+
+Scale 1 is ~330 publications and ~6,000 pages, the real collection's order of size; the speed bench
+runs at 10 to see how far that stretches. Text is drawn from a Zipfian vocabulary (real policy words
+among the frequent ranks, made-up words in the long tail) with a few publication-specific topic
+words, so postings lists, phrase hits and score spreads look like real text, not uniform noise.
+
+Everything is a pure function of (scale, seed, publication number): a publication's content does not
+depend on which process drew it, and a corpus is generated once per (scale, seed, generator version)
+and reused from `<out>/corpus-<scale>-seed<seed>/`.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import math
+import os
+import shutil
+import textwrap
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+PUBLICATIONS_AT_1X = 330
+PAGES_AT_1X = 6000
+VOCAB_SIZE = 30_000
+VOCAB_SEED = 1_400           # the vocabulary is the same for every corpus, so query mixes are fixed strings
+ZIPF_EXPONENT = 1.05
+TOPIC_SHARE = 0.12           # share of a publication's words drawn from its own topic words
+WORDS_PER_PAGE = (380, 70)   # mean, standard deviation of a body page
+
+FUNCTION_WORDS = """the of and to in a for is on that with as by are be this or from at which it their
+an not have has can also these more such its been will other they all may than should was were into
+between through both across how where who within would most each new well our there about those but
+under over only one two three further while including however often some many both first""".split()
+
+POLICY_WORDS = """education learning learners micro credentials credential qualifications qualification
+framework frameworks higher quality assurance recognition skills employability lifelong training
+institutions universities providers national european policy development digital stakeholders
+students employers labour market recommendation standards approach stackable stackability
+portability transparency accreditation competences outcomes assessment certification badges
+blockchain online courses modules programmes provision tertiary vocational workforce upskilling
+reskilling pathways credit transfer ects bologna commission member states council consultation
+governance funding regulation ministry agency sector industry partnership collaboration innovation
+implementation strategy action plan evaluation evidence survey report analysis data research
+review study findings practice practices case examples guidance principles criteria
+definitions definition design delivery platform platforms marketplace recognition validation
+verification trust value currency cohesion consistency mobility inclusion equity access
+participation adult adults workers employment jobs economy recovery pandemic future growth
+demand supply needs gaps learning opportunities flexible short modular units small learning
+experiences teaching curriculum academic professional continuing career progression individual
+accounts entitlements incentives barriers challenges benefits risks opportunities trends
+international global regional local community public private networks consortium alliance""".split()
+
+PHRASES = ["micro credentials", "lifelong learning", "quality assurance", "higher education",
+           "recognition of prior learning", "digital credentials", "learning outcomes", "european approach",
+           "labour market", "national qualifications framework", "individual learning accounts",
+           "credit transfer", "skills agenda", "member states", "vocational education and training",
+           "open badges", "stackable credentials", "work based learning", "key commitments",
+           "council recommendation"]
+
+TITLE_TEMPLATES = ["{Phrase}: {a} {b} for {region}", "Towards a {A} {b} of {phrase}", "{A} {b} and {phrase} in {region}",
+                   "{Phrase} in {region}: {a} and {b}", "The {A} of {phrase}", "{A} {b}: a review of {phrase}",
+                   "{Phrase} and the {a} {b}", "Survey of {phrase} in {region}"]
+
+ORGANISATIONS = ["European Commission", "Council of the European Union", "OECD", "UNESCO", "Cedefop",
+                 "European Training Foundation", "ENQA", "EUA", "MICROBOL project", "ECIU University",
+                 "Quality and Qualifications Ireland", "Higher Education Authority", "Irish Universities Association",
+                 "Dublin City University", "Australian Government Department of Education", "TEQSA",
+                 "New Zealand Qualifications Authority", "Colleges and Institutes Canada", "eCampusOntario",
+                 "BCcampus", "Government of Alberta", "Ontario Ministry of Colleges and Universities",
+                 "American Council on Education", "Lumina Foundation", "Credential Engine", "EDUCAUSE",
+                 "UK Quality Assurance Agency", "Universities UK", "Malaysian Qualifications Agency",
+                 "SkillsFuture Singapore", "HolonIQ", "ETUC", "ETUCE", "Digitary", "FutureLearn", "Coursera",
+                 "edX", "Open University", "Swiss Federal Institute", "German Rectors' Conference"]
+
+REGIONS = {"International": 20, "Europe": 18, "Ireland": 8, "Australia": 8, "Canada": 8, "United States": 9,
+           "United Kingdom": 7, "New Zealand": 5, "Germany": 2, "Netherlands": 2, "Malaysia": 2, "Singapore": 2,
+           "India": 2, "South Africa": 2, "Finland": 1, "France": 1, "Spain": 1, "Italy": 1, "Denmark": 1}
+
+YEARS = {2014: 1, 2015: 1, 2016: 2, 2017: 3, 2018: 5, 2019: 8, 2020: 14, 2021: 18, 2022: 16, 2023: 14,
+         2024: 10, 2025: 6}
+
+# (section, type, weight, share of HTML pages): reports and policies are mostly PDFs, commentary mostly web pages
+TYPES = [("report", "report", 22, 0.05), ("report", "white-paper", 6, 0.1), ("report", "survey", 5, 0.1),
+         ("report", "literature-review", 3, 0.0), ("report", "guide", 4, 0.3), ("policy", "policy", 10, 0.2),
+         ("policy", "framework", 8, 0.1), ("policy", "position-paper", 4, 0.2),
+         ("article", "journal-article", 12, 0.1), ("article", "book", 2, 0.0), ("article", "commentary", 14, 0.9),
+         ("article", "thesis", 1, 0.0), ("event", "event", 6, 1.0), ("event", "video", 2, 1.0),
+         ("event", "platform", 1, 1.0)]
+
+MARKER = "zorblaxquint"   # a word no generated text contains, for the publication the incremental bench adds
+
+
+@dataclass(frozen=True)
+class Publication:
+    n: int
+    id: str
+    title: str
+    year: int
+    section: str
+    type: str
+    regions: tuple[str, ...]
+    organisation: str
+    kind: str               # "pdf" | "html"
+    pages: int              # PDF pages; an HTML page counts as one
+    file: str               # name under the corpus' files/ directory
+    marker: str | None = None
+
+    def record(self, base_url: str) -> dict:
+        """The catalog entry a curator would write for it, pointing at the bench's HTTP server."""
+        return {"id": self.id, "title": self.title, "year": self.year, "section": self.section, "type": self.type,
+                "regions": list(self.regions), "organisation": self.organisation, "language": "en",
+                "url": f"{base_url}/{self.file}"}
+
+
+@dataclass(frozen=True)
+class Corpus:
+    dir: Path
+    scale: float
+    seed: int
+    publications: list[Publication]
+
+    @property
+    def files(self) -> Path:
+        return self.dir / "files"
+
+    @property
+    def pages(self) -> int:
+        return sum(p.pages for p in self.publications)
+
+    def path(self, pub: Publication) -> Path:
+        return self.files / pub.file
+
+
+@cache
+def vocabulary() -> tuple[tuple[str, ...], np.ndarray]:
+    """Words by rank and the cumulative Zipf distribution over them."""
+    rng = np.random.default_rng(VOCAB_SEED)
+    onsets = "b c d f g h j k l m n p r s t v w z br cl dr fl gr pl pr st tr".split()
+    vowels = "a e i o u a e i o ai ea io".split()
+    codas = ["", "", "n", "r", "s", "t", "l", "m", "nd", "st"]
+    real = set(FUNCTION_WORDS) | set(POLICY_WORDS)
+    made_up: dict[str, None] = {}
+    while len(made_up) < VOCAB_SIZE - len(real):
+        syllables = 1 + (rng.random() < 0.8) + (rng.random() < 0.3)
+        word = "".join(onsets[rng.integers(len(onsets))] + vowels[rng.integers(len(vowels))]
+                       for _ in range(syllables)) + codas[rng.integers(len(codas))]
+        if word not in real and word != MARKER:
+            made_up[word] = None
+    made_up_words = list(made_up)
+    # function words take the top ranks; policy words are spread over the next few hundred
+    words = list(dict.fromkeys(FUNCTION_WORDS))
+    policy = list(dict.fromkeys(w for w in POLICY_WORDS if w not in words))
+    for i, word in enumerate(policy):
+        words.append(word)
+        words.extend(made_up_words[i * 2:i * 2 + 2])
+    words.extend(made_up_words[len(policy) * 2:])
+    weights = 1.0 / np.arange(1, len(words) + 1) ** ZIPF_EXPONENT
+    return tuple(words), np.cumsum(weights) / weights.sum()
+
+
+def _draw(rng: np.random.Generator, n: int, topic: list[str]) -> list[str]:
+    words, cdf = vocabulary()
+    picks = np.searchsorted(cdf, rng.random(n))
+    out = [words[min(i, len(words) - 1)] for i in picks]
+    for i in np.flatnonzero(rng.random(n) < TOPIC_SHARE):
+        out[i] = topic[rng.integers(len(topic))]
+    return out
+
+
+def _sentence(rng: np.random.Generator, topic: list[str]) -> str:
+    words = _draw(rng, max(5, int(rng.normal(19, 6))), topic)
+    if rng.random() < 0.35:
+        at = int(rng.integers(len(words)))
+        words[at:at] = PHRASES[int(rng.integers(len(PHRASES)))].split()
+    return " ".join(words).capitalize() + "."
+
+
+def _body(rng: np.random.Generator, n_words: int, topic: list[str], heading: str | None) -> str:
+    """Paragraphs separated by newlines, with a numbered heading where a section starts."""
+    paragraphs, paragraph, count = ([heading] if heading else []), [], 0
+    while count < n_words:
+        sentence = _sentence(rng, topic)
+        paragraph.append(sentence)
+        count += sentence.count(" ") + 1
+        if len(paragraph) >= rng.integers(3, 7):
+            paragraphs.append(" ".join(paragraph))
+            paragraph = []
+    if paragraph:
+        paragraphs.append(" ".join(paragraph))
+    return "\n".join(paragraphs)
+
+
+def _rng(seed: int, n: int) -> np.random.Generator:
+    return np.random.default_rng([seed, n])
+
+
+def texts(pub: Publication, seed: int) -> list[str]:
+    """The text of each page (HTML: one entry), the same every time it is asked for."""
+    rng = _rng(seed, pub.n)
+    words, _ = vocabulary()
+    topic = [words[i] for i in rng.integers(300, 4000, size=15)]
+    if pub.kind == "html":
+        pages = [_body(rng, int(rng.integers(600, 2500)), topic, None)]
+    else:
+        pages = [f"{pub.title}\n{pub.organisation}\n{pub.year}\n" + _body(rng, 80, topic, None)]
+        section = 1
+        for _ in range(pub.pages - 1):
+            heading = None
+            if rng.random() < 0.2:
+                heading = f"{section}. " + " ".join(_draw(rng, 4, topic)).capitalize()
+                section += 1
+            n_words = int(rng.normal(*WORDS_PER_PAGE)) if rng.random() > 0.06 else int(rng.integers(60, 160))
+            pages.append(_body(rng, max(60, n_words), topic, heading))
+    if pub.marker:
+        pages[-1] += f"\nThis addition concerns {pub.marker} credentials."
+    return pages
+
+
+def render_pdf(pub: Publication, pages: list[str]) -> bytes:
+    """A4 pages with a running header and footer, as reports have; ~95 characters a line, 10 pt."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
+    pdf.setTitle(pub.title)
+    pdf.setAuthor(pub.organisation)
+    header = f"{pub.organisation} | {pub.title[:70]}"
+    for number, text in enumerate(pages, start=1):
+        pdf.setFont("Helvetica", 7)
+        pdf.drawString(56, 806, header)
+        pdf.drawRightString(539, 30, f"Page {number} of {len(pages)}")
+        lines = pdf.beginText(56, 780)
+        lines.setFont("Helvetica-Bold" if number == 1 else "Helvetica", 10)
+        lines.setLeading(12.5)
+        for paragraph in text.split("\n"):
+            lines.textLines(textwrap.wrap(paragraph, 98) or [""])
+            lines.moveCursor(0, 4)
+        pdf.drawText(lines)
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def render_html(pub: Publication, pages: list[str]) -> bytes:
+    """A news-style page: navigation, article, related links and a footer, so main-text extraction has work to do."""
+    esc = html.escape
+    paragraphs = "\n".join(f"<p>{esc(p)}</p>" if i % 4 else f"<h2>{esc(p.split('.')[0][:60])}</h2>\n<p>{esc(p)}</p>"
+                           for i, p in enumerate(pages[0].split("\n")))
+    nav = "".join(f'<li><a href="/{w}">{w.title()}</a></li>' for w in ("news", "reports", "policy", "events", "about"))
+    related = "".join(f'<li><a href="/r/{i}">{esc(o)} update</a></li>' for i, o in enumerate(ORGANISATIONS[:6]))
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(pub.title)}</title>
+<meta name="author" content="{esc(pub.organisation)}"><meta name="date" content="{pub.year}-06-01"></head>
+<body><header><a href="/">Home</a><nav><ul>{nav}</ul></nav></header>
+<main><article><h1>{esc(pub.title)}</h1><p class="byline">{esc(pub.organisation)}, {pub.year}</p>
+{paragraphs}
+</article></main>
+<aside><h3>Related</h3><ul>{related}</ul></aside>
+<footer><p>We use cookies to improve your experience. Accept all cookies.</p><p>&copy; {pub.year} {esc(pub.organisation)}</p></footer>
+</body></html>"""
+    return page.encode("utf-8")
+
+
+def render(pub: Publication, seed: int) -> bytes:
+    pages = texts(pub, seed)
+    return render_pdf(pub, pages) if pub.kind == "pdf" else render_html(pub, pages)
+
+
+def _choice(rng: np.random.Generator, weighted: dict):
+    keys = list(weighted)
+    p = np.array([weighted[k] for k in keys], dtype=float)
+    return keys[rng.choice(len(keys), p=p / p.sum())]
+
+
+def _publication(seed: int, n: int, pages: int, marker: str | None = None) -> Publication:
+    """Metadata of publication n; whether it is a web page (always one page) follows from its type."""
+    rng = _rng(seed + 1, n)
+    section, type_, _, html_share = TYPES[_choice(rng, {i: t[2] for i, t in enumerate(TYPES)})]
+    kind = "html" if rng.random() < html_share else "pdf"
+    n_regions = 1 + (rng.random() < 0.25) + (rng.random() < 0.07)
+    regions = list(dict.fromkeys(_choice(rng, REGIONS) for _ in range(n_regions)))
+    words, _ = vocabulary()
+    a, b = (words[i] for i in rng.integers(300, 1500, size=2))
+    phrase = PHRASES[rng.integers(len(PHRASES))]
+    title = TITLE_TEMPLATES[rng.integers(len(TITLE_TEMPLATES))].format(
+        phrase=phrase, Phrase=phrase.capitalize(), a=a, A=a.capitalize(), b=b, region=regions[0])
+    return Publication(n=n, id=f"pub-{n:05d}", title=title, year=_choice(rng, YEARS), section=section, type=type_,
+                       regions=tuple(regions), organisation=ORGANISATIONS[rng.integers(len(ORGANISATIONS))],
+                       kind=kind, pages=pages if kind == "pdf" else 1, file=f"pub-{n:05d}.{kind}", marker=marker)
+
+
+def plan(scale: float, seed: int) -> list[Publication]:
+    """Metadata and page counts of every publication; PDF lengths are log-normal, scaled to the page target."""
+    count = max(1, round(PUBLICATIONS_AT_1X * scale))
+    drafts = [_publication(seed, n, 1) for n in range(count)]
+    pdfs = [p for p in drafts if p.kind == "pdf"]
+    target = max(len(pdfs), round(PAGES_AT_1X * scale) - (count - len(pdfs)))
+    raw = _rng(seed + 2, 0).lognormal(math.log(14), 0.95, size=len(pdfs))
+    lengths = iter(np.clip(np.rint(raw * target / raw.sum()), 1, 400).astype(int).tolist())
+    return [_publication(seed, p.n, next(lengths)) if p.kind == "pdf" else p for p in drafts]
+
+
+def extra_publication(scale: float, seed: int, pages: int = 12) -> Publication:
+    """A PDF the corpus does not have, carrying MARKER, for "add one and find it"."""
+    n = max(1, round(PUBLICATIONS_AT_1X * scale))
+    return replace(_publication(seed, n, pages, marker=MARKER), kind="pdf", pages=pages, file=f"pub-{n:05d}.pdf")
+
+
+def _write(args: tuple[Publication, int, Path]) -> None:
+    pub, seed, files = args
+    (files / pub.file).write_bytes(render(pub, seed))
+
+
+def _fingerprint(scale: float, seed: int) -> str:
+    """Changes when the generator's code changes, so a stale cached corpus is never reused."""
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return f"scale={scale} seed={seed} code={code}"
+
+
+def corpus_dir(out: Path, scale: float, seed: int) -> Path:
+    return out / f"corpus-{scale:g}-seed{seed}"
+
+
+def generate(out: Path, scale: float, seed: int = 0, jobs: int | None = None, log=print) -> Corpus:
+    """Write the corpus (in parallel) unless an identical one is already there."""
+    directory = corpus_dir(out, scale, seed)
+    manifest = directory / "manifest.json"
+    publications = plan(scale, seed)
+    corpus = Corpus(directory, scale, seed, publications)
+    if manifest.exists() and json.loads(manifest.read_text())["fingerprint"] == _fingerprint(scale, seed):
+        log(f"generate: reusing {directory} ({len(publications):,} publications, {corpus.pages:,} pages)")
+        return corpus
+    shutil.rmtree(directory, ignore_errors=True)
+    corpus.files.mkdir(parents=True)
+    jobs = jobs or os.cpu_count() or 1
+    log(f"generate: writing {len(publications):,} publications ({corpus.pages:,} pages) to {directory} "
+        f"with {jobs} processes ...")
+    # longest first, so one long report does not finish alone at the end
+    work = sorted(publications, key=lambda p: -p.pages)
+    with ProcessPoolExecutor(jobs) as pool:
+        list(pool.map(_write, [(p, seed, corpus.files) for p in work], chunksize=4))
+    manifest.write_text(json.dumps({"fingerprint": _fingerprint(scale, seed),
+                                    "publications": [asdict(p) for p in publications]}, indent=1))
+    return corpus
+
+
+def main(args) -> Corpus:
+    corpus = generate(args.out, args.scale, args.seed, args.jobs)
+    kinds = {k: sum(1 for p in corpus.publications if p.kind == k) for k in ("pdf", "html")}
+    size = sum(f.stat().st_size for f in corpus.files.iterdir())
+    print(f"{corpus.dir}: {len(corpus.publications):,} publications ({kinds['pdf']:,} PDF, {kinds['html']:,} HTML), "
+          f"{corpus.pages:,} pages, {size / 1e6:,.1f} MB")
+    return corpus
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = ~330 publications, ~6,000 pages (default 1)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=None, help="generator processes (default: all CPUs)")

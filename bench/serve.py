@@ -1,0 +1,88 @@
+"""A static file server on 127.0.0.1 that behaves like a well-configured web server for the fetcher.
+
+It sends ETag (size and mtime, as nginx does) and Last-Modified, answers conditional requests with
+304, and counts responses by status, so the speed bench can see that a no-change rebuild downloads
+nothing.
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from email.utils import formatdate, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+CONTENT_TYPES = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
+
+
+class FileServer:
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        self.statuses: Counter[int] = Counter()
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_HEAD(self):
+                self._respond(body=False)
+
+            def do_GET(self):
+                self._respond(body=True)
+
+            def _respond(self, body: bool):
+                path = (server.root / self.path.split("?")[0].lstrip("/")).resolve()
+                if not path.is_file() or server.root not in path.parents:
+                    return self._status(404)
+                stat = path.stat()
+                etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+                headers = {"ETag": etag, "Last-Modified": formatdate(stat.st_mtime, usegmt=True)}
+                if self._not_modified(etag, stat.st_mtime):
+                    return self._status(304, headers)
+                data = path.read_bytes() if body else b""
+                self._status(200, {**headers, "Content-Type": CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
+                                   "Content-Length": str(stat.st_size)}, data)
+
+            def _not_modified(self, etag: str, mtime: float) -> bool:
+                if "If-None-Match" in self.headers:
+                    return etag in [t.strip() for t in self.headers["If-None-Match"].split(",")]
+                since = self.headers.get("If-Modified-Since")
+                try:
+                    return since is not None and int(mtime) <= parsedate_to_datetime(since).timestamp()
+                except (TypeError, ValueError):
+                    return False
+
+            def _status(self, status: int, headers: dict | None = None, data: bytes = b""):
+                with server._lock:
+                    server.statuses[status] += 1
+                self.send_response(status)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                if "Content-Length" not in (headers or {}):
+                    self.send_header("Content-Length", "0")
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def counts(self) -> dict[int, int]:
+        with self._lock:
+            return dict(self.statuses)
+
+    def __enter__(self) -> "FileServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

@@ -1,0 +1,91 @@
+"""The catalog format: what curators may write, and how mistakes are reported."""
+from pathlib import Path
+
+import pytest
+
+from indexer.catalog import CatalogError, load_catalog
+from support import entry, write_catalog
+
+
+def problems_of(tmp_path: Path, entries) -> list[str]:
+    path = tmp_path / "catalog.yaml"
+    write_catalog(path, entries)
+    with pytest.raises(CatalogError) as err:
+        load_catalog(path)
+    assert str(path) in str(err.value), "the message names the file"
+    return err.value.problems
+
+
+def test_a_valid_catalog_loads_every_record(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    write_catalog(path, [entry("a", url="https://example.org/a.pdf", jurisdiction="Ontario", regions=["Canada"]),
+                         entry("b", path="files/b.pdf", language="es", added="2023-05-02"),
+                         entry("c")])
+    records = load_catalog(path)
+    assert [r.id for r in records] == ["a", "b", "c"]
+    assert records[0].source == "https://example.org/a.pdf" and records[1].source == "files/b.pdf"
+    assert records[2].source is None and records[2].link == "missing"
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("year", "twenty", "field 'year': must be a four-digit year"),
+    ("year", 1850, "field 'year': 1850 is not a plausible year"),
+    ("section", "blog", "field 'section'"),
+    ("type", "pamphlet", "field 'type': 'pamphlet' is not a document type"),
+    ("regions", ["Atlantis"], "field 'regions': unknown region(s) 'Atlantis'"),
+    ("language", "english", "field 'language': 'english' is not an ISO 639-1"),
+    ("url", "ftp://example.org/x.pdf", "field 'url': 'ftp://example.org/x.pdf' is not an http(s) URL"),
+    ("colour", "blue", "field 'colour': unknown field"),
+    ("id", "Not A Slug", "field 'id': must be a lower-case slug"),
+])
+def test_each_kind_of_mistake_names_the_entry_and_the_field(tmp_path, field, value, expected):
+    bad = entry("bad-one", url="https://example.org/x.pdf")
+    bad[field] = value
+    problems = problems_of(tmp_path, [entry("fine"), bad])
+    assert len(problems) == 1
+    assert problems[0].startswith("entry 2")
+    assert expected in problems[0]
+
+
+def test_missing_required_fields_are_each_reported(tmp_path):
+    problems = problems_of(tmp_path, [{"id": "x", "title": "T"}])
+    fields = {p.split("field '")[1].split("'")[0] for p in problems}
+    assert {"year", "section", "type", "regions"} <= fields
+    assert all("is required" in p for p in problems if "year" in p)
+
+
+def test_duplicate_ids_and_sources_are_refused(tmp_path):
+    problems = problems_of(tmp_path, [entry("same", url="https://e.org/1.pdf"),
+                                      entry("same", url="https://e.org/2.pdf"),
+                                      entry("other", url="https://e.org/1.pdf")])
+    assert any("entry 2 (id 'same'): field 'id': duplicate of entry 1" in p for p in problems)
+    assert any("entry 3 (id 'other'): field 'url': same source as entry 1" in p for p in problems)
+
+
+def test_a_record_needs_exactly_one_source(tmp_path):
+    problems = problems_of(tmp_path, [entry("both", url="https://e.org/a.pdf", path="a.pdf")])
+    assert "give exactly one of url, path or 'link: missing'" in problems[0]
+
+
+def test_all_problems_of_a_file_are_reported_at_once(tmp_path):
+    problems = problems_of(tmp_path, [entry("a", year="x"), entry("b", type="nope"), "just a string"])
+    assert len(problems) == 3
+    assert problems[2].startswith("entry 3: must be a mapping")
+
+
+def test_broken_yaml_and_a_missing_file_are_clear_errors(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text("- id: a\n  title: [unclosed\n")
+    with pytest.raises(CatalogError, match="not valid YAML"):
+        load_catalog(path)
+    with pytest.raises(CatalogError, match="file not found"):
+        load_catalog(tmp_path / "nope.yaml")
+
+
+def test_metadata_hash_changes_only_with_metadata(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    write_catalog(path, [entry("a"), entry("b")])
+    first = {r.id: r.metadata_hash() for r in load_catalog(path)}
+    write_catalog(path, [entry("a", title="A new title"), entry("b")])
+    second = {r.id: r.metadata_hash() for r in load_catalog(path)}
+    assert first["a"] != second["a"] and first["b"] == second["b"]
