@@ -117,7 +117,9 @@ class Fetcher:
     `requests_sent` counts HTTP responses received (retries and redirect hops included);
     `downloads` counts full bodies received (not 304s). A host that could not be connected to
     at all (DNS, refused, unreachable, connect timeout, TLS) is not dialled again by this Fetcher:
-    its remaining documents fail at once with the same reason.
+    its remaining documents fail at once with the same reason. A `session` passed in is used as
+    given, by every thread, with its own retry and redirect policy (tests and callers that bring
+    their own transport).
     """
 
     def __init__(self, settings: Settings, *, session: requests.Session | None = None):

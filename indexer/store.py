@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import highlight, index, qparser, query as wq, scoring
-from whoosh.analysis import CharsetFilter, StemmingAnalyzer
+from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
@@ -34,8 +34,40 @@ CURRENT = "current"
 LOCK_FILE = ".build.lock"
 MANIFEST = "manifest.json"
 
-#: English stemming (stackable ~ stackability) with accents folded (qualité ~ qualite).
-ANALYZER = StemmingAnalyzer() | CharsetFilter(accent_map)
+
+class PrefixJoinFilter(Filter):
+    """Joins "micro-credential", "micro credential" and "microcredential" into one term.
+
+    The field spells its key words all three ways (also nano-, meso-, macro-); without this, a
+    search for one spelling misses the documents that use another.
+    """
+
+    PREFIXES = frozenset({"micro", "nano", "meso", "macro"})
+
+    def __call__(self, tokens):
+        pending = None
+        for token in tokens:
+            if pending is not None:
+                if token.text.isalpha() and len(token.text) >= 4 and token.text not in self.PREFIXES:
+                    token.text = pending.text + token.text
+                    if hasattr(pending, "startchar") and hasattr(token, "startchar"):
+                        token.startchar = pending.startchar
+                    pending = None
+                    yield token
+                    continue
+                yield pending
+                pending = None
+            if token.text in self.PREFIXES:
+                pending = token.copy()
+                continue
+            yield token
+        if pending is not None:
+            yield pending
+
+
+#: English stemming (stackable ~ stackability), accents folded (qualité ~ qualite), prefixes joined.
+ANALYZER = (RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | PrefixJoinFilter()
+            | StopFilter() | StemFilter())
 
 #: Title matches count most, then curated metadata (organisation, regions, summary), then body text.
 FIELD_BOOSTS = {"title": 2.5, "meta": 1.5, "body": 1.0}
@@ -44,9 +76,9 @@ FIELD_BOOSTS = {"title": 2.5, "meta": 1.5, "body": 1.0}
 def pubs_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=ANALYZER, stored=True),
-        meta=TEXT(analyzer=ANALYZER),
-        body=TEXT(analyzer=ANALYZER),
+        title=TEXT(analyzer=ANALYZER, stored=True, multitoken_query="and"),
+        meta=TEXT(analyzer=ANALYZER, multitoken_query="and"),
+        body=TEXT(analyzer=ANALYZER, multitoken_query="and"),
         title_sort=ID(sortable=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True),
         regions=KEYWORD(stored=True, commas=True, lowercase=False),
@@ -60,7 +92,7 @@ def pages_schema() -> Schema:
     return Schema(
         pub_id=ID(stored=True),
         page=NUMERIC(int, stored=True),
-        text=TEXT(analyzer=ANALYZER, stored=True),
+        text=TEXT(analyzer=ANALYZER, stored=True, multitoken_query="and"),
     )
 
 
@@ -249,7 +281,8 @@ class Reader:
         self.pages = self._pages_ix.searcher(weighting=scoring.BM25F())
         self._parser = qparser.MultifieldParser(list(FIELD_BOOSTS), pubs_schema(), fieldboosts=FIELD_BOOSTS,
                                                 group=qparser.OrGroup)
-        self._parser.add_plugin(qparser.PlusMinusPlugin())
+        # +/- only at the start of a word: "micro-credentials" is a word, not "micro NOT credentials".
+        self._parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<!\S)\+(?=\S)", minusexpr=r"(?<!\S)-(?=\S)"))
         self._parser.remove_plugin_class(qparser.BoostPlugin)
 
     @property

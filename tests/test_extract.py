@@ -159,6 +159,20 @@ def test_an_unexpected_library_failure_becomes_a_reason(monkeypatch):
     assert error.value.reason == "extraction failed: RuntimeError: boom"
 
 
+def test_a_page_the_engine_cannot_read_is_left_empty_and_the_others_keep_their_numbers(monkeypatch):
+    read_page = pdf_reader._pdfium_page_text
+
+    def fail_on_page_two(document, index):
+        if index == 1:
+            raise pdf_reader.pdfium.PdfiumError("Failed to load page.")
+        return read_page(document, index)
+    monkeypatch.setattr(pdf_reader, "_pdfium_page_text", fail_on_page_two)
+
+    result = extract(make_pdf("Alpha", "Bravo", "Charlie"), "pdf")
+
+    assert result.pages == ["Alpha", "", "Charlie"]
+
+
 @needs_eval_pdfs
 def test_a_pdf_pdfium_refuses_is_read_by_pdfminer():
     content = (EVAL_PDFS_DIR / "py-pdf-sample-files/017-unreadable-meta-data/unreadablemetadata.pdf").read_bytes()

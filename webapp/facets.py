@@ -42,7 +42,12 @@ class FacetView:
 
 
 def facet_view(spec: FacetSpec, values: list[dict], size: int) -> FacetView:
-    """Selected values always stay in sight, so unticking one never means opening "more" first."""
+    """Selected values always stay in sight, so unticking one never means opening "more" first.
+
+    A "more" that would hide only one or two values costs a click for nothing: those are shown.
+    """
+    if len(values) <= size + 2:
+        return FacetView(spec, values, [])
     unselected = [v["value"] for v in values if not v["selected"]]
     keep = set(unselected[:max(size - (len(values) - len(unselected)), 0)])
     visible = [v["selected"] or v["value"] in keep for v in values]

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import replace
 from urllib.parse import urlencode, urlsplit
 
+import pycountry
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
@@ -50,6 +51,12 @@ def page_link(url: str | None, kind: str | None, page: int | None) -> str | None
 @bp.app_template_filter()
 def host(url: str | None) -> str:
     return (urlsplit(url).hostname or "").removeprefix("www.") if url else ""
+
+
+@bp.app_template_filter()
+def language_name(code: str | None) -> str:
+    language = pycountry.languages.get(alpha_2=code) if code else None
+    return language.name if language else (code or "")
 
 
 def _lenient_state() -> SearchRequest:
@@ -169,6 +176,7 @@ def feed():
     fg.link(href=url_for("views.feed", _external=True), rel="self")
     fg.link(href=url_for("views.search", _external=True), rel="alternate")
     fg.language("en")
+    fg.author(name="Micro-credential Observatory")
     fg.updated(max((_feed_date(d) for d in docs), default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
     for doc in reversed(docs):  # feedgen prepends each entry: add oldest first to list newest first
         entry = fg.add_entry()

@@ -9,7 +9,7 @@ from . import html, pdf, text
 from .language import detect_language
 from .model import Extraction, ExtractionError, describe
 
-__all__ = ["Extraction", "ExtractionError", "detect_language", "extract"]
+__all__ = ["ENGINES", "Extraction", "ExtractionError", "detect_language", "extract"]
 
 ENGINES = pdf.ENGINES
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Extraction:
+    """`paged` says whether pages[n-1] is page n of the document, i.e. whether a hit can cite a page number;
+    web pages and text files are cut into sections only to keep highlighting fast and snippets local."""
+
     pages: list[str]
     paged: bool
     engine: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -33,6 +34,8 @@ _PDFIUM_LOCK = threading.Lock()
 """PDFium is not thread-safe, not even across separate documents, and callers may extract from threads."""
 
 _PDFIUM_NOT_ENCRYPTED = -1
+
+_Page = TypeVar("_Page")
 
 
 def extract_pdf(content: bytes, engine: str = "auto") -> Extraction:
@@ -69,19 +72,19 @@ def _finish(result: Extraction) -> Extraction:
     return result
 
 
-def _read_pages(readers: Iterable[Callable[[], str]], engine: str) -> list[str]:
+def _read_pages(pages: Iterable[_Page], read: Callable[[_Page], str], engine: str) -> list[str]:
     """A damaged page costs its own text, not the document's, and the other pages keep their numbers."""
-    pages: list[str] = []
+    texts: list[str] = []
     failures: list[Exception] = []
-    for read in readers:
+    for page in pages:
         try:
-            pages.append(normalize(read()))
+            texts.append(normalize(read(page)))
         except Exception as exc:  # any library error on one page: the rest of the document is still worth having
-            pages.append("")
+            texts.append("")
             failures.append(exc)
-    if failures and not any(pages):
+    if failures and not any(texts):
         raise ExtractionError(f"{engine} could not read any page ({describe(failures[0])})")
-    return pages
+    return texts
 
 
 def _pdfium(content: bytes) -> Extraction:
@@ -93,8 +96,7 @@ def _pdfium(content: bytes) -> Extraction:
         try:
             encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(document.raw) != _PDFIUM_NOT_ENCRYPTED
             title = clean_title(document.get_metadata_dict().get("Title"))
-            readers = (lambda index=index: _pdfium_page_text(document, index) for index in range(len(document)))
-            pages = _read_pages(readers, "pdfium")
+            pages = _read_pages(range(len(document)), lambda index: _pdfium_page_text(document, index), "pdfium")
         finally:
             document.close()
     return Extraction(pages=pages, paged=True, engine="pdfium", title=title, encrypted=encrypted)
@@ -148,7 +150,7 @@ def _pdfminer(content: bytes) -> Extraction:
         interpreter.process_page(page)
         return "\n".join(box.get_text() for box in device.get_result() if isinstance(box, LTTextContainer))
 
-    texts = _read_pages((lambda page=page: page_text(page) for page in pages), "pdfminer")
+    texts = _read_pages(pages, page_text, "pdfminer")
     return Extraction(pages=texts, paged=True, engine="pdfminer", title=_pdfminer_title(document),
                       encrypted=document.encryption is not None)
 
