@@ -19,9 +19,9 @@ from bench.cranfield import Doc
 TANTIVY_SPECIAL = frozenset('+-&|!(){}[]^"~*?:\\/<>=\'')
 
 
-def tantivy_escape(text: str) -> str:
-    """Lower-cased so AND/OR/NOT/IN stay words, and every operator character escaped."""
-    return "".join("\\" + c if c in TANTIVY_SPECIAL else c for c in text.lower())
+def tantivy_escape(text: str, keep: str = "") -> str:
+    """Lower-cased so AND/OR/NOT/IN stay words, and every operator character not in `keep` escaped."""
+    return "".join("\\" + c if c in TANTIVY_SPECIAL and c not in keep else c for c in text.lower())
 
 
 def english_analyzer():
@@ -105,7 +105,6 @@ class Observatory:
 
     def __init__(self, work_dir: Path):
         self.work_dir = work_dir
-        self.report = None
 
     def index(self, docs: list[Doc]) -> None:
         from indexer.build import build
@@ -125,7 +124,7 @@ class Observatory:
         catalog = self.work_dir / "catalog.yaml"
         catalog.write_text(yaml.safe_dump(records, sort_keys=False, allow_unicode=True), encoding="utf-8")
         settings = Settings.from_env(catalog=catalog, index=self.work_dir / "index", cache=self.work_dir / "cache")
-        self.report = build(settings, full=True)
+        build(settings, full=True, progress=False)
         self._client = create_app(settings).test_client()
 
     def search(self, query: str, k: int) -> list[str]:

@@ -20,7 +20,7 @@ import os
 import shutil
 import textwrap
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -136,6 +136,10 @@ class Corpus:
 
     def path(self, pub: Publication) -> Path:
         return self.files / pub.file
+
+    def text(self, pub: Publication) -> str:
+        """Title and page texts as generated (pages separated by form feeds): what a perfect extractor returns."""
+        return (self.dir / "text" / f"{pub.id}.txt").read_text(encoding="utf-8")
 
 
 @cache
@@ -269,8 +273,7 @@ def render_html(pub: Publication, pages: list[str]) -> bytes:
     return page.encode("utf-8")
 
 
-def render(pub: Publication, seed: int) -> bytes:
-    pages = texts(pub, seed)
+def render(pub: Publication, pages: list[str]) -> bytes:
     return render_pdf(pub, pages) if pub.kind == "pdf" else render_html(pub, pages)
 
 
@@ -308,15 +311,21 @@ def plan(scale: float, seed: int) -> list[Publication]:
     return [_publication(seed, p.n, next(lengths)) if p.kind == "pdf" else p for p in drafts]
 
 
+def report(seed: int, n: int, pages: int, marker: str | None = None) -> Publication:
+    """A PDF report of a chosen length outside the plan (a corpus' own are numbered 0..count-1)."""
+    return replace(_publication(seed, n, pages, marker), kind="pdf", pages=pages, file=f"pub-{n:05d}.pdf")
+
+
 def extra_publication(scale: float, seed: int, pages: int = 12) -> Publication:
-    """A PDF the corpus does not have, carrying MARKER, for "add one and find it"."""
-    n = max(1, round(PUBLICATIONS_AT_1X * scale))
-    return replace(_publication(seed, n, pages, marker=MARKER), kind="pdf", pages=pages, file=f"pub-{n:05d}.pdf")
+    """The one publication the corpus lacks, carrying MARKER, for "add one and find it"."""
+    return report(seed, max(1, round(PUBLICATIONS_AT_1X * scale)), pages, marker=MARKER)
 
 
 def _write(args: tuple[Publication, int, Path]) -> None:
-    pub, seed, files = args
-    (files / pub.file).write_bytes(render(pub, seed))
+    pub, seed, directory = args
+    pages = texts(pub, seed)
+    (directory / "files" / pub.file).write_bytes(render(pub, pages))
+    (directory / "text" / f"{pub.id}.txt").write_text(pub.title + "\n" + "\f".join(pages), encoding="utf-8")
 
 
 def _fingerprint(scale: float, seed: int) -> str:
@@ -325,30 +334,26 @@ def _fingerprint(scale: float, seed: int) -> str:
     return f"scale={scale} seed={seed} code={code}"
 
 
-def corpus_dir(out: Path, scale: float, seed: int) -> Path:
-    return out / f"corpus-{scale:g}-seed{seed}"
-
-
-def generate(out: Path, scale: float, seed: int = 0, jobs: int | None = None, log=print) -> Corpus:
+def generate(out: Path, scale: float, seed: int = 0, jobs: int | None = None) -> Corpus:
     """Write the corpus (in parallel) unless an identical one is already there."""
-    directory = corpus_dir(out, scale, seed)
+    directory = out / f"corpus-{scale:g}-seed{seed}"
     manifest = directory / "manifest.json"
     publications = plan(scale, seed)
     corpus = Corpus(directory, scale, seed, publications)
     if manifest.exists() and json.loads(manifest.read_text())["fingerprint"] == _fingerprint(scale, seed):
-        log(f"generate: reusing {directory} ({len(publications):,} publications, {corpus.pages:,} pages)")
+        print(f"generate: reusing {directory} ({len(publications):,} publications, {corpus.pages:,} pages)")
         return corpus
     shutil.rmtree(directory, ignore_errors=True)
     corpus.files.mkdir(parents=True)
+    (directory / "text").mkdir()
     jobs = jobs or os.cpu_count() or 1
-    log(f"generate: writing {len(publications):,} publications ({corpus.pages:,} pages) to {directory} "
-        f"with {jobs} processes ...")
+    print(f"generate: writing {len(publications):,} publications ({corpus.pages:,} pages) to {directory} "
+        f"with {jobs} processes ...", flush=True)
     # longest first, so one long report does not finish alone at the end
     work = sorted(publications, key=lambda p: -p.pages)
     with ProcessPoolExecutor(jobs) as pool:
-        list(pool.map(_write, [(p, seed, corpus.files) for p in work], chunksize=4))
-    manifest.write_text(json.dumps({"fingerprint": _fingerprint(scale, seed),
-                                    "publications": [asdict(p) for p in publications]}, indent=1))
+        list(pool.map(_write, [(p, seed, directory) for p in work], chunksize=4))
+    manifest.write_text(json.dumps({"fingerprint": _fingerprint(scale, seed)}))
     return corpus
 
 

@@ -29,9 +29,10 @@ def table(headers: list[str], rows: list[list]) -> str:
 
 
 def machine() -> dict:
-    """Enough about where a number was measured to tell two runs apart."""
+    """Enough about where and when a number was measured to tell two runs apart (a busy machine shows in the load)."""
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+            "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()]}
 
 
 def write_json(out_dir: Path, name: str, data: dict) -> Path:

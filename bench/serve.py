@@ -16,8 +16,10 @@ CONTENT_TYPES = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8",
 
 
 class FileServer:
-    def __init__(self, root: Path):
-        self.root = root.resolve()
+    """`mounts` maps a first path segment to a directory: {"corpus": Path(...)} serves /corpus/<file>."""
+
+    def __init__(self, mounts: dict[str, Path]):
+        self.mounts = {name: path.resolve() for name, path in mounts.items()}
         self.statuses: Counter[int] = Counter()
         self._lock = threading.Lock()
         server = self
@@ -35,8 +37,10 @@ class FileServer:
                 self._respond(body=True)
 
             def _respond(self, body: bool):
-                path = (server.root / self.path.split("?")[0].lstrip("/")).resolve()
-                if not path.is_file() or server.root not in path.parents:
+                mount, _, name = self.path.split("?")[0].lstrip("/").partition("/")
+                root = server.mounts.get(mount)
+                path = (root / name).resolve() if root else None
+                if path is None or not path.is_file() or root not in path.parents:
                     return self._status(404)
                 stat = path.stat()
                 etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'

@@ -92,7 +92,9 @@ def pages_schema() -> Schema:
     return Schema(
         pub_id=ID(stored=True),
         page=NUMERIC(int, stored=True),
-        text=TEXT(analyzer=ANALYZER, stored=True, multitoken_query="and"),
+        # No positions: pages are found by their words (phrases are checked at publication
+        # level), and leaving positions out makes the largest part of a build ~1.7x faster.
+        text=TEXT(analyzer=ANALYZER, stored=True, phrase=False, multitoken_query="and"),
     )
 
 
@@ -151,7 +153,7 @@ class IndexRoot:
     def new_version(self) -> Path:
         """An empty version in a temporary directory: invisible to readers until published."""
         self.path.mkdir(parents=True, exist_ok=True)
-        version = self.path / f".tmp-v-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        version = self.path / f".tmp-v-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.time_ns() % 10**9:09d}"
         version.mkdir()
         index.create_in(str(version), pubs_schema(), indexname="pubs")
         index.create_in(str(version), pages_schema(), indexname="pages")
@@ -204,11 +206,15 @@ def write_manifest(version: Path, manifest: dict) -> None:
 
 
 class Writer:
-    """Adds and removes whole publications (their metadata document and all their pages) at once."""
+    """Adds and removes whole publications (their metadata document and all their pages) at once.
+
+    The memory limits are generous because every flush to disk costs a merge at commit: at
+    128 MB a 6,000-page build spent as long merging as indexing.
+    """
 
     def __init__(self, version: Path):
-        self._pubs = index.open_dir(str(version), indexname="pubs").writer(limitmb=128)
-        self._pages = index.open_dir(str(version), indexname="pages").writer(limitmb=128)
+        self._pubs = index.open_dir(str(version), indexname="pubs").writer(limitmb=192)
+        self._pages = index.open_dir(str(version), indexname="pages").writer(limitmb=320)
 
     def remove(self, pub_id: str) -> None:
         # delete_by_term + add, never update_document twice: that would leave two copies.

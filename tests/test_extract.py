@@ -246,6 +246,7 @@ def test_report60_text_has_the_ground_truth_words(report60):
     pytest.param("stack-\nability", "stackability", id="line-end-hyphen-joins"),
     pytest.param("stack-  \n  ability", "stackability", id="line-end-hyphen-joins-despite-spaces"),
     pytest.param("stack\ufffeability", "stackability", id="pdfium-line-end-hyphen-mark-joins"),
+    pytest.param("Anglo\ufffeSaxon", "Anglo-\nSaxon", id="pdfium-line-end-hyphen-mark-before-capital-stays"),
     pytest.param("a micro-credential", "a micro-credential", id="real-hyphen-stays"),
     pytest.param("Anglo-\nSaxon", "Anglo-\nSaxon", id="hyphen-before-capital-stays"),
     pytest.param("trans\u00ad\nparent", "transparent", id="soft-hyphen-at-line-end-joins"),

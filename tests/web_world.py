@@ -110,9 +110,9 @@ class World:
     def url(self, pub_id: str) -> str:
         return self.server.url(f"/docs/{pub_id}.pdf")
 
-    def rebuild(self, pubs: list[Pub]) -> None:
+    def rebuild(self, pubs: list[Pub], full: bool = False) -> None:
         write_catalog(self, pubs)
-        build(self.settings, progress=False, jobs=2)
+        build(self.settings, full=full, progress=False, jobs=2)
 
 
 def _entry(world: World, pub: Pub) -> dict:

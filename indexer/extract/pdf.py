@@ -52,9 +52,10 @@ def extract_pdf(content: bytes, engine: str = "auto") -> Extraction:
         if refusal.encrypted:
             raise
         try:
-            return _finish(_pdfminer(content))
+            fallback = _pdfminer(content)
         except ExtractionError:
-            raise refusal from None
+            raise refusal from None  # PDFium's words: it is the engine that normally reads our files
+        return _finish(fallback)
     if any(primary.pages):
         return _finish(primary)
     try:

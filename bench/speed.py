@@ -1,0 +1,427 @@
+"""`python -m bench speed`: build, incremental, query and memory figures on a generated collection.
+
+Everything runs through the paths a user's work takes: publications are downloaded from a local
+HTTP server, builds run in a fresh process as `observatory build` would (so their memory is theirs
+alone), and queries go over HTTP to gunicorn with several workers. tantivy answering the same
+queries over the same text, without facets or snippets, is the floor to compare latency against.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import multiprocessing
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+import yaml
+
+from bench import generate, memory
+from bench.engines import tantivy_escape
+from bench.report import table, write_json
+from bench.serve import FileServer
+from indexer.config import PROJECT_ROOT
+
+#: The fixed query mix: (kind, GET parameters of /api/search). Words are from the generator's vocabulary.
+QUERIES: list[tuple[str, dict]] = [
+    ("one word", {"q": "credentials"}),
+    ("one word", {"q": "recognition"}),
+    ("one word", {"q": "employability"}),
+    ("one word", {"q": "portability"}),
+    ("one word", {"q": "micro-credentials"}),
+    ("two words", {"q": "quality assurance"}),
+    ("two words", {"q": "stackable credentials"}),
+    ("two words", {"q": "labour market"}),
+    ("three words", {"q": "national qualifications framework"}),
+    ("three words", {"q": "digital badges blockchain"}),
+    ("three words", {"q": "recognition prior learning"}),
+    ("phrase", {"q": '"lifelong learning"'}),
+    ("phrase", {"q": '"quality assurance"'}),
+    ("phrase", {"q": '"individual learning accounts"'}),
+    ("filtered", {"q": "credentials", "region": "Ireland"}),
+    ("filtered", {"q": "quality assurance", "year": "2021"}),
+    ("filtered", {"q": "framework", "type": "policy", "year_from": "2019", "year_to": "2022"}),
+    ("filtered", {"q": "employers skills", "section": "report", "region": "Europe"}),
+    ("browse", {"region": "Europe"}),
+    ("browse", {"type": "report", "year": "2022"}),
+]
+
+MB = 1024  # ru_maxrss is in KiB on Linux
+
+
+def percentiles(samples_ms: list[float]) -> dict:
+    if len(samples_ms) < 2:
+        value = samples_ms[0] if samples_ms else math.nan
+        return {"p50": value, "p95": value, "p99": value, "n": len(samples_ms)}
+    cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "n": len(samples_ms)}
+
+
+# ---------------------------------------------------------------- builds in their own process
+
+
+def _build_child(paths: dict, full: bool, jobs: int | None, conn) -> None:
+    """Runs in a spawned interpreter, so its peak RSS is the build's and not the bench's."""
+    from indexer.build import build
+    from indexer.config import Settings
+
+    settings = Settings.from_env(**paths)
+    started = time.perf_counter()
+    report = build(settings, full=full, jobs=jobs, progress=False).as_dict()
+    seconds = time.perf_counter() - started
+    conn.send({"seconds": seconds, "report": report,
+               "rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MB,
+               "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / MB})
+
+
+def run_build(paths: dict, *, full: bool, jobs: int | None) -> dict:
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_build_child, args=(paths, full, jobs, send))
+    started = time.perf_counter()
+    process.start()
+    send.close()   # so that receive() raises instead of hanging if the build dies
+    with memory.TreeSampler(process.pid) as sampler:
+        try:
+            result = receive.recv()
+        except EOFError:
+            process.join()
+            raise RuntimeError(f"the build process died (exit code {process.exitcode})") from None
+        process.join()
+    report = result["report"]
+    report["failure_count"] = len(report.pop("failures"))
+    return {**result, "wall_s": time.perf_counter() - started, "tree_pss_mb": sampler.peak_mb}
+
+
+def write_catalog(path: Path, records: list[dict]) -> None:
+    path.write_text(yaml.safe_dump(records, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def dir_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+# ---------------------------------------------------------------- extraction by one process
+
+
+def extraction_rate(corpus: generate.Corpus, sample_pages: int) -> dict:
+    """One process extracting a spread-out sample, exactly as a build worker does (text + language)."""
+    from indexer.extract import detect_language, extract
+
+    step = max(1, math.ceil(corpus.pages / sample_pages))
+    sample = corpus.publications[::step]
+    seconds = 0.0
+    for pub in sample:
+        content = corpus.path(pub).read_bytes()
+        started = time.perf_counter()
+        result = extract(content, pub.kind)
+        detect_language("\n".join(result.pages)[:20000])
+        seconds += time.perf_counter() - started
+    pages = sum(p.pages for p in sample)
+    return {"publications": len(sample), "pages": pages, "seconds": seconds, "pages_per_s": pages / seconds}
+
+
+# ---------------------------------------------------------------- queries
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_get(port: int, params: dict) -> tuple[float, int, bytes]:
+    """One request on a fresh connection (gunicorn's sync workers close each one), timed to the last byte."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/api/search?" + urlencode(params, doseq=True))
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return (time.perf_counter() - started) * 1000, response.status, body
+
+
+@contextmanager
+def gunicorn(env: dict, workers: int, log: Path):
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+               "--log-level", "warning", "webapp:create_app()"]
+    with open(log, "wb") as log_file:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env},
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({process.returncode}): {log.read_text()[-2000:]}")
+            try:
+                if http_get(port, {"q": "credentials"})[1] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not answer within 60 s: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield process, port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def measure_http(port: int, rounds: int, clients: int) -> dict:
+    jobs = [(kind, params) for _ in range(rounds) for kind, params in QUERIES]
+
+    def one(job):
+        kind, params = job
+        ms, status, body = http_get(port, params)
+        if status != 200:
+            raise RuntimeError(f"/api/search?{urlencode(params)} answered {status}: {body[:300]!r}")
+        return kind, ms
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        timed = list(pool.map(one, jobs))
+    wall = time.perf_counter() - started
+    return {"clients": clients, **_summary(timed), "requests_per_s": len(jobs) / wall}
+
+
+def _summary(timed: list[tuple[str, float]]) -> dict:
+    kinds = dict.fromkeys(kind for kind, _ in timed)
+    return {**percentiles([ms for _, ms in timed]),
+            "by_kind": {k: percentiles([ms for kind, ms in timed if kind == k]) for k in kinds}}
+
+
+def measure_in_process(index_dir: Path, rounds: int) -> dict:
+    """SearchService called directly: the part of a request's time that is search, not HTTP or Flask."""
+    from indexer.search import SearchRequest, SearchService
+
+    service = SearchService(index_dir)
+    requests = [(kind, SearchRequest.from_args(params)) for kind, params in QUERIES]
+    for _, req in requests:
+        service.search(req)
+    timed = []
+    for _ in range(rounds):
+        for kind, req in requests:
+            started = time.perf_counter()
+            service.search(req)
+            timed.append((kind, (time.perf_counter() - started) * 1000))
+    return _summary(timed)
+
+
+class TantivyFloor:
+    """The same publications' generated text in tantivy: top 20 ids, no facets, no snippets."""
+
+    def __init__(self, corpus: generate.Corpus, directory: Path):
+        import tantivy
+
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        builder.add_text_field("title", tokenizer_name="en_stem")
+        builder.add_text_field("body", tokenizer_name="en_stem")
+        builder.add_integer_field("year", indexed=True, fast=True)
+        for name in ("region", "type", "section"):
+            builder.add_text_field(name, tokenizer_name="raw")
+        self.schema = builder.build()
+        directory.mkdir(parents=True)
+        self.index = tantivy.Index(self.schema, path=str(directory))
+        started = time.perf_counter()
+        writer = self.index.writer(heap_size=256 * 1024 * 1024)
+        for pub in corpus.publications:
+            doc = tantivy.Document(id=pub.id, title=pub.title, body=corpus.text(pub), year=pub.year,
+                                   type=pub.type, section=pub.section)
+            for region in pub.regions:
+                doc.add_text("region", region)
+            writer.add_document(doc)
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+        self.index_s = time.perf_counter() - started
+        self.searcher = self.index.searcher()
+
+    def query(self, params: dict):
+        import tantivy
+
+        Q, must = tantivy.Query, tantivy.Occur.Must
+        parts = []
+        if params.get("q"):
+            parts.append((must, self.index.parse_query(tantivy_escape(params["q"], keep='"'), ["title", "body"])))
+        for field in ("region", "type", "section"):
+            if field in params:
+                parts.append((must, Q.term_query(self.schema, field, params[field])))
+        if "year" in params:
+            parts.append((must, Q.term_query(self.schema, "year", int(params["year"]))))
+        if "year_from" in params or "year_to" in params:
+            parts.append((must, Q.range_query(self.schema, "year", tantivy.FieldType.Integer,
+                                              int(params.get("year_from", 0)), int(params.get("year_to", 9999)))))
+        return Q.boolean_query(parts) if parts else Q.all_query()
+
+    def measure(self, rounds: int) -> dict:
+        timed = []
+        for _ in range(rounds + 1):
+            for kind, params in QUERIES:
+                started = time.perf_counter()
+                for _, address in self.searcher.search(self.query(params), 20).hits:
+                    self.searcher.doc(address)   # a result needs its id
+                timed.append((kind, (time.perf_counter() - started) * 1000))
+        return {"index_s": self.index_s, **_summary(timed[len(QUERIES):])}   # the first round warms up
+
+
+# ---------------------------------------------------------------- the run
+
+
+def main(args) -> dict:
+    corpus = generate.generate(args.out, args.scale, args.seed)
+    work = args.out / "speed-work"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "extra").mkdir(parents=True)
+    jobs_list = args.jobs or [os.cpu_count() or 1]
+    results: dict = {"scale": args.scale, "seed": args.seed, "publications": len(corpus.publications),
+                     "pages": corpus.pages, "corpus_mb": dir_mb(corpus.files), "gunicorn_workers": args.workers}
+    print(f"speed: {len(corpus.publications):,} publications, {corpus.pages:,} pages "
+          f"(PDF pages + one per web page), {results['corpus_mb']:.0f} MB", flush=True)
+
+    with FileServer({"corpus": corpus.files, "extra": work / "extra"}) as server:
+        records = [p.record(server.url + "/corpus") for p in corpus.publications]
+        catalog = work / "catalog.yaml"
+        write_catalog(catalog, records)
+
+        builds = []
+        for jobs in jobs_list:
+            paths = {"catalog": catalog, "index": work / f"index-j{jobs}", "cache": work / f"cache-j{jobs}"}
+            print(f"speed: full build with {jobs} worker process(es) ...", flush=True)
+            run = run_build(paths, full=True, jobs=jobs)
+            run.update(jobs=jobs, pubs_per_s=len(corpus.publications) / run["seconds"],
+                       pages_per_s=corpus.pages / run["seconds"], index_mb=dir_mb(paths["index"]))
+            builds.append(run)
+        results["builds"] = builds
+
+        print("speed: one process extracting a sample of the same files ...", flush=True)
+        single = extraction_rate(corpus, args.extract_sample)
+        for run in builds:
+            run["parallel_efficiency"] = run["pages_per_s"] / (run["jobs"] * single["pages_per_s"])
+        results["extraction_one_process"] = single
+
+        print("speed: no-change rebuild ...", flush=True)
+        before = server.counts()
+        results["no_change"] = run_build(paths, full=False, jobs=jobs_list[-1])
+        after = server.counts()
+        results["no_change"]["http_statuses"] = {str(k): after.get(k, 0) - before.get(k, 0) for k in after}
+
+        print("speed: tantivy over the same text ...", flush=True)
+        results["tantivy"] = TantivyFloor(corpus, work / "tantivy").measure(args.rounds)
+        print("speed: SearchService in process ...", flush=True)
+        results["in_process"] = measure_in_process(paths["index"], args.rounds)
+
+        env = {"OBSERVATORY_INDEX": str(paths["index"]), "OBSERVATORY_CATALOG": str(catalog),
+               "OBSERVATORY_CACHE": str(paths["cache"])}
+        print(f"speed: /api/search under gunicorn -w {args.workers} ...", flush=True)
+        with gunicorn(env, args.workers, work / "gunicorn.log") as (process, port):
+            measure_http(port, 1, args.workers)   # every worker opens the index before timing starts
+            results["http"] = [measure_http(port, args.rounds, 1), measure_http(port, args.rounds, args.workers)]
+            print("speed: add one publication and find it through /api/search ...", flush=True)
+            results["add_one"] = add_one(corpus, server, work, records, paths, port, jobs_list[-1])
+            workers = memory.children(process.pid)
+            results["serving_worker_peak_rss_mb"] = max((memory.peak_rss_mb(p) for p in workers), default=None)
+
+    print()
+    print(table(["measure", "value", "detail", "target", "verdict"], summary_rows(results, args.scale)))
+    print()
+    print(table(["query kind", "HTTP p50 ms", "HTTP p95 ms", "in-process p50 ms", "tantivy p50 ms"],
+                [[kind, results["http"][0]["by_kind"][kind]["p50"], results["http"][0]["by_kind"][kind]["p95"],
+                  results["in_process"]["by_kind"][kind]["p50"], results["tantivy"]["by_kind"][kind]["p50"]]
+                 for kind in dict.fromkeys(k for k, _ in QUERIES)]))
+    print("\nwrote", write_json(args.out, "speed", results))
+    return results
+
+
+def add_one(corpus, server, work: Path, records: list[dict], paths: dict, port: int, jobs: int) -> dict:
+    """Append one new publication to the catalog, rebuild incrementally, and poll the API until it is found."""
+    import requests
+
+    from indexer.extract import detect_language, extract
+
+    pub = generate.extra_publication(corpus.scale, corpus.seed)
+    (work / "extra" / pub.file).write_bytes(generate.render(pub, generate.texts(pub, corpus.seed)))
+    write_catalog(paths["catalog"], [*records, pub.record(server.url + "/extra")])
+    started = time.perf_counter()
+    run = run_build(paths, full=False, jobs=jobs)
+    built = time.perf_counter()
+    while True:
+        _, status, body = http_get(port, {"q": generate.MARKER})
+        if status == 200 and any(r["id"] == pub.id for r in json.loads(body)["results"]):
+            break
+        if time.perf_counter() - built > 30:
+            raise RuntimeError(f"{pub.id} was not found through /api/search 30 s after the build")
+        time.sleep(0.05)
+    found = time.perf_counter()
+    own_started = time.perf_counter()
+    content = requests.get(f"{server.url}/extra/{pub.file}", timeout=30).content
+    text = extract(content, "pdf")
+    detect_language("\n".join(text.pages)[:20000])
+    own_s = time.perf_counter() - own_started
+    return {**run, "id": pub.id, "pages": pub.pages, "visible_after_build_s": found - built,
+            "found_s": run["seconds"] + (found - built), "found_wall_s": found - started, "own_fetch_extract_s": own_s}
+
+
+def summary_rows(r: dict, scale: float) -> list[list]:
+    """One line per figure the issue sets a target for, with the verdict where the scale is the target's."""
+    def verdict(ok: bool, at: float | None = None):
+        if at is not None and not math.isclose(scale, at):
+            return f"(target at {at:g}x)"
+        return "met" if ok else "NOT MET"
+
+    rows = []
+    for b in r["builds"]:
+        rows.append([f"full build, {b['jobs']} processes", f"{b['seconds']:.1f} s",
+                     f"{b['pubs_per_s']:.1f} pub/s, {b['pages_per_s']:.0f} pages/s, index {b['index_mb']:.0f} MB",
+                     "<= 300 s at 10x", verdict(b["seconds"] <= 300, 10)])
+        rows.append([f"parallel efficiency, {b['jobs']} processes", f"{100 * b['parallel_efficiency']:.0f} %",
+                     f"vs one process extracting {r['extraction_one_process']['pages_per_s']:.0f} pages/s",
+                     ">= 80 % on 2", verdict(b["parallel_efficiency"] >= 0.8) if b["jobs"] == 2 else ""])
+    a = r["add_one"]
+    rows.append(["add one publication, find it", f"{a['found_s']:.2f} s",
+                 f"own fetch+extract {a['own_fetch_extract_s']:.2f} s; with process start {a['found_wall_s']:.2f} s",
+                 "<= 3 s + own at 10x", verdict(a["found_s"] - a["own_fetch_extract_s"] <= 3, 10)])
+    n = r["no_change"]
+    rows.append(["no-change rebuild", f"{n['seconds']:.2f} s",
+                 f"with process start {n['wall_s']:.2f} s; HTTP {n['http_statuses']}", "<= 10 s at 10x",
+                 verdict(n["seconds"] <= 10, 10)])
+    target = 50 if scale <= 1 else 150
+    for h in r["http"]:
+        rows.append([f"/api/search, {h['clients']} client(s)", f"p95 {h['p95']:.1f} ms",
+                     f"p50 {h['p50']:.1f}, p99 {h['p99']:.1f} ms, {h['requests_per_s']:.0f} req/s",
+                     "p95 <= 50 ms at 1x, 150 at 10x",
+                     verdict(h["p95"] <= target, 1 if scale <= 1 else 10) if h["clients"] == 1 else ""])
+    for name, key in (("SearchService in process", "in_process"), ("tantivy, same text (floor)", "tantivy")):
+        q = r[key]
+        rows.append([name, f"p95 {q['p95']:.1f} ms", f"p50 {q['p50']:.2f}, p99 {q['p99']:.1f} ms", "", ""])
+    main_b = r["builds"][-1]
+    rows.append(["peak memory, build", f"{main_b['tree_pss_mb']:.0f} MB",
+                 f"all processes (PSS); main RSS {main_b['rss_main_mb']:.0f} MB, "
+                 f"largest worker RSS {main_b['rss_worker_mb']:.0f} MB", "<= 1 GB at 10x",
+                 verdict(main_b["tree_pss_mb"] <= 1024, 10)])
+    rows.append(["peak RSS, serving worker", f"{r['serving_worker_peak_rss_mb']:.0f} MB", "max over gunicorn workers",
+                 "<= 300 MB at 10x", verdict(r["serving_worker_peak_rss_mb"] <= 300, 10)])
+    return rows
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = ~330 publications, ~6,000 pages (default 1)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=lambda s: [int(j) for j in s.split(",")], default=None,
+                        help="worker processes of the full build; a list like 1,2 measures each (default: all CPUs)")
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1,
+                        help="gunicorn workers (default CPUs + 1)")
+    parser.add_argument("--rounds", type=int, default=10, help="passes over the 20-query mix per measurement")
+    parser.add_argument("--extract-sample", type=int, default=3000,
+                        help="pages of the corpus (spread out) the one-process extraction rate is measured on")
