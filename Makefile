@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup system-packages run build serve test bench-smoke clean
+.PHONY: setup system-packages run build serve test readme clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ test: setup system-packages
 
 clean:
 	rm -rf $(VENV) index corpus/cache bench/out
+
+# Regenerate the README's "The collection" tables from the catalog.
+readme: setup
+	$(VENV)/bin/observatory collection --readme README.md

@@ -21,16 +21,19 @@ def run_engine(engine, collection: cranfield.Collection) -> dict:
     started = time.perf_counter()
     runs = {q: engine.search(text, DEPTH) for q, text in collection.queries.items()}
     query_s = time.perf_counter() - started
-    per_query = {q: round(metrics.ndcg(runs[q], collection.qrels[q], 10), 4) for q in collection.queries}
+    per_query = {q: metrics.ndcg(runs[q], collection.qrels[q], 10) for q in collection.queries}
     return {"engine": engine.name, "config": engine.config, **metrics.evaluate(runs, collection.qrels),
             "index_s": index_s, "ms_per_query": 1000 * query_s / max(1, len(runs)),
             "ndcg10_per_query": per_query}
 
 
 def main(args) -> dict:
-    collection = cranfield.subset(cranfield.load(), args.docs, args.queries)
     engines = [Observatory(args.out / "quality-work"), *(cls() for cls in COMPETITORS)]
+    unknown = set(args.engines or ()) - {e.name for e in engines}
+    if unknown:
+        raise SystemExit(f"unknown engine(s) {', '.join(sorted(unknown))}; known: {', '.join(e.name for e in engines)}")
     engines = [e for e in engines if not args.engines or e.name in args.engines]
+    collection = cranfield.subset(cranfield.load(), args.docs, args.queries)
     results = []
     for engine in engines:
         print(f"quality: {engine.name} on {len(collection.docs)} docs, {len(collection.queries)} queries ...", flush=True)
@@ -55,10 +58,13 @@ def _verdict(results: list[dict]) -> dict | None:
         return None
     best = max(others, key=lambda r: r["nDCG@10"])
     margin = ours["nDCG@10"] - best["nDCG@10"]
+    queries = list(ours["ndcg10_per_query"])
+    p = metrics.randomization_p([ours["ndcg10_per_query"][q] for q in queries],
+                                [best["ndcg10_per_query"][q] for q in queries])
     met = margin > 0
-    return {"met": met, "best_competitor": best["engine"], "margin": margin,
+    return {"met": met, "best_competitor": best["engine"], "margin": margin, "p_value": p,
             "text": f"target {'MET' if met else 'NOT MET'}: observatory nDCG@10 {ours['nDCG@10']:.3f} vs "
-                    f"{best['engine']} {best['nDCG@10']:.3f} ({margin:+.3f})"}
+                    f"{best['engine']} {best['nDCG@10']:.3f} ({margin:+.3f}; paired randomization p = {p:.3f})"}
 
 
 def add_arguments(parser) -> None:

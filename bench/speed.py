@@ -79,8 +79,8 @@ def _build_child(paths: dict, full: bool, jobs: int | None, conn) -> None:
     started = time.perf_counter()
     report = build(settings, full=full, jobs=jobs, progress=False).as_dict()
     seconds = time.perf_counter() - started
-    conn.send({"seconds": seconds, "report": report,
-               "rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MB,
+    # VmHWM, not ru_maxrss: after exec the latter still counts the forked copy of the bench process
+    conn.send({"seconds": seconds, "report": report, "rss_main_mb": memory.peak_rss_mb(os.getpid()),
                "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / MB})
 
 

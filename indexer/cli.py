@@ -86,7 +86,8 @@ def status(ctx, as_json):
         click.echo(f"{len(report['pending'])} not yet built: {', '.join(report['pending'][:10])}"
                    + (" …" if len(report["pending"]) > 10 else ""))
     for problem in report["failures"]:
-        click.echo(f"{problem['severity']:7} {problem['id']}: {problem['reason']}\n        {problem['url'] or ''}")
+        click.echo(f"{problem['severity']:7} {problem['id']}: {problem['reason']}"
+                   + (f"\n        {problem['url']}" if problem["url"] else ""))
 
 
 @cli.command()
@@ -194,12 +195,24 @@ def serve(ctx, host, port, debug):
 
 @cli.command()
 @click.option("--markdown", is_flag=True, help="The README's 'The collection' tables.")
+@click.option("--readme", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rewrite the tables between the collection markers of this file.")
 @click.pass_context
-def collection(ctx, markdown):
+def collection(ctx, markdown, readme):
     """Counts of the catalog per section, type, region and year."""
     from .collection import summarize, to_markdown
 
     summary = summarize(load_catalog(_settings(ctx).catalog))
+    if readme:
+        start, end = "<!-- collection:start -->\n", "<!-- collection:end -->"
+        text = readme.read_text(encoding="utf-8")
+        if start not in text or end not in text:
+            _fail(f"{readme} has no {start.strip()} ... {end} markers", 2)
+        head, rest = text.split(start, 1)
+        readme.write_text(head + start + to_markdown(summary).strip() + "\n" + end + rest.split(end, 1)[1],
+                          encoding="utf-8")
+        click.echo(f"updated {readme}")
+        return
     click.echo(to_markdown(summary) if markdown else json.dumps(summary, indent=2, default=str))
 
 

@@ -24,6 +24,7 @@ class Settings:
     max_redirects: int = 5
     extract_timeout: float = 120.0
     fetch_threads: int = 8
+    secret_key: str | None = None
 
     @classmethod
     def from_env(cls, catalog: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
@@ -40,6 +41,7 @@ class Settings:
             cache_dir=pick(cache, "OBSERVATORY_CACHE", PROJECT_ROOT / "corpus" / "cache"),
             http_timeout=float(env.get("OBSERVATORY_HTTP_TIMEOUT", cls.http_timeout)),
             extract_timeout=float(env.get("OBSERVATORY_EXTRACT_TIMEOUT", cls.extract_timeout)),
+            secret_key=env.get("OBSERVATORY_SECRET_KEY"),
         )
 
     def with_(self, **changes) -> "Settings":

@@ -195,7 +195,7 @@ def _public(record: dict, score: float, snippets: list[dict]) -> dict:
         "jurisdiction": record.get("jurisdiction"), "language": record.get("language"),
         "full_text": record["full_text"], "status": "full text" if record["full_text"] else "metadata only",
         "failure": record.get("failure"), "pages": record.get("pages", 0), "kind": record.get("kind"),
-        "type_label": record["type_label"], "section_label": record["section_label"],
+        "type_label": record["type_label"], "section_label": record["section_label"], "added": record.get("added"),
     }
 
 
@@ -226,14 +226,16 @@ class SearchService:
                     snap.reader.close()
             return self._snapshot
 
-    def search(self, req: SearchRequest) -> dict:
+    def search(self, req: SearchRequest, snippets: bool = True) -> dict:
+        """`snippets=False` skips the page search (exports need every match, not where it is)."""
         with self._lock:
             snap = self._current()
             parsed = snap.reader.parse(req.q)
             scores = snap.reader.match(parsed)
-            return self._respond(snap, req, parsed, scores)
+            return self._respond(snap, req, parsed, scores, snippets)
 
-    def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[int, float]) -> dict:
+    def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[int, float],
+                 with_snippets: bool) -> dict:
         records, tests = snap.records, _predicates(req)
         matching = [d for d in scores if d in records]
         passes = {d: {name for name, test in tests.items() if not test(records[d])} for d in matching}
@@ -252,7 +254,7 @@ class SearchService:
         hits.sort(key=_sort_key(sort, scores, records))
         start = (req.page - 1) * req.per_page
         shown = hits[start:start + req.per_page]
-        snippets = snap.reader.page_hits(parsed, [records[d]["id"] for d in shown])
+        snippets = snap.reader.page_hits(parsed, [records[d]["id"] for d in shown]) if with_snippets else {}
         return {
             "total": len(hits), "page": req.page, "per_page": req.per_page,
             "pages": max(1, -(-len(hits) // req.per_page)), "query": req.q, "sort": sort,
@@ -273,9 +275,20 @@ class SearchService:
             parsed = snap.reader.parse(q)
             result = _public(record, 0.0, _snippet_dicts(snap.reader.pages_of(doc_id, parsed)))
             result.update({k: v for k, v in record.items() if k not in result})
-            result["manifest"] = snap.manifest.get(doc_id, {})
+            entry = snap.manifest.get(doc_id, {})
+            result["build"] = {k: entry.get(k) for k in ("checked", "fetched_on", "engine", "content_sha")}
             result["message"] = parsed.message
             return result
+
+    def local_file(self, doc_id: str) -> Path | None:
+        """The file a local record was indexed from (server-side only: never shown to users)."""
+        with self._lock:
+            snap = self._current()
+            docnum = snap.by_id.get(doc_id)
+            if docnum is None or not snap.records[docnum].get("path"):
+                return None
+            location = snap.manifest.get(doc_id, {}).get("url")
+            return Path(location) if location else None
 
     def similar(self, doc_id: str, limit: int = 5) -> list[dict]:
         with self._lock:

@@ -14,9 +14,12 @@ refresh), so a crash at any point leaves a servable index.
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 import fcntl
+import functools
 import html
 import json
+import math
 import os
 import re
 import shutil
@@ -24,8 +27,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh import highlight, index, qparser, query as wq, scoring
-from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh import index, qparser, query as wq, scoring
+from whoosh.analysis import STOP_WORDS, CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
@@ -65,20 +68,40 @@ class PrefixJoinFilter(Filter):
             yield pending
 
 
-#: English stemming (stackable ~ stackability), accents folded (qualité ~ qualite), prefixes joined.
-ANALYZER = (RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | PrefixJoinFilter()
-            | StopFilter() | StemFilter())
+#: Words that carry no topic in a question ("what are the effects of ...?"). Removed from queries
+#: only: the index keeps them, so quoted phrases still match as written.
+QUESTION_WORDS = frozenset("""
+    about also any are been being can could did do does had has have how into its many more most much
+    must other shall should some such than their them then there these they this those very was were
+    what when where which who whom whose why would
+""".split())
 
-#: Title matches count most, then curated metadata (organisation, regions, summary), then body text.
-FIELD_BOOSTS = {"title": 2.5, "meta": 1.5, "body": 1.0}
+
+def _analyzer(stoplist) -> object:
+    """English stemming (stackable ~ stackability), accents folded (qualité ~ qualite), prefixes joined."""
+    return (RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | PrefixJoinFilter()
+            | StopFilter(stoplist=stoplist) | StemFilter())
 
 
-def pubs_schema() -> Schema:
+ANALYZER = _analyzer(STOP_WORDS)
+QUERY_ANALYZER = _analyzer(STOP_WORDS | QUESTION_WORDS)
+
+#: Field weights. A report's title is nearly always printed on its first page too, so at equal
+#: weight a title word already counts twice; a larger title boost let short title matches beat
+#: documents about the topic. Curated metadata (organisation, regions) is supporting evidence.
+FIELD_BOOSTS = {"title": 1.0, "meta": 0.5, "body": 1.0}
+#: Weight of "these two query words stand close together" (within 3 positions) in the body: a
+#: bonus that reorders documents matching the same words, never a condition for matching.
+PROXIMITY_BOOST = 0.25
+PROXIMITY_SLOP = 3
+
+
+def pubs_schema(analyzer=ANALYZER) -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=ANALYZER, stored=True, multitoken_query="and"),
-        meta=TEXT(analyzer=ANALYZER, multitoken_query="and"),
-        body=TEXT(analyzer=ANALYZER, multitoken_query="and"),
+        title=TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
+        meta=TEXT(analyzer=analyzer, multitoken_query="and"),
+        body=TEXT(analyzer=analyzer, multitoken_query="and"),
         title_sort=ID(sortable=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True),
         regions=KEYWORD(stored=True, commas=True, lowercase=False),
@@ -90,8 +113,8 @@ def pubs_schema() -> Schema:
 
 def pages_schema() -> Schema:
     return Schema(
-        pub_id=ID(stored=True),
-        page=NUMERIC(int, stored=True),
+        pub_id=ID(stored=True, sortable=True),
+        page=NUMERIC(int, stored=True, sortable=True),
         # No positions: pages are found by their words (phrases are checked at publication
         # level), and leaving positions out makes the largest part of a build ~1.7x faster.
         text=TEXT(analyzer=ANALYZER, stored=True, phrase=False, multitoken_query="and"),
@@ -259,21 +282,61 @@ class ParsedQuery:
     message: str | None
 
 
-class _MarkFormatter(highlight.Formatter):
-    """Escapes all text and wraps hits in a bare <mark>, so templates may trust the result."""
+_WORD = re.compile(r"\w+")
 
-    between = " … "
 
-    def format_token(self, text, token, replace=False):
-        return "<mark>" + html.escape(highlight.get_text(text, token, replace)) + "</mark>"
+@functools.lru_cache(maxsize=200_000)
+def _term(word: str) -> str | None:
+    """The index term of one word (cached: a page repeats its vocabulary)."""
+    return next((token.text for token in ANALYZER(word)), None)
 
-    def _text(self, text):
-        return html.escape(text, quote=False)
+
+def snippet(text: str, terms: frozenset, width: int = 220) -> str:
+    """An escaped excerpt of `text` around the densest run of query terms, hits in <mark>.
+
+    Whoosh's highlighter re-analyses the whole text through its token pipeline for every page
+    (~4 ms a page, most of a query's time with 60 snippets); matching words one by one against
+    cached analyses gives the same terms at a fraction of the cost.
+    """
+    words = list(_WORD.finditer(text))
+    hits = []
+    for i, match in enumerate(words):
+        word = match.group().lower()
+        term = _term(word)
+        if word in PrefixJoinFilter.PREFIXES and i + 1 < len(words):
+            joined = _term(word + words[i + 1].group().lower())
+            if joined in terms and words[i + 1].start() - match.end() <= 1:
+                hits.append((match.start(), words[i + 1].end(), joined))
+                continue
+        if term in terms:
+            hits.append((match.start(), match.end(), term))
+    if not hits:
+        return ""
+    best_start, best_score = 0, -1
+    for i, (start, _, _) in enumerate(hits):
+        window = {term for s, e, term in hits[i:] if e <= start + width}
+        if len(window) > best_score:
+            best_start, best_score = i, len(window)
+    begin = hits[best_start][0]
+    begin = max(0, text.rfind(" ", 0, max(0, begin - width // 4)) + 1) if begin > width // 4 else 0
+    end = min(len(text), begin + width)
+    if end < len(text):
+        end = text.rfind(" ", begin, end) if text.rfind(" ", begin, end) > begin else end
+    parts, cursor = ["… " if begin else ""], begin
+    for start, stop, _ in hits:
+        if start < begin or stop > end:
+            continue
+        parts += [html.escape(text[cursor:start]), "<mark>", html.escape(text[start:stop]), "</mark>"]
+        cursor = stop
+    parts += [html.escape(text[cursor:end]), " …" if end < len(text) else ""]
+    return " ".join("".join(parts).split())
 
 
 _QUESTION_MARKS = re.compile(r"\?")
 _BARE_WILDCARD = re.compile(r"^\s*[*?]+\s*$")
 _PARSER_SYNTAX = re.compile(r'["():^~\[\]{}+\-*]')
+#: Signs that the user wrote query syntax, whose meaning ranking extras must not change.
+_OPERATORS = re.compile(r'["():*]|(?<!\S)[+-]|\b(?:AND|OR|NOT)\b')
 
 
 class Reader:
@@ -285,8 +348,8 @@ class Reader:
         self._pages_ix = index.open_dir(str(version), indexname="pages")
         self.pubs = self._pubs_ix.searcher(weighting=scoring.BM25F())
         self.pages = self._pages_ix.searcher(weighting=scoring.BM25F())
-        self._parser = qparser.MultifieldParser(list(FIELD_BOOSTS), pubs_schema(), fieldboosts=FIELD_BOOSTS,
-                                                group=qparser.OrGroup)
+        self._parser = qparser.MultifieldParser(list(FIELD_BOOSTS), pubs_schema(QUERY_ANALYZER),
+                                                fieldboosts=FIELD_BOOSTS, group=qparser.OrGroup)
         # +/- only at the start of a word: "micro-credentials" is a word, not "micro NOT credentials".
         self._parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<!\S)\+(?=\S)", minusexpr=r"(?<!\S)-(?=\S)"))
         self._parser.remove_plugin_class(qparser.BoostPlugin)
@@ -332,6 +395,8 @@ class Reader:
         if not terms and parsed is wq.NullQuery:
             return ParsedQuery(wq.NullQuery, None, frozenset(),
                                "Nothing to search for: the query has only very common words or symbols.")
+        if isinstance(parsed, wq.Or) and not _OPERATORS.search(text):
+            parsed = _plain_words_ranking(parsed, [token.text for token in QUERY_ANALYZER(text)])
         pages = wq.Or([wq.Term("text", term) for term in sorted(terms)]) if terms else None
         return ParsedQuery(parsed, pages, frozenset(terms), message)
 
@@ -362,34 +427,36 @@ class Reader:
     def page_hits(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, list[tuple[int, str]]]:
         """The best pages (number, highlighted html) of each of the given publications.
 
-        Only the publications being shown are searched, so a query costs the same however large
-        the matching set is, and only page-sized texts are highlighted (never whole 200-page bodies).
+        Only the publications being shown are searched (an intersection with their pages, not a
+        filter over every matching page), so a query costs the same however many pages match.
         """
         if parsed.pages is None or not pub_ids:
             return {}
-        restrict = wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids])
-        hits = self.pages.search(parsed.pages, filter=restrict, limit=None, terms=True)
-        best: dict[str, list] = {}
-        for hit in hits:  # already best first
-            chosen = best.setdefault(hit["pub_id"], [])
+        mine = wq.And([wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids]), parsed.pages])
+        hits = self.pages.search(mine, limit=None)
+        owner = self.pages.reader().column_reader("pub_id")
+        best: dict[str, list[int]] = {}
+        for hit in hits:  # best first
+            chosen = best.setdefault(owner[hit.docnum], [])
             if len(chosen) < per_pub:
-                chosen.append((hit["page"], self._snippet(hit["text"], parsed.terms)))
-        return {pub: [(page, html_) for page, html_ in pages if html_] for pub, pages in best.items()}
+                chosen.append(hit.docnum)
+        return {pub: self._snippets(docnums, parsed.terms) for pub, docnums in best.items()}
 
     def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int = 50) -> list[tuple[int, str]]:
         """Matching pages of one publication in page order (the document view)."""
         if parsed.pages is None:
             return []
-        hits = self.pages.search(parsed.pages, filter=wq.Term("pub_id", pub_id), limit=limit,
-                                 sortedby="page")
-        return [(hit["page"], self._snippet(hit["text"], parsed.terms)) for hit in hits]
+        hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=limit, sortedby="page")
+        return self._snippets([hit.docnum for hit in hits], parsed.terms)
 
-    @staticmethod
-    def _snippet(text: str, terms: frozenset) -> str:
-        fragmenter = highlight.ContextFragmenter(maxchars=180, surround=60, charlimit=None)
-        snippet = highlight.highlight(text, terms, ANALYZER, fragmenter, _MarkFormatter(), top=2,
-                                      scorer=highlight.BasicFragmentScorer, minscore=1)
-        return " ".join(snippet.split())
+    def _snippets(self, docnums: list[int], terms: frozenset) -> list[tuple[int, str]]:
+        out = []
+        for docnum in docnums:
+            fields = self.pages.stored_fields(docnum)
+            html_ = snippet(fields["text"], terms)
+            if html_:
+                out.append((fields["page"], html_))
+        return out
 
     def similar(self, pub_id: str, limit: int) -> list[tuple[int, float]]:
         """Publications sharing the most distinctive words of this one's title, metadata and text."""
@@ -410,6 +477,33 @@ class Reader:
     def _body_sample(self, pub_id: str, max_pages: int = 20) -> str:
         hits = self.pages.search(wq.Term("pub_id", pub_id), limit=max_pages, sortedby="page")
         return "\n".join(hit["text"] for hit in hits)
+
+
+def _plain_words_ranking(parsed, words: list[str]):
+    """Ranking evidence for queries of plain words, beyond each word's BM25F score.
+
+    A word said three times in a long question is not three times as important (1 + ln n), and
+    documents where consecutive query words stand close together come first among equals.
+    """
+    counts = Counter(words)
+    if any(n > 1 for n in counts.values()):
+        parsed = parsed.apply(lambda leaf: _scaled(leaf, 1 + math.log(counts.get(_term_text(leaf), 1))))
+    pairs = sorted({(a, b) for a, b in zip(words, words[1:]) if a != b})
+    near = [wq.Phrase("body", list(pair), slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST) for pair in pairs]
+    return wq.Or([*parsed.subqueries, *near]) if near else parsed
+
+
+def _term_text(leaf) -> str | None:
+    text = getattr(leaf, "text", None)
+    return text.decode() if isinstance(text, bytes) else text
+
+
+def _scaled(q, factor: float):
+    if q.is_leaf():
+        q = q.copy()
+        q.boost *= factor
+        return q
+    return q.apply(lambda child: _scaled(child, factor))
 
 
 def open_reader(root: Path) -> Reader:

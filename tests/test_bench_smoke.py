@@ -46,6 +46,11 @@ def test_evaluate_averages_over_judged_queries_and_scores_a_missing_run_zero():
     assert scores["Recall@100"] == pytest.approx((2 / 3 + 0) / 2)
 
 
+def test_randomization_test_calls_a_consistent_win_significant_and_a_wash_not():
+    assert metrics.randomization_p([0.6] * 8, [0.4] * 8) == pytest.approx(2 / 2 ** 8, abs=0.005)
+    assert metrics.randomization_p([1, 0, 1, 0], [0, 1, 0, 1]) == 1.0
+
+
 def run_bench(*args: str, out: Path) -> dict:
     done = subprocess.run([sys.executable, "-m", "bench", *args, "--out", str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)

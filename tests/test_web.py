@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -133,6 +134,16 @@ def test_plain_words_find_stemmed_forms_with_highlighted_snippets_linking_to_the
     html = client.get("/?q=stackability").get_data(as_text=True)
     assert "<mark>Stackable</mark> credentials let learners" in html
     assert p.href("p. 3 in the source") == world.url("oecd-quality-and-value") + "#page=3"
+
+
+def test_publications_kept_as_local_files_link_to_a_copy_served_here(client):
+    p = page(client, "/?q=recognition")
+    assert p.href("p. 2 in the source") == "/doc/ireland-mc-framework/file#page=2"
+    response = client.get("/doc/ireland-mc-framework/file")
+    assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert client.get("/doc/oecd-quality-and-value/file").status_code == 404, "online sources are linked, not copied"
+    assert client.get("/doc/ecs-webinar/file").status_code == 404
 
 
 def test_query_syntax_phrase_exclusion_and_title(client):
@@ -302,6 +313,12 @@ def test_invalid_parameters_are_a_400_with_a_json_error(client, args):
     assert response.get_json()["error"]
 
 
+def test_exports_refuse_invalid_parameters_like_the_api(client):
+    response = client.get("/export.csv?year=abc")
+    assert response.status_code == 400
+    assert "year must be a whole number" in response.get_data(as_text=True)
+
+
 def test_an_unreadable_parameter_on_the_page_is_explained_and_the_search_still_runs(client):
     p = page(client, "/?q=stackable&year=abc", status=400)
     assert "could not be read" in p.text and "year must be a whole number" in p.text
@@ -462,16 +479,32 @@ def test_a_rebuild_is_picked_up_by_the_running_app_without_restart(tmp_path, ful
     try:
         first = [Pub("alpha", "Alpha framework", 2020, "policy", "framework", ["France"], pages=["zebra crossing"])]
         world = build_world(tmp_path, server, first)
-        client = create_app(world.settings, TESTING=True).test_client()
+        app = create_app(world.settings, TESTING=True)
+        client = app.test_client()
         assert [r["id"] for r in client.get("/api/search?q=zebra").get_json()["results"]] == ["alpha"]
 
+        answers, done = [], threading.Event()
+
+        def keep_asking():
+            asking = app.test_client()
+            while not done.is_set():
+                response = asking.get("/api/search?q=zebra")
+                answers.append((response.status_code, response.get_json()["total"]))
+
+        reader = threading.Thread(target=keep_asking)
+        reader.start()
         second = [replace(first[0], title="Alpha framework, revised"),
                   Pub("beta", "Beta report", 2021, "report", "report", ["Spain"], pages=["zebra stripes"])]
-        world.rebuild(second, full=full)
+        try:
+            world.rebuild(second, full=full)
+        finally:
+            done.set()
+            reader.join()
 
         data = client.get("/api/search?q=zebra").get_json()
         assert sorted(r["title"] for r in data["results"]) == ["Alpha framework, revised", "Beta report"]
         assert "Beta report" in client.get("/").get_data(as_text=True)
+        assert answers and set(answers) <= {(200, 1), (200, 2)}, "during the build: the old index or the new one"
     finally:
         server.close()
 

@@ -7,14 +7,13 @@ Production: ``gunicorn -w 4 -b 127.0.0.1:8000 'webapp:create_app()'``.
 """
 from __future__ import annotations
 
-import os
 import secrets
 
 from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
 from indexer.config import Settings
-from indexer.search import IndexMissing, SearchService
+from indexer.search import IndexMissing, InvalidRequest, SearchService
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -43,11 +42,12 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     """`config` overrides Flask settings (tests pass TESTING=True, FACET_SIZE, ...)."""
     from . import api, views
 
+    settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(
-        SETTINGS=settings or Settings.from_env(),
+        SETTINGS=settings,
         # No sessions or cookies are used yet; a random key is safe until something signs with it.
-        SECRET_KEY=os.environ.get("OBSERVATORY_SECRET_KEY") or secrets.token_hex(32),
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
         FACET_SIZE=8,
         FEED_SIZE=50,
     )
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.register_blueprint(api.bp)
     app.after_request(_secure)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(InvalidRequest, lambda error: _http_error(BadRequest(str(error))))
     app.register_error_handler(IndexMissing, _no_index)
     app.register_error_handler(Exception, _unexpected_error)
     return app

@@ -1,18 +1,16 @@
-"""The JSON API: `SearchService` answers unchanged, so the page, the CLI and API clients agree."""
+"""The JSON API: `SearchService` answers unchanged, so the page, the CLI and API clients agree.
+
+Bad parameters raise `InvalidRequest`, which the app turns into 400 {"error": ...} under /api/.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from indexer.search import InvalidRequest, SearchRequest
+from indexer.search import SearchRequest
 
 from . import search_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-@bp.errorhandler(InvalidRequest)
-def _invalid(error: InvalidRequest):
-    return jsonify(error=str(error)), 400
 
 
 @bp.get("/search")

@@ -76,5 +76,5 @@ def _ticks(bars: list[Bar], plot_width: float, tick_room: int) -> list[Tick]:
         return []
     every = max(1, math.ceil(len(bars) * tick_room / plot_width))
     last = len(bars) - 1
-    chosen = [i for i in range(0, last, every) if last - i >= every / 2 or i == 0] + [last]
+    chosen = [i for i in range(0, last, every) if last - i >= every or i == 0] + [last]
     return [Tick(round(bars[i].x + bars[i].width / 2, 1), bars[i].label) for i in chosen]

@@ -14,7 +14,7 @@ from indexer.catalog import DOCUMENT_TYPES, SECTIONS
 @dataclass(frozen=True)
 class FacetSpec:
     key: str          # in the JSON "facets"
-    field: str        # SearchRequest attribute
+    attr: str         # SearchRequest attribute
     param: str        # GET parameter
     title: str
     labels: Mapping[str, str] = field(default_factory=dict)

@@ -34,8 +34,8 @@ def chips(base: str, req: SearchRequest) -> list[Chip]:
     if req.q:
         removals.append(("Words", f"“{req.q}”", {"q": ""}))
     for spec in FACETS:
-        selected = getattr(req, spec.field)
-        removals += [(spec.title, spec.label(value), {spec.field: tuple(v for v in selected if v != value)})
+        selected = getattr(req, spec.attr)
+        removals += [(spec.title, spec.label(value), {spec.attr: tuple(v for v in selected if v != value)})
                      for value in selected]
     if req.year_from is not None:
         removals.append(("From", str(req.year_from), {"year_from": None}))

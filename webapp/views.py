@@ -7,22 +7,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pycountry
 from feedgen.feed import FeedGenerator
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
 
 from indexer.search import MAX_PER_PAGE, InvalidRequest, SearchRequest, SearchService
 
 from . import export, search_service
 from .charts import bar_chart, year_series
-from .facets import FACETS, facet_view
+from .facets import FACET_BY_KEY, FACETS, facet_view
 from .urls import chips, clear_filters_url, page_window, state_url
 
 bp = Blueprint("views", __name__)
 
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest", "title": "Title A–Z"}
+#: How a local copy is served. A PDF viewer is a plugin that a CSP sandbox would block; anything else
+#: is sandboxed so a curator's HTML file can never run script on this site's origin.
+LOCAL_FILES = {"pdf": ("application/pdf", "frame-ancestors 'none'"),
+               "html": ("text/html", "sandbox; default-src 'none'; frame-ancestors 'none'"),
+               "text": ("text/plain", "sandbox; default-src 'none'; frame-ancestors 'none'")}
 EXPORTS = {"csv": ("text/csv", "CSV"), "ris": ("application/x-research-info-systems", "RIS"),
            "bib": ("application/x-bibtex", "BibTeX")}
 
@@ -38,6 +44,18 @@ def doc_url(doc_id: str, req: SearchRequest | None = None) -> str:
     base = url_for("views.document", doc_id=doc_id)
     args = req.to_args() if req else []
     return f"{base}?{urlencode(args)}" if args else base
+
+
+@bp.app_template_global()
+def source_url(record: dict) -> str | None:
+    """The online source, or for a publication the curators keep as a local file, that file here.
+
+    Search results carry no `path`; a record without a URL whose content was fetched (it has a
+    `kind`) can only have come from a local file.
+    """
+    if record.get("url"):
+        return record["url"]
+    return url_for("views.local_file", doc_id=record["id"]) if record.get("kind") else None
 
 
 @bp.app_template_global()
@@ -90,7 +108,7 @@ def search():
         chart=bar_chart(year_series(years)),
         pages=page_window(data["page"], data["pages"]),
         sorts=[(key, label) for key, label in SORT_LABELS.items() if req.q or key != "relevance"],
-        exports=[(fmt, label, url_for("views.export_results", fmt=fmt) + "?" + urlencode(req.to_args(page=1)))
+        exports=[(label, state_url(url_for("views.export_results", fmt=fmt), req, page=1))
                  for fmt, (_, label) in EXPORTS.items()],
         suggestions=_suggestions(service, req, active) if not data["total"] else [],
         first=(data["page"] - 1) * data["per_page"] + 1,
@@ -123,6 +141,22 @@ def document(doc_id: str):
     )
 
 
+@bp.get("/doc/<doc_id>/file")
+def local_file(doc_id: str):
+    """Only the file the build read a local record from is ever served."""
+    service = search_service()
+    doc = service.document(doc_id)
+    if doc is None or doc.get("kind") not in LOCAL_FILES:
+        abort(404)
+    location = service.local_file(doc_id)
+    if location is None or not location.is_file():
+        abort(404)
+    mimetype, policy = LOCAL_FILES[doc["kind"]]
+    response = send_file(location, mimetype=mimetype, download_name=f"{doc_id}{location.suffix}", conditional=True)
+    response.headers["Content-Security-Policy"] = policy
+    return response
+
+
 @bp.get("/doc/<doc_id>/cite.<any(ris, bib):fmt>")
 def cite(doc_id: str, fmt: str):
     doc = search_service().document(doc_id)
@@ -148,7 +182,7 @@ def _all_documents(service: SearchService, req: SearchRequest) -> list[dict]:
     """Full records (authors and summary are not in search results) of every match, page by page."""
     ids, page = [], 1
     while True:
-        data = service.search(replace(req, page=page, per_page=MAX_PER_PAGE))
+        data = service.search(replace(req, page=page, per_page=MAX_PER_PAGE), snippets=False)
         ids += [r["id"] for r in data["results"]]
         if page >= data["pages"]:
             break
@@ -166,7 +200,7 @@ def _download(body: str, fmt: str, name: str) -> Response:
 def feed():
     """Recent additions by the date curators added them (then by year), for readers and newsletters."""
     service = search_service()
-    docs = _all_documents(service, SearchRequest(sort="newest"))
+    docs = _all_documents(service, SearchRequest())
     docs.sort(key=lambda d: (d.get("added") or "", d["year"]), reverse=True)
     docs = docs[:current_app.config["FEED_SIZE"]]
 
@@ -210,6 +244,6 @@ def status():
 def about():
     overview = search_service().overview()
     years = {v["value"]: v["count"] for v in overview["facets"]["year"]}
-    chart = bar_chart(year_series(years), width=640, height=180, label_room=16)
-    return render_template("about.html", overview=overview, chart=chart,
-                           facets={spec.key: spec for spec in FACETS})
+    # Axis labels get room for the larger type the phone layout uses (the picture scales down there).
+    chart = bar_chart(year_series(years), width=640, height=200, label_room=22, tick_room=64)
+    return render_template("about.html", overview=overview, chart=chart, facets=FACET_BY_KEY)
