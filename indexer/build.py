@@ -125,13 +125,14 @@ class TextCache:
 
 
 class Builder:
-    def __init__(self, settings: Settings, *, jobs: int, extractor: str, pool: ProcessPool):
+    """Turns one record into an Outcome; shared by the fetch threads."""
+
+    def __init__(self, settings: Settings, *, extractor: str, pool: ProcessPool):
         self.settings = settings
         self.extractor = extractor
         self.fetcher = Fetcher(settings)
         self.texts = TextCache(settings.cache_dir, extractor)
         self.pool = pool
-        self.jobs = jobs
 
     def process(self, record: Record, previous: dict | None) -> Outcome:
         """Fetch and (if needed) extract one record; runs in a fetch thread."""
@@ -212,58 +213,69 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
     with root.build_lock():
         root.discard_temporaries()
         live = root.current()
-        previous = read_manifest(live)
-        fresh = full or live is None
-        target = root.new_version() if fresh else live
-        report.full = fresh
-        manifest = {} if fresh else dict(previous)
-        writer = Writer(target)
-        try:
-            with ProcessPool(max_workers=jobs) as pool:
-                builder = Builder(settings, jobs=jobs, extractor=extractor, pool=pool)
-                by_id = {record.id: record for record in records}
-                with ThreadPoolExecutor(settings.fetch_threads) as threads:
-                    futures = [threads.submit(builder.process, record, previous.get(record.id))
-                               for record in records]
-                    bar = tqdm(as_completed(futures), total=len(futures), desc="build", unit="pub",
-                               disable=not progress, dynamic_ncols=True)
-                    for future in bar:
-                        outcome = future.result()
-                        entry = outcome.manifest_entry()
-                        old = previous.get(outcome.id)
-                        same = (not fresh and old is not None
-                                and all(old.get(k) == entry[k] for k in
-                                        ("meta_hash", "content_sha", "failure", "warning", "pages")))
-                        report.extractions += outcome.extracted
-                        if same:
-                            report.unchanged += 1
-                        else:
-                            if not fresh:
-                                writer.remove(outcome.id)
-                            writer.add(display_record(by_id[outcome.id], outcome), outcome.pages, outcome.paged)
-                            report.written += 1
-                        manifest[outcome.id] = entry
-                    report.requests, report.downloads = builder.fetcher.requests_sent, builder.fetcher.downloads
-            for gone in set(manifest) - set(by_id):
-                writer.remove(gone)
-                del manifest[gone]
-                report.removed += 1
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
+        report.full = full or live is None
+        target = root.new_version() if report.full else live
+        manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress)
         write_manifest(target, manifest)
-        if fresh:
+        if report.full:
             root.publish(target)
-    for pub_id, entry in manifest.items():
+    _summarise(report, manifest, {record.id: record for record in records})
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _sync(settings: Settings, records: list[Record], target: Path, previous: dict, report: BuildReport,
+          extractor: str, progress: bool) -> dict:
+    """Fetch and extract every record, write what changed into `target`; return the new manifest."""
+    fresh = report.full
+    manifest = {} if fresh else dict(previous)
+    by_id = {record.id: record for record in records}
+    writer = Writer(target)
+    try:
+        with ProcessPool(max_workers=report.jobs) as pool, ThreadPoolExecutor(settings.fetch_threads) as threads:
+            builder = Builder(settings, extractor=extractor, pool=pool)
+            futures = [threads.submit(builder.process, record, previous.get(record.id)) for record in records]
+            for future in tqdm(as_completed(futures), total=len(futures), desc="build", unit="pub",
+                               disable=not progress, dynamic_ncols=True):
+                outcome = future.result()
+                entry = outcome.manifest_entry()
+                old = previous.get(outcome.id)
+                report.extractions += outcome.extracted
+                if not fresh and old is not None and all(old.get(k) == entry[k] for k in _SAME_WHEN_EQUAL):
+                    report.unchanged += 1
+                else:
+                    if not fresh:
+                        writer.remove(outcome.id)
+                    writer.add(display_record(by_id[outcome.id], outcome), outcome.pages, outcome.paged)
+                    report.written += 1
+                manifest[outcome.id] = entry
+            report.requests, report.downloads = builder.fetcher.requests_sent, builder.fetcher.downloads
+        for gone in set(manifest) - set(by_id):
+            writer.remove(gone)
+            del manifest[gone]
+            report.removed += 1
+        if fresh or report.written or report.removed:
+            writer.commit()
+        else:
+            writer.cancel()  # nothing changed: keep the generation, so servers keep their caches
+    except BaseException:
+        writer.cancel()
+        raise
+    return manifest
+
+
+#: Manifest fields whose change means the record must be written again.
+_SAME_WHEN_EQUAL = ("meta_hash", "content_sha", "failure", "warning", "pages")
+
+
+def _summarise(report: BuildReport, manifest: dict, by_id: dict[str, Record]) -> None:
+    for pub_id, entry in sorted(manifest.items()):
         report.pages += entry["pages"]
         if entry["status"] == "full_text":
             report.full_text += 1
         else:
             report.metadata_only += 1
         if entry["failure"] or entry["warning"]:
-            report.failures.append({"id": pub_id, "url": by_id[pub_id].source, "reason": entry["failure"] or entry["warning"],
+            report.failures.append({"id": pub_id, "url": by_id[pub_id].source,
+                                    "reason": entry["failure"] or entry["warning"],
                                     "severity": "error" if entry["failure"] else "warning"})
-    report.failures.sort(key=lambda f: f["id"])
-    report.seconds = round(time.monotonic() - started, 3)
-    return report

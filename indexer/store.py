@@ -94,6 +94,7 @@ FIELD_BOOSTS = {"title": 1.0, "meta": 0.5, "body": 1.0}
 #: bonus that reorders documents matching the same words, never a condition for matching.
 PROXIMITY_BOOST = 0.25
 PROXIMITY_SLOP = 3
+PROXIMITY_DEPTH = 20
 
 
 def pubs_schema(analyzer=ANALYZER) -> Schema:
@@ -280,6 +281,7 @@ class ParsedQuery:
     pages: object         # the same words over page text (None when there is nothing to look for)
     terms: frozenset      # analysed positive terms, for highlighting
     message: str | None
+    proximity: object = None  # bonus for consecutive query words near each other (plain-word queries)
 
 
 _WORD = re.compile(r"\w+")
@@ -295,41 +297,59 @@ def snippet(text: str, terms: frozenset, width: int = 220) -> str:
     """An escaped excerpt of `text` around the densest run of query terms, hits in <mark>.
 
     Whoosh's highlighter re-analyses the whole text through its token pipeline for every page
-    (~4 ms a page, most of a query's time with 60 snippets); matching words one by one against
-    cached analyses gives the same terms at a fraction of the cost.
+    (~4 ms a page, most of a query's time with 60 snippets). Here a regex finds the words that
+    could be hits (index terms are stems, so a hit starts with the term's first letters) and only
+    those are analysed, each analysis cached.
     """
-    words = list(_WORD.finditer(text))
-    hits = []
-    for i, match in enumerate(words):
-        word = match.group().lower()
-        term = _term(word)
-        if word in PrefixJoinFilter.PREFIXES and i + 1 < len(words):
-            joined = _term(word + words[i + 1].group().lower())
-            if joined in terms and words[i + 1].start() - match.end() <= 1:
-                hits.append((match.start(), words[i + 1].end(), joined))
-                continue
-        if term in terms:
-            hits.append((match.start(), match.end(), term))
+    hits = list(_hits(text, terms))
     if not hits:
         return ""
-    best_start, best_score = 0, -1
-    for i, (start, _, _) in enumerate(hits):
-        window = {term for s, e, term in hits[i:] if e <= start + width}
-        if len(window) > best_score:
-            best_start, best_score = i, len(window)
-    begin = hits[best_start][0]
+    begin = _densest_window(hits, width)
     begin = max(0, text.rfind(" ", 0, max(0, begin - width // 4)) + 1) if begin > width // 4 else 0
     end = min(len(text), begin + width)
-    if end < len(text):
-        end = text.rfind(" ", begin, end) if text.rfind(" ", begin, end) > begin else end
+    if end < len(text) and text.rfind(" ", begin, end) > begin:
+        end = text.rfind(" ", begin, end)
     parts, cursor = ["… " if begin else ""], begin
     for start, stop, _ in hits:
-        if start < begin or stop > end:
-            continue
-        parts += [html.escape(text[cursor:start]), "<mark>", html.escape(text[start:stop]), "</mark>"]
-        cursor = stop
+        if start >= cursor and stop <= end:
+            parts += [html.escape(text[cursor:start]), "<mark>", html.escape(text[start:stop]), "</mark>"]
+            cursor = stop
     parts += [html.escape(text[cursor:end]), " …" if end < len(text) else ""]
     return " ".join("".join(parts).split())
+
+
+@functools.lru_cache(maxsize=1024)
+def _candidates(terms: frozenset) -> re.Pattern:
+    stems = sorted({term[:4] for term in terms} | {"micro", "nano", "meso", "macro"}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, stems)) + r")\w*", re.IGNORECASE)
+
+
+def _hits(text: str, terms: frozenset):
+    """(start, end, term) of every word of `text` whose index term is one of `terms`."""
+    joinable = PrefixJoinFilter.PREFIXES
+    matches = list(_candidates(terms).finditer(text))
+    for i, match in enumerate(matches):
+        word = match.group().lower()
+        if word in joinable:
+            after = _WORD.match(text, match.end() + 1) if text[match.end():match.end() + 1] in " -" else None
+            if after is None and text[match.end():match.end() + 1].isalpha():
+                after = _WORD.match(text, match.end())
+            if after and _term(word + after.group().lower()) in terms:
+                yield match.start(), after.end(), None
+                continue
+        if _term(word) in terms:
+            yield match.start(), match.end(), word
+
+
+def _densest_window(hits: list[tuple[int, int, str]], width: int) -> int:
+    """Start offset of the window of `width` characters holding the most hits (sliding window)."""
+    best_start, best_count, left = hits[0][0], 0, 0
+    for right, (start, _, _) in enumerate(hits):
+        while start - hits[left][0] > width:
+            left += 1
+        if right - left + 1 > best_count:
+            best_start, best_count = hits[left][0], right - left + 1
+    return best_start
 
 
 _QUESTION_MARKS = re.compile(r"\?")
@@ -395,10 +415,11 @@ class Reader:
         if not terms and parsed is wq.NullQuery:
             return ParsedQuery(wq.NullQuery, None, frozenset(),
                                "Nothing to search for: the query has only very common words or symbols.")
+        proximity = None
         if isinstance(parsed, wq.Or) and not _OPERATORS.search(text):
-            parsed = _plain_words_ranking(parsed, [token.text for token in QUERY_ANALYZER(text)])
+            parsed, proximity = _plain_words_ranking(parsed, [token.text for token in QUERY_ANALYZER(text)])
         pages = wq.Or([wq.Term("text", term) for term in sorted(terms)]) if terms else None
-        return ParsedQuery(parsed, pages, frozenset(terms), message)
+        return ParsedQuery(parsed, pages, frozenset(terms), message, proximity)
 
     @staticmethod
     def _positive_terms(q) -> set[str]:
@@ -421,8 +442,22 @@ class Reader:
             return {docnum: 0.0 for docnum in self.pubs.reader().all_doc_ids()}
         if parsed.pubs is wq.NullQuery:
             return {}
-        hits = self.pubs.search(parsed.pubs, limit=None, terms=False)
-        return {hit.docnum: hit.score for hit in hits}
+        scores = {hit.docnum: hit.score for hit in self.pubs.search(parsed.pubs, limit=None)}
+        if parsed.proximity is not None and scores:
+            self._add_proximity(scores, parsed.proximity)
+        return scores
+
+    def _add_proximity(self, scores: dict[int, float], proximity) -> None:
+        """Rerank the best PROXIMITY_DEPTH matches by how close the query words stand.
+
+        Checking word positions is the costliest part of a query, so it is done only where it can
+        change what people see first, by intersecting with those publications' ids.
+        """
+        top = sorted(scores, key=scores.get, reverse=True)[:PROXIMITY_DEPTH]
+        ids = [self.pubs.stored_fields(docnum)["id"] for docnum in top]
+        near = wq.And([wq.Or([wq.Term("id", pub_id) for pub_id in ids]), proximity])
+        for hit in self.pubs.search(near, limit=None):
+            scores[hit.docnum] += hit.score
 
     def page_hits(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, list[tuple[int, str]]]:
         """The best pages (number, highlighted html) of each of the given publications.
@@ -484,13 +519,14 @@ def _plain_words_ranking(parsed, words: list[str]):
 
     A word said three times in a long question is not three times as important (1 + ln n), and
     documents where consecutive query words stand close together come first among equals.
+    Returns the reweighted query and the proximity query (None for a single word).
     """
     counts = Counter(words)
     if any(n > 1 for n in counts.values()):
         parsed = parsed.apply(lambda leaf: _scaled(leaf, 1 + math.log(counts.get(_term_text(leaf), 1))))
     pairs = sorted({(a, b) for a, b in zip(words, words[1:]) if a != b})
     near = [wq.Phrase("body", list(pair), slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST) for pair in pairs]
-    return wq.Or([*parsed.subqueries, *near]) if near else parsed
+    return parsed, (wq.Or(near) if near else None)
 
 
 def _term_text(leaf) -> str | None:
