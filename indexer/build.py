@@ -26,10 +26,10 @@ from .catalog import DOCUMENT_TYPES, SECTIONS, Record, load_catalog, resolve_pat
 from .config import Settings
 from .extract import ExtractionError, detect_language, extract
 from .fetch import FetchError, Fetcher
-from .store import IndexRoot, Writer, read_manifest, write_manifest
+from .store import IndexRoot, Writer, index_terms, read_manifest, write_manifest
 
 #: Bump when extraction or normalisation changes, so cached texts are made again.
-EXTRACT_VERSION = 1
+EXTRACT_VERSION = 2
 
 
 @dataclass
@@ -42,6 +42,7 @@ class Outcome:
     kind: str | None = None
     final_url: str | None = None
     pages: list[str] = field(default_factory=list, repr=False)
+    terms: list[str] = field(default_factory=list, repr=False)
     paged: bool = False
     engine: str | None = None
     language: str | None = None
@@ -92,8 +93,8 @@ def _extract_worker(content: bytes, kind: str, engine: str) -> dict:
     except ExtractionError as err:
         return {"error": err.reason}
     sample = "\n".join(result.pages)[:20000]
-    return {"pages": result.pages, "paged": result.paged, "engine": result.engine,
-            "language": detect_language(sample)}
+    return {"pages": result.pages, "terms": [index_terms(page) for page in result.pages], "paged": result.paged,
+            "engine": result.engine, "language": detect_language(sample)}
 
 
 class TextCache:
@@ -173,7 +174,7 @@ class Builder:
         if "error" in result:
             outcome.failure = result["error"]
             return
-        outcome.pages, outcome.paged = result["pages"], result["paged"]
+        outcome.pages, outcome.terms, outcome.paged = result["pages"], result["terms"], result["paged"]
         outcome.engine, outcome.language = result["engine"], result["language"]
 
     def _reuse_previous(self, outcome: Outcome, previous: dict | None, reason: str) -> Outcome:
@@ -246,7 +247,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
                 else:
                     if not fresh:
                         writer.remove(outcome.id)
-                    writer.add(display_record(by_id[outcome.id], outcome), outcome.pages, outcome.paged)
+                    writer.add(display_record(by_id[outcome.id], outcome), outcome.pages, outcome.terms, outcome.paged)
                     report.written += 1
                 manifest[outcome.id] = entry
             report.requests, report.downloads = builder.fetcher.requests_sent, builder.fetcher.downloads

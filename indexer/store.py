@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import index, qparser, query as wq, scoring
-from whoosh.analysis import STOP_WORDS, CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.analysis import (STOP_WORDS, CharsetFilter, Filter, LowercaseFilter, RegexTokenizer,
+                             SpaceSeparatedTokenizer, StemFilter, StopFilter)
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
@@ -85,6 +86,15 @@ def _analyzer(stoplist) -> object:
 
 ANALYZER = _analyzer(STOP_WORDS)
 QUERY_ANALYZER = _analyzer(STOP_WORDS | QUESTION_WORDS)
+#: Body and page texts reach the writer already analysed (`index_terms`, run in the extraction
+#: worker processes): the single writing process then only splits them. Analysis was 40% of a
+#: build and every page was analysed twice (publication body and page).
+PRE_ANALYZED = SpaceSeparatedTokenizer()
+
+
+def index_terms(text: str) -> str:
+    """The index terms of `text`, in order, space-separated: what the body and page fields take."""
+    return " ".join(token.text for token in ANALYZER(text))
 
 #: Field weights. A report's title is nearly always printed on its first page too, so at equal
 #: weight a title word already counts twice; a larger title boost let short title matches beat
@@ -97,12 +107,14 @@ PROXIMITY_SLOP = 3
 PROXIMITY_DEPTH = 20
 
 
-def pubs_schema(analyzer=ANALYZER) -> Schema:
+def pubs_schema(for_queries: bool = False) -> Schema:
+    """`for_queries`: the schema the query parser analyses user words with (all fields alike)."""
+    analyzer = QUERY_ANALYZER if for_queries else ANALYZER
     return Schema(
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
         meta=TEXT(analyzer=analyzer, multitoken_query="and"),
-        body=TEXT(analyzer=analyzer, multitoken_query="and"),
+        body=TEXT(analyzer=analyzer if for_queries else PRE_ANALYZED, multitoken_query="and"),
         title_sort=ID(sortable=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True),
         regions=KEYWORD(stored=True, commas=True, lowercase=False),
@@ -118,7 +130,8 @@ def pages_schema() -> Schema:
         page=NUMERIC(int, stored=True, sortable=True),
         # No positions: pages are found by their words (phrases are checked at publication
         # level), and leaving positions out makes the largest part of a build ~1.7x faster.
-        text=TEXT(analyzer=ANALYZER, stored=True, phrase=False, multitoken_query="and"),
+        text=TEXT(analyzer=PRE_ANALYZED, phrase=False),
+        raw=STORED(),
     )
 
 
@@ -245,21 +258,22 @@ class Writer:
         self._pubs.delete_by_term("id", pub_id)
         self._pages.delete_by_term("pub_id", pub_id)
 
-    def add(self, record: dict, pages: list[str], paged: bool) -> None:
-        """`record` is the display metadata (stored whole); `pages` the extracted text."""
+    def add(self, record: dict, pages: list[str], terms: list[str], paged: bool) -> None:
+        """`record` is the display metadata (stored whole); `pages` the extracted text and
+        `terms` each page's `index_terms`."""
         meta = " ".join(filter(None, [
             record.get("organisation"), record.get("jurisdiction"), " ".join(record.get("regions", [])),
             " ".join(record.get("authors", [])), record.get("summary"), record.get("type_label"),
         ]))
         self._pubs.add_document(
-            id=record["id"], title=record["title"], meta=meta, body="\n".join(pages),
+            id=record["id"], title=record["title"], meta=meta, body=" ".join(terms),
             title_sort=record["title"].casefold(), year=record["year"],
             regions=",".join(record["regions"]), type=record["type"], section=record["section"],
             record=json.dumps(record),
         )
-        for number, text in enumerate(pages, start=1):
-            if text.strip():
-                self._pages.add_document(pub_id=record["id"], page=number if paged else 0, text=text)
+        for number, (text, page_terms) in enumerate(zip(pages, terms), start=1):
+            if page_terms:
+                self._pages.add_document(pub_id=record["id"], page=number if paged else 0, text=page_terms, raw=text)
 
     def commit(self) -> None:
         self._pubs.commit(optimize=False)
@@ -368,7 +382,7 @@ class Reader:
         self._pages_ix = index.open_dir(str(version), indexname="pages")
         self.pubs = self._pubs_ix.searcher(weighting=scoring.BM25F())
         self.pages = self._pages_ix.searcher(weighting=scoring.BM25F())
-        self._parser = qparser.MultifieldParser(list(FIELD_BOOSTS), pubs_schema(QUERY_ANALYZER),
+        self._parser = qparser.MultifieldParser(list(FIELD_BOOSTS), pubs_schema(for_queries=True),
                                                 fieldboosts=FIELD_BOOSTS, group=qparser.OrGroup)
         # +/- only at the start of a word: "micro-credentials" is a word, not "micro NOT credentials".
         self._parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<!\S)\+(?=\S)", minusexpr=r"(?<!\S)-(?=\S)"))
@@ -488,7 +502,7 @@ class Reader:
         out = []
         for docnum in docnums:
             fields = self.pages.stored_fields(docnum)
-            html_ = snippet(fields["text"], terms)
+            html_ = snippet(fields["raw"], terms)
             if html_:
                 out.append((fields["page"], html_))
         return out
@@ -511,7 +525,7 @@ class Reader:
 
     def _body_sample(self, pub_id: str, max_pages: int = 20) -> str:
         hits = self.pages.search(wq.Term("pub_id", pub_id), limit=max_pages, sortedby="page")
-        return "\n".join(hit["text"] for hit in hits)
+        return index_terms("\n".join(hit["raw"] for hit in hits))
 
 
 def _plain_words_ranking(parsed, words: list[str]):
