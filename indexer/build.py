@@ -24,9 +24,9 @@ from tqdm import tqdm
 
 from .catalog import DOCUMENT_TYPES, SECTIONS, Record, load_catalog, resolve_path
 from .config import Settings
-from .extract import ExtractionError, detect_language, extract
+from . import worker
 from .fetch import FetchError, Fetcher
-from .store import IndexRoot, Writer, index_terms, read_manifest, write_manifest
+from .store import IndexRoot, Writer, read_manifest, write_manifest
 
 #: Bump when extraction or normalisation changes, so cached texts are made again.
 EXTRACT_VERSION = 2
@@ -83,18 +83,7 @@ class BuildReport:
         return dict(self.__dict__)
 
 
-# ---------------------------------------------------------------- extraction cache and worker
-
-
-def _extract_worker(content: bytes, kind: str, engine: str) -> dict:
-    """Runs in a worker process; returns plain data (or the failure reason) to pickle back."""
-    try:
-        result = extract(content, kind, engine=engine)
-    except ExtractionError as err:
-        return {"error": err.reason}
-    sample = "\n".join(result.pages)[:20000]
-    return {"pages": result.pages, "terms": [index_terms(page) for page in result.pages], "paged": result.paged,
-            "engine": result.engine, "language": detect_language(sample)}
+# ---------------------------------------------------------------- extraction cache
 
 
 class TextCache:
@@ -160,7 +149,7 @@ class Builder:
         return outcome
 
     def _extract(self, content: bytes, kind: str) -> dict:
-        future = self.pool.schedule(_extract_worker, args=(content, kind, self.extractor),
+        future = self.pool.schedule(worker.extract_job, args=(content, kind, self.extractor),
                                     timeout=self.settings.extract_timeout)
         try:
             return future.result()
@@ -233,7 +222,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     by_id = {record.id: record for record in records}
     writer = Writer(target)
     try:
-        with ProcessPool(max_workers=report.jobs) as pool, ThreadPoolExecutor(settings.fetch_threads) as threads:
+        with ProcessPool(max_workers=report.jobs, context=worker.context()) as pool, ThreadPoolExecutor(settings.fetch_threads) as threads:
             builder = Builder(settings, extractor=extractor, pool=pool)
             futures = [threads.submit(builder.process, record, previous.get(record.id)) for record in records]
             for future in tqdm(as_completed(futures), total=len(futures), desc="build", unit="pub",

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from cachetools import LRUCache
+
 from .catalog import DOCUMENT_TYPES, REGIONS, SECTIONS
 from .store import IndexMissing, IndexRoot, ParsedQuery, Reader, read_manifest
 
@@ -185,6 +187,22 @@ class _Snapshot:
     by_id: dict[str, int]
     manifest: dict
     overview: dict | None = field(default=None)
+    # A query's scores and a publication's snippets for it cannot change within one index
+    # generation: facet clicks, paging and the back button ask for them again and again.
+    scores: LRUCache = field(default_factory=lambda: LRUCache(maxsize=256))
+    snippets: LRUCache = field(default_factory=lambda: LRUCache(maxsize=4096))
+
+    def match(self, parsed: ParsedQuery, q: str) -> dict[int, float]:
+        if q not in self.scores:
+            self.scores[q] = self.reader.match(parsed)
+        return self.scores[q]
+
+    def page_hits(self, parsed: ParsedQuery, q: str, pub_ids: list[str]) -> dict[str, list]:
+        missing = [pub_id for pub_id in pub_ids if (q, pub_id) not in self.snippets]
+        found = self.reader.page_hits(parsed, missing) if missing else {}
+        for pub_id in missing:
+            self.snippets[(q, pub_id)] = found.get(pub_id, [])
+        return {pub_id: self.snippets[(q, pub_id)] for pub_id in pub_ids}
 
 
 def _public(record: dict, score: float, snippets: list[dict]) -> dict:
@@ -231,7 +249,7 @@ class SearchService:
         with self._lock:
             snap = self._current()
             parsed = snap.reader.parse(req.q)
-            scores = snap.reader.match(parsed)
+            scores = snap.match(parsed, req.q)
             return self._respond(snap, req, parsed, scores, snippets)
 
     def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[int, float],
@@ -254,7 +272,7 @@ class SearchService:
         hits.sort(key=_sort_key(sort, scores, records))
         start = (req.page - 1) * req.per_page
         shown = hits[start:start + req.per_page]
-        snippets = snap.reader.page_hits(parsed, [records[d]["id"] for d in shown]) if with_snippets else {}
+        snippets = snap.page_hits(parsed, req.q, [records[d]["id"] for d in shown]) if with_snippets else {}
         return {
             "total": len(hits), "page": req.page, "per_page": req.per_page,
             "pages": max(1, -(-len(hits) // req.per_page)), "query": req.q, "sort": sort,

@@ -279,3 +279,17 @@ def test_the_real_world_pdfs_each_extract_or_are_recorded_as_failures(tmp_path):
     assert "encrypted" in failed[by_name["libreoffice-writer-password.pdf"]]
     hit = SearchService(settings.index_dir).search(SearchRequest(q="boundary layer", per_page=100))
     assert by_name["report60.pdf"] in [h["id"] for h in hit["results"]]
+
+
+def test_a_document_over_the_extraction_time_limit_is_killed_and_the_build_goes_on(world):
+    world.settings = world.settings.with_(extract_timeout=0.5)
+    long_report = make_pdf([f"Page {n} of a very long report about apprenticeships. " * 40 for n in range(800)])
+    world.write([entry("huge", url=world.server.add("/huge.pdf", long_report)), *three_reports(world)])
+    report = world.build()
+    assert {f["id"]: f["reason"] for f in report.failures} == {"huge": "extraction timed out after 0.5 s"}
+    assert report.full_text == 3
+    assert world.ids("apprenticeships") == []
+    world.settings = world.settings.with_(extract_timeout=120)
+    report = world.build()
+    assert report.extractions == 1, "a timed-out document is tried again, not cached as failed"
+    assert world.ids("apprenticeships") == ["huge"]
