@@ -479,7 +479,7 @@ class Reader:
         Only the publications being shown are searched (an intersection with their pages, not a
         filter over every matching page), so a query costs the same however many pages match.
         """
-        if parsed.pages is None or not pub_ids:
+        if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return {}
         mine = wq.And([wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids]), parsed.pages])
         hits = self.pages.search(mine, limit=None)
@@ -493,7 +493,7 @@ class Reader:
 
     def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int = 50) -> list[tuple[int, str]]:
         """Matching pages of one publication in page order (the document view)."""
-        if parsed.pages is None:
+        if parsed.pages is None or not self.pages.doc_count():
             return []
         hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=limit, sortedby="page")
         return self._snippets([hit.docnum for hit in hits], parsed.terms)

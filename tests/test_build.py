@@ -19,6 +19,7 @@ from indexer.store import BuildInProgress, IndexRoot
 from support import entry, make_pdf, write_catalog
 
 from conftest import SHARED
+from webapp import create_app
 
 
 @pytest.fixture
@@ -293,3 +294,20 @@ def test_a_document_over_the_extraction_time_limit_is_killed_and_the_build_goes_
     report = world.build()
     assert report.extractions == 1, "a timed-out document is tried again, not cached as failed"
     assert world.ids("apprenticeships") == ["huge"]
+
+
+def test_an_offline_build_keeps_every_record_findable_by_its_metadata(world):
+    world.write([entry("ontario-framework", title="Ontario Micro-credentials Quality Framework", regions=["Canada"],
+                       jurisdiction="Ontario", url="http://ontario.invalid/framework.pdf"),
+                 entry("nz-rationale", title="Aotearoa New Zealand's Rationale", regions=["New Zealand"],
+                       url="http://nzqa.invalid/rationale.pdf")])
+    report = world.build()
+    assert (report.full_text, report.metadata_only, len(report.failures)) == (0, 2, 2)
+    result = world.search("quality framework", region=["Canada"])
+    assert [h["id"] for h in result["results"]] == ["ontario-framework"]
+    assert result["results"][0]["snippets"] == [] and result["results"][0]["full_text"] is False
+    service = SearchService(world.settings.index_dir)
+    assert service.document("nz-rationale", q="rationale")["snippets"] == []
+    assert "nz-rationale" not in [d["id"] for d in service.similar("nz-rationale")]
+    page = create_app(world.settings).test_client().get("/?q=quality+framework&region=Canada")
+    assert page.status_code == 200 and "Ontario Micro-credentials Quality Framework" in page.get_data(True)
