@@ -8,10 +8,16 @@ inherited, so no document's time limit is spent on it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 
 from .extract import ExtractionError, detect_language, extract
 from .store import index_terms
+
+
+#: pdfminer.six logs every oddity of a broken PDF as a warning; the outcome is what counts, and it
+#: is recorded against the entry, so its chatter would only bury the progress bar.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 
 def extract_job(content: bytes, kind: str, engine: str) -> dict:
