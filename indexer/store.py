@@ -388,10 +388,6 @@ class Reader:
         self._parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<!\S)\+(?=\S)", minusexpr=r"(?<!\S)-(?=\S)"))
         self._parser.remove_plugin_class(qparser.BoostPlugin)
 
-    @property
-    def generation(self) -> tuple:
-        return (self.pubs.reader().generation(), self.pages.reader().generation())
-
     def up_to_date(self) -> bool:
         return self.pubs.up_to_date() and self.pages.up_to_date()
 
@@ -554,10 +550,3 @@ def _scaled(q, factor: float):
         q.boost *= factor
         return q
     return q.apply(lambda child: _scaled(child, factor))
-
-
-def open_reader(root: Path) -> Reader:
-    version = IndexRoot(root).current()
-    if version is None:
-        raise IndexMissing(f"no index at {root}: run `observatory build` first")
-    return Reader(version)
