@@ -49,6 +49,7 @@ class Outcome:
     failure: str | None = None
     warning: str | None = None
     fetched_on: str | None = None  # date of the last successful fetch of these bytes
+    unchanged: bool = False      # same bytes and metadata as the live index has: nothing to load
     extracted: bool = False      # extraction ran (not served from the cache)
     downloaded: bool = False     # the bytes came over the network this time
 
@@ -117,8 +118,9 @@ class TextCache:
 class Builder:
     """Turns one record into an Outcome; shared by the fetch threads."""
 
-    def __init__(self, settings: Settings, *, extractor: str, pool: ProcessPool):
+    def __init__(self, settings: Settings, *, extractor: str, pool: ProcessPool, incremental: bool):
         self.settings = settings
+        self.incremental = incremental
         self.extractor = extractor
         self.fetcher = Fetcher(settings)
         self.texts = TextCache(settings.cache_dir, extractor)
@@ -139,6 +141,10 @@ class Builder:
         outcome.content_sha, outcome.kind, outcome.final_url = fetched.sha256, fetched.kind, fetched.url
         outcome.downloaded = fetched.changed
         outcome.fetched_on = dt.date.today().isoformat()
+        if self.incremental and previous and not previous["failure"] and not previous["warning"] \
+                and (previous["content_sha"], previous["meta_hash"]) == (fetched.sha256, outcome.meta_hash):
+            outcome.unchanged = True  # the usual case of a rebuild: don't even read the cached text
+            return outcome
         cached = self.texts.get(fetched.sha256)
         if cached is None:
             cached = self._extract(fetched.content, fetched.kind)
@@ -223,13 +229,18 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     writer = Writer(target)
     try:
         with ProcessPool(max_workers=report.jobs, context=worker.context()) as pool, ThreadPoolExecutor(settings.fetch_threads) as threads:
-            builder = Builder(settings, extractor=extractor, pool=pool)
+            builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh)
             futures = [threads.submit(builder.process, record, previous.get(record.id)) for record in records]
             for future in tqdm(as_completed(futures), total=len(futures), desc="build", unit="pub",
                                disable=not progress, dynamic_ncols=True):
                 outcome = future.result()
-                entry = outcome.manifest_entry()
                 old = previous.get(outcome.id)
+                if outcome.unchanged:
+                    manifest[outcome.id] = {**old, "url": outcome.final_url, "fetched_on": outcome.fetched_on,
+                                            "checked": outcome.manifest_entry()["checked"]}
+                    report.unchanged += 1
+                    continue
+                entry = outcome.manifest_entry()
                 report.extractions += outcome.extracted
                 if not fresh and old is not None and all(old.get(k) == entry[k] for k in _SAME_WHEN_EQUAL):
                     report.unchanged += 1
