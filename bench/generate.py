@@ -331,7 +331,7 @@ def _write(args: tuple[Publication, int, Path]) -> None:
 def _fingerprint(scale: float, seed: int) -> str:
     """Changes when the generator's code changes, so a stale cached corpus is never reused."""
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    return f"scale={scale} seed={seed} code={code}"
+    return f"scale={scale:g} seed={seed} code={code}"
 
 
 def generate(out: Path, scale: float, seed: int = 0, jobs: int | None = None) -> Corpus:

@@ -46,18 +46,25 @@ def descendants(pid: int) -> list[int]:
 
 
 class TreeSampler:
-    """Samples the summed RSS of a process and all its descendants until stopped; keeps the peak."""
+    """Samples a process and all its descendants until stopped.
+
+    Keeps the peak of their summed RSS and the largest peak RSS of any descendant (a worker may
+    belong to a forkserver rather than to the process itself, so the kernel's accounting of
+    reaped children would miss it).
+    """
 
     def __init__(self, pid: int, interval: float = 0.2):
         self.pid, self.interval = pid, interval
         self.peak_mb = 0.0
+        self.largest_descendant_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            total = sum(_status_kb(p, "VmRSS") for p in descendants(self.pid)) / 1024
-            self.peak_mb = max(self.peak_mb, total)
+            tree = descendants(self.pid)
+            self.peak_mb = max(self.peak_mb, sum(_status_kb(p, "VmRSS") for p in tree) / 1024)
+            self.largest_descendant_mb = max([self.largest_descendant_mb, *(peak_rss_mb(p) for p in tree[1:])])
             self._stop.wait(self.interval)
 
     def __enter__(self) -> "TreeSampler":

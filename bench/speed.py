@@ -12,7 +12,7 @@ import json
 import math
 import multiprocessing
 import os
-import resource
+import re
 import shutil
 import socket
 import statistics
@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+import numpy as np
 import yaml
 
 from bench import generate, memory
@@ -32,7 +33,7 @@ from bench.report import table, write_json
 from bench.serve import FileServer
 from indexer.config import PROJECT_ROOT
 
-#: The fixed query mix: (kind, GET parameters of /api/search). Words are from the generator's vocabulary.
+#: Hand-written queries a user of the Observatory would type: the start of every query mix.
 QUERIES: list[tuple[str, dict]] = [
     ("one word", {"q": "credentials"}),
     ("one word", {"q": "recognition"}),
@@ -55,8 +56,60 @@ QUERIES: list[tuple[str, dict]] = [
     ("browse", {"region": "Europe"}),
     ("browse", {"type": "report", "year": "2022"}),
 ]
+KINDS = list(dict.fromkeys(kind for kind, _ in QUERIES))
 
-MB = 1024  # ru_maxrss is in KiB on Linux
+
+def query_mix(corpus: generate.Corpus, count: int, seed: int = 0) -> list[tuple[str, dict]]:
+    """`count` distinct queries: the hand-written ones, then more of each kind in the same proportions.
+
+    Every query is asked once per measurement, because the search service caches a query's scores
+    and snippets: repeating a small mix would time the cache, not the search. Words come from the
+    policy vocabulary and the made-up mid-frequency ranks; phrases are 2-3 consecutive words of a
+    random page, as if pasted from a report.
+    """
+    rng = np.random.default_rng(seed)
+    words, _ = generate.vocabulary()
+    sections = sorted({t[0] for t in generate.TYPES})
+
+    def word() -> str:
+        if rng.random() < 0.5:
+            return generate.POLICY_WORDS[rng.integers(len(generate.POLICY_WORDS))]
+        return words[rng.integers(100, 5000)]
+
+    def phrase() -> str:
+        pub = corpus.publications[rng.integers(len(corpus.publications))]
+        tokens = re.findall(r"[a-z]+", corpus.text(pub).lower())
+        length = int(rng.integers(2, 4))
+        start = int(rng.integers(0, max(1, len(tokens) - length)))
+        return '"' + " ".join(tokens[start:start + length]) + '"'
+
+    def filters() -> dict:
+        options = [lambda: {"region": str(rng.choice(list(generate.REGIONS)))},
+                   lambda: {"year": str(rng.choice(list(generate.YEARS)))},
+                   lambda: {"type": generate.TYPES[rng.integers(len(generate.TYPES))][1]},
+                   lambda: {"section": str(rng.choice(sections))},
+                   lambda: (lambda y: {"year_from": str(y), "year_to": str(y + 2)})(int(rng.integers(2015, 2024)))]
+        chosen = rng.choice(len(options), size=int(rng.integers(1, 3)), replace=False)
+        return {k: v for i in chosen for k, v in options[i]().items()}
+
+    makers = {"one word": lambda: {"q": word()},
+              "two words": lambda: {"q": f"{word()} {word()}"},
+              "three words": lambda: {"q": f"{word()} {word()} {word()}"},
+              "phrase": lambda: {"q": phrase()},
+              "filtered": lambda: {"q": " ".join(word() for _ in range(rng.integers(1, 3))), **filters()},
+              "browse": filters}
+    mix, seen = list(QUERIES), {json.dumps(p, sort_keys=True) for _, p in QUERIES}
+    while len(mix) < count:
+        kind = QUERIES[len(mix) % len(QUERIES)][0]
+        params = makers[kind]()
+        if json.dumps(params, sort_keys=True) not in seen:
+            seen.add(json.dumps(params, sort_keys=True))
+            mix.append((kind, params))
+    return mix[:count]
+
+
+#: Words no query of a mix uses, to open the index in each worker without filling the caches being measured.
+WARM_UP = ["zzwarmup", "zzwarmupb", "zzwarmupc"]
 
 
 def percentiles(samples_ms: list[float]) -> dict:
@@ -80,8 +133,7 @@ def _build_child(paths: dict, full: bool, jobs: int | None, conn) -> None:
     report = build(settings, full=full, jobs=jobs, progress=False).as_dict()
     seconds = time.perf_counter() - started
     # VmHWM, not ru_maxrss: after exec the latter still counts the forked copy of the bench process
-    conn.send({"seconds": seconds, "report": report, "rss_main_mb": memory.peak_rss_mb(os.getpid()),
-               "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / MB})
+    conn.send({"seconds": seconds, "report": report, "rss_main_mb": memory.peak_rss_mb(os.getpid())})
 
 
 def run_build(paths: dict, *, full: bool, jobs: int | None) -> dict:
@@ -100,7 +152,8 @@ def run_build(paths: dict, *, full: bool, jobs: int | None) -> dict:
         process.join()
     report = result["report"]
     report["failure_count"] = len(report.pop("failures"))
-    return {**result, "wall_s": time.perf_counter() - started, "tree_rss_mb": sampler.peak_mb}
+    return {**result, "wall_s": time.perf_counter() - started, "tree_rss_mb": sampler.peak_mb,
+            "rss_worker_mb": sampler.largest_descendant_mb}
 
 
 def write_catalog(path: Path, records: list[dict]) -> None:
@@ -165,7 +218,7 @@ def gunicorn(env: dict, workers: int, log: Path):
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited ({process.returncode}): {log.read_text()[-2000:]}")
             try:
-                if http_get(port, {"q": "credentials"})[1] == 200:
+                if http_get(port, {"q": WARM_UP[0]})[1] == 200:
                     break
             except OSError:
                 pass
@@ -178,8 +231,7 @@ def gunicorn(env: dict, workers: int, log: Path):
         process.wait(timeout=30)
 
 
-def measure_http(port: int, rounds: int, clients: int) -> dict:
-    jobs = [(kind, params) for _ in range(rounds) for kind, params in QUERIES]
+def measure_http(port: int, queries: list[tuple[str, dict]], clients: int) -> dict:
 
     def one(job):
         kind, params = job
@@ -190,9 +242,9 @@ def measure_http(port: int, rounds: int, clients: int) -> dict:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        timed = list(pool.map(one, jobs))
+        timed = list(pool.map(one, queries))
     wall = time.perf_counter() - started
-    return {"clients": clients, **_summary(timed), "requests_per_s": len(jobs) / wall}
+    return {"clients": clients, **_summary(timed), "requests_per_s": len(queries) / wall}
 
 
 def _summary(timed: list[tuple[str, float]]) -> dict:
@@ -201,20 +253,18 @@ def _summary(timed: list[tuple[str, float]]) -> dict:
             "by_kind": {k: percentiles([ms for kind, ms in timed if kind == k]) for k in kinds}}
 
 
-def measure_in_process(index_dir: Path, rounds: int) -> dict:
+def measure_in_process(index_dir: Path, queries: list[tuple[str, dict]]) -> dict:
     """SearchService called directly: the part of a request's time that is search, not HTTP or Flask."""
     from indexer.search import SearchRequest, SearchService
 
     service = SearchService(index_dir)
-    requests = [(kind, SearchRequest.from_args(params)) for kind, params in QUERIES]
-    for _, req in requests:
-        service.search(req)
+    service.search(SearchRequest(q=WARM_UP[0]))   # opens the index
     timed = []
-    for _ in range(rounds):
-        for kind, req in requests:
-            started = time.perf_counter()
-            service.search(req)
-            timed.append((kind, (time.perf_counter() - started) * 1000))
+    for kind, params in queries:
+        req = SearchRequest.from_args(params)
+        started = time.perf_counter()
+        service.search(req)
+        timed.append((kind, (time.perf_counter() - started) * 1000))
     return _summary(timed)
 
 
@@ -265,15 +315,15 @@ class TantivyFloor:
                                               int(params.get("year_from", 0)), int(params.get("year_to", 9999)))))
         return Q.boolean_query(parts) if parts else Q.all_query()
 
-    def measure(self, rounds: int) -> dict:
+    def measure(self, queries: list[tuple[str, dict]]) -> dict:
+        self.searcher.search(self.query({"q": WARM_UP[0]}), 20)
         timed = []
-        for _ in range(rounds + 1):
-            for kind, params in QUERIES:
-                started = time.perf_counter()
-                for _, address in self.searcher.search(self.query(params), 20).hits:
-                    self.searcher.doc(address)   # a result needs its id
-                timed.append((kind, (time.perf_counter() - started) * 1000))
-        return {"index_s": self.index_s, **_summary(timed[len(QUERIES):])}   # the first round warms up
+        for kind, params in queries:
+            started = time.perf_counter()
+            for _, address in self.searcher.search(self.query(params), 20).hits:
+                self.searcher.doc(address)   # a result needs its id
+            timed.append((kind, (time.perf_counter() - started) * 1000))
+        return {"index_s": self.index_s, **_summary(timed)}
 
 
 # ---------------------------------------------------------------- the run
@@ -290,6 +340,10 @@ def main(args) -> dict:
     print(f"speed: {len(corpus.publications):,} publications, {corpus.pages:,} pages "
           f"(PDF pages + one per web page), {results['corpus_mb']:.0f} MB", flush=True)
 
+    def checkpoint():
+        """A 10x run takes the better part of an hour: what was measured survives a later failure."""
+        write_json(args.out, "speed", {"complete": False, **results})
+
     with FileServer({"corpus": corpus.files, "extra": work / "extra"}) as server:
         records = [p.record(server.url + "/corpus") for p in corpus.publications]
         catalog = work / "catalog.yaml"
@@ -303,31 +357,39 @@ def main(args) -> dict:
             run.update(jobs=jobs, pubs_per_s=len(corpus.publications) / run["seconds"],
                        pages_per_s=corpus.pages / run["seconds"], index_mb=dir_mb(paths["index"]))
             builds.append(run)
-        results["builds"] = builds
+            results["builds"] = builds
+            checkpoint()
 
         print("speed: one process extracting a sample of the same files ...", flush=True)
-        single = extraction_rate(corpus, args.extract_sample)
+        one_process = extraction_rate(corpus, args.extract_sample)
         for run in builds:
-            run["parallel_efficiency"] = run["pages_per_s"] / (run["jobs"] * single["pages_per_s"])
-        results["extraction_one_process"] = single
+            run["parallel_efficiency"] = run["pages_per_s"] / (run["jobs"] * one_process["pages_per_s"])
+        results["extraction_one_process"] = one_process
+        checkpoint()
 
         print("speed: no-change rebuild ...", flush=True)
         before = server.counts()
         results["no_change"] = run_build(paths, full=False, jobs=jobs_list[-1])
         after = server.counts()
         results["no_change"]["http_statuses"] = {str(k): after.get(k, 0) - before.get(k, 0) for k in after}
+        checkpoint()
 
         print("speed: tantivy over the same text ...", flush=True)
-        results["tantivy"] = TantivyFloor(corpus, work / "tantivy").measure(args.rounds)
+        queries = query_mix(corpus, 2 * args.queries, args.seed)
+        sequential, concurrent = queries[:args.queries], queries[args.queries:]
+        results["tantivy"] = TantivyFloor(corpus, work / "tantivy").measure(sequential)
         print("speed: SearchService in process ...", flush=True)
-        results["in_process"] = measure_in_process(paths["index"], args.rounds)
+        results["in_process"] = measure_in_process(paths["index"], sequential)
+        checkpoint()
 
         env = {"OBSERVATORY_INDEX": str(paths["index"]), "OBSERVATORY_CATALOG": str(catalog),
                "OBSERVATORY_CACHE": str(paths["cache"])}
         print(f"speed: /api/search under gunicorn -w {args.workers} ...", flush=True)
         with gunicorn(env, args.workers, work / "gunicorn.log") as (process, port):
-            measure_http(port, 1, args.workers)   # every worker opens the index before timing starts
-            results["http"] = [measure_http(port, args.rounds, 1), measure_http(port, args.rounds, args.workers)]
+            warm_up = [("warm-up", {"q": word}) for word in WARM_UP * args.workers]
+            measure_http(port, warm_up, args.workers)   # every worker opens the index before timing starts
+            results["http"] = [measure_http(port, sequential, 1), measure_http(port, concurrent, args.workers)]
+            checkpoint()
             print("speed: add one publication and find it through /api/search ...", flush=True)
             results["add_one"] = add_one(corpus, server, work, records, paths, port, jobs_list[-1])
             workers = memory.children(process.pid)
@@ -339,8 +401,8 @@ def main(args) -> dict:
     print(table(["query kind", "HTTP p50 ms", "HTTP p95 ms", "in-process p50 ms", "tantivy p50 ms"],
                 [[kind, results["http"][0]["by_kind"][kind]["p50"], results["http"][0]["by_kind"][kind]["p95"],
                   results["in_process"]["by_kind"][kind]["p50"], results["tantivy"]["by_kind"][kind]["p50"]]
-                 for kind in dict.fromkeys(k for k, _ in QUERIES)]))
-    print("\nwrote", write_json(args.out, "speed", results))
+                 for kind in KINDS]))
+    print("\nwrote", write_json(args.out, "speed", {"complete": True, **results}))
     return results
 
 
@@ -422,6 +484,7 @@ def add_arguments(parser) -> None:
                         help="worker processes of the full build; a list like 1,2 measures each (default: all CPUs)")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1,
                         help="gunicorn workers (default CPUs + 1)")
-    parser.add_argument("--rounds", type=int, default=10, help="passes over the 20-query mix per measurement")
+    parser.add_argument("--queries", type=int, default=200,
+                        help="distinct queries per latency measurement (default 200; the first 20 hand-written)")
     parser.add_argument("--extract-sample", type=int, default=3000,
                         help="pages of the corpus (spread out) the one-process extraction rate is measured on")

@@ -189,7 +189,7 @@ class _Snapshot:
     overview: dict | None = field(default=None)
     # A query's scores and a publication's snippets for it cannot change within one index
     # generation: facet clicks, paging and the back button ask for them again and again.
-    scores: LRUCache = field(default_factory=lambda: LRUCache(maxsize=256))
+    scores: LRUCache = field(default_factory=lambda: LRUCache(maxsize=64))
     snippets: LRUCache = field(default_factory=lambda: LRUCache(maxsize=4096))
 
     def match(self, parsed: ParsedQuery, q: str) -> dict[int, float]:

@@ -70,8 +70,9 @@ def test_quality_bench_scores_every_engine_on_a_cranfield_subset(tmp_path):
 
 
 def test_speed_bench_builds_serves_and_adds_at_a_tiny_scale(tmp_path):
-    data = run_bench("speed", "--scale", "0.02", "--rounds", "1", "--workers", "2", "--extract-sample", "40",
+    data = run_bench("speed", "--scale", "0.02", "--queries", "24", "--workers", "2", "--extract-sample", "40",
                      out=tmp_path)
+    assert data["complete"]
     build = data["builds"][0]
     assert build["report"]["full_text"] == data["publications"] and build["pages_per_s"] > 0
     assert data["no_change"]["http_statuses"].get("200", 0) == 0          # nothing downloaded again
