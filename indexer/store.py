@@ -104,7 +104,7 @@ FIELD_BOOSTS = {"title": 1.0, "meta": 0.5, "body": 1.0}
 #: bonus that reorders documents matching the same words, never a condition for matching.
 PROXIMITY_BOOST = 0.25
 PROXIMITY_SLOP = 3
-PROXIMITY_DEPTH = 20
+PROXIMITY_DEPTH = 10
 
 
 def pubs_schema(for_queries: bool = False) -> Schema:
