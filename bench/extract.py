@@ -26,6 +26,8 @@ def run_engine(engine: str, path: Path) -> tuple[int, str | None]:
         done = subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True, timeout=600)
         if done.returncode:
             return 0, f"exit code {done.returncode}"
+        if not done.stdout.strip():   # counted like our engines' "no text layer", not as pages read
+            return 0, "no text"
         return done.stdout.count(b"\f"), None
     from indexer.extract import ExtractionError, extract
     try:

@@ -168,7 +168,11 @@ def dir_mb(path: Path) -> float:
 
 
 def extraction_rate(corpus: generate.Corpus, sample_pages: int) -> dict:
-    """One process extracting a spread-out sample, exactly as a build worker does (text + language)."""
+    """One process extracting a spread-out sample through the public `extract` (text + language).
+
+    This is the issue's yardstick for parallel efficiency: N build processes would ideally extract
+    N times as fast. (Build workers now also analyse the text for the index, which this leaves out.)
+    """
     from indexer.extract import detect_language, extract
 
     step = max(1, math.ceil(corpus.pages / sample_pages))

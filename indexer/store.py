@@ -33,7 +33,7 @@ from whoosh.analysis import (STOP_WORDS, CharsetFilter, Filter, LowercaseFilter,
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: pages carry pre-analysed text plus the raw page (field `raw`)
 CURRENT = "current"
 LOCK_FILE = ".build.lock"
 MANIFEST = "manifest.json"
