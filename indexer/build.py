@@ -13,6 +13,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -22,11 +23,13 @@ from pathlib import Path
 from pebble import ProcessPool
 from tqdm import tqdm
 
-from .catalog import DOCUMENT_TYPES, SECTIONS, Record, load_catalog, resolve_path
+from . import engine, worker
+from .catalog import Record, load_catalog, resolve_path
 from .config import Settings
-from . import worker
+from .facets import labelled
 from .fetch import FetchError, Fetcher
-from .store import IndexRoot, Writer, read_manifest, write_manifest
+from .layout import IndexRoot, atomic_write, read_manifest, write_manifest
+from .status import problems
 
 #: Bump when extraction or normalisation changes, so cached texts are made again.
 EXTRACT_VERSION = 2
@@ -56,7 +59,8 @@ class Outcome:
     def manifest_entry(self) -> dict:
         return {
             "meta_hash": self.meta_hash, "content_sha": self.content_sha, "kind": self.kind,
-            "url": self.final_url, "pages": len(self.pages), "engine": self.engine, "language": self.language,
+            "url": self.final_url, "pages": len(self.pages), "paged": self.paged, "engine": self.engine,
+            "language": self.language,
             "failure": self.failure, "warning": self.warning, "fetched_on": self.fetched_on,
             "status": "full_text" if self.pages else "metadata_only",
             "checked": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -88,14 +92,18 @@ class BuildReport:
 
 
 class TextCache:
-    """Extracted texts by content hash: unchanged bytes are never extracted twice."""
+    """Extracted texts and their index terms by content hash: unchanged bytes are never extracted twice.
 
-    def __init__(self, cache_dir: Path, engine: str):
+    The key holds everything that shapes an entry: the bytes, the PDF engine, the extraction
+    version and the engine's analysis version (the terms are analysed in the workers).
+    """
+
+    def __init__(self, cache_dir: Path, extractor: str):
         self.dir = cache_dir / "text"
-        self.engine = engine
+        self.extractor = extractor
 
     def _path(self, sha: str) -> Path:
-        return self.dir / f"{sha}.{self.engine}.v{EXTRACT_VERSION}.json.gz"
+        return self.dir / f"{sha}.{self.extractor}.x{EXTRACT_VERSION}.a{engine.ANALYSIS_VERSION}.json.gz"
 
     def get(self, sha: str) -> dict | None:
         try:
@@ -105,11 +113,7 @@ class TextCache:
             return None
 
     def put(self, sha: str, result: dict) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        temp = self._path(sha).with_suffix(f".tmp{os.getpid()}")
-        with gzip.open(temp, "wt", encoding="utf-8") as handle:
-            json.dump(result, handle)
-        os.replace(temp, self._path(sha))
+        atomic_write(self._path(sha), gzip.compress(json.dumps(result).encode(), compresslevel=6))
 
 
 # ---------------------------------------------------------------- the build
@@ -125,6 +129,8 @@ class Builder:
         self.fetcher = Fetcher(settings)
         self.texts = TextCache(settings.cache_dir, extractor)
         self.pool = pool
+        self._extracting: dict[str, threading.Lock] = {}
+        self._extracting_guard = threading.Lock()
 
     def process(self, record: Record, previous: dict | None) -> Outcome:
         """Fetch and (if needed) extract one record; runs in a fetch thread."""
@@ -147,10 +153,17 @@ class Builder:
             return outcome
         cached = self.texts.get(fetched.sha256)
         if cached is None:
-            cached = self._extract(fetched.content, fetched.kind)
-            outcome.extracted = True
-            if not cached.get("timeout"):
-                self.texts.put(fetched.sha256, cached)
+            # Records with the same bytes (mirrors, a file listed twice) are extracted once: the
+            # first thread extracts, the others wait for it and read the cache.
+            with self._extracting_guard:
+                same_bytes = self._extracting.setdefault(fetched.sha256, threading.Lock())
+            with same_bytes:
+                cached = self.texts.get(fetched.sha256)
+                if cached is None:
+                    cached = self._extract(fetched.content, fetched.kind)
+                    outcome.extracted = True
+                    if not cached.get("timeout"):
+                        self.texts.put(fetched.sha256, cached)
         self._apply(outcome, cached)
         return outcome
 
@@ -185,17 +198,21 @@ class Builder:
         return outcome
 
 
-def display_record(record: Record, outcome: Outcome) -> dict:
-    """What the index stores for display: the curator's metadata plus what the build found out."""
-    data = record.model_dump(mode="json", exclude_none=True)
-    data.update(
-        regions=list(record.regions), authors=list(record.authors),
-        type_label=DOCUMENT_TYPES[record.type], section_label=SECTIONS[record.section],
-        language=record.language or outcome.language,
-        full_text=bool(outcome.pages), pages=len(outcome.pages), paged=outcome.paged, kind=outcome.kind,
-        failure=outcome.failure, warning=outcome.warning,
-    )
-    return data
+def stored_record(record: Record) -> dict:
+    """What the index stores for display: the curator's metadata, nothing derived.
+
+    Labels are made at presentation and build state is read from the manifest, so neither can go
+    stale in the index (the metadata hash covers exactly what is stored).
+    """
+    return record.model_dump(mode="json", exclude_none=True)
+
+
+def metadata_text(record: Record) -> str:
+    """The curated words a publication matches by besides its title and text."""
+    return " ".join(filter(None, [
+        record.organisation, record.jurisdiction, " ".join(record.regions), " ".join(record.authors),
+        record.summary, labelled(record.model_dump())["type_label"],
+    ]))
 
 
 def build(settings: Settings, *, full: bool = False, jobs: int | None = None, extractor: str = "auto",
@@ -204,18 +221,20 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
     started = time.monotonic()
     records = load_catalog(settings.catalog)  # invalid catalogs stop here, before anything is touched
     jobs = max(1, jobs or os.cpu_count() or 1)
-    root = IndexRoot(settings.index_dir)
+    root = IndexRoot(settings.index_dir, engine.SCHEMA)
     report = BuildReport(entries=len(records), jobs=jobs)
     with root.build_lock():
         root.discard_temporaries()
         live = root.current()
         report.full = full or live is None
         target = root.new_version() if report.full else live
+        if report.full:
+            engine.create(target)
         manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress)
         write_manifest(target, manifest)
         if report.full:
             root.publish(target)
-    _summarise(report, manifest, {record.id: record for record in records})
+    _summarise(report, manifest, records)
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
@@ -226,9 +245,9 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     fresh = report.full
     manifest = {} if fresh else dict(previous)
     by_id = {record.id: record for record in records}
-    writer = Writer(target)
-    try:
-        with ProcessPool(max_workers=report.jobs, context=worker.context()) as pool, ThreadPoolExecutor(settings.fetch_threads) as threads:
+    with engine.Writer(target) as writer:
+        with ProcessPool(max_workers=report.jobs, context=worker.context()) as pool, \
+                ThreadPoolExecutor(settings.fetch_threads) as threads:
             builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh)
             futures = [threads.submit(builder.process, record, previous.get(record.id)) for record in records]
             for future in tqdm(as_completed(futures), total=len(futures), desc="build", unit="pub",
@@ -243,11 +262,13 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
                 entry = outcome.manifest_entry()
                 report.extractions += outcome.extracted
                 if not fresh and old is not None and all(old.get(k) == entry[k] for k in _SAME_WHEN_EQUAL):
-                    report.unchanged += 1
+                    report.unchanged += 1  # only the build state changed: the manifest says it
                 else:
                     if not fresh:
                         writer.remove(outcome.id)
-                    writer.add(display_record(by_id[outcome.id], outcome), outcome.pages, outcome.terms, outcome.paged)
+                    record = by_id[outcome.id]
+                    writer.add(stored_record(record), metadata_text(record), outcome.pages, outcome.terms,
+                               outcome.paged)
                     report.written += 1
                 manifest[outcome.id] = entry
             report.requests, report.downloads = builder.fetcher.requests_sent, builder.fetcher.downloads
@@ -255,28 +276,20 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
             writer.remove(gone)
             del manifest[gone]
             report.removed += 1
-        if fresh or report.written or report.removed:
-            writer.commit()
-        else:
-            writer.cancel()  # nothing changed: keep the generation, so servers keep their caches
-    except BaseException:
-        writer.cancel()
-        raise
+        if not (fresh or report.written or report.removed):
+            writer.discard()  # nothing changed: keep the generation, so servers keep their caches
     return manifest
 
 
-#: Manifest fields whose change means the record must be written again.
-_SAME_WHEN_EQUAL = ("meta_hash", "content_sha", "failure", "warning", "pages")
+#: Manifest fields whose change means the record must be written into the index again.
+_SAME_WHEN_EQUAL = ("meta_hash", "content_sha", "pages")
 
 
-def _summarise(report: BuildReport, manifest: dict, by_id: dict[str, Record]) -> None:
-    for pub_id, entry in sorted(manifest.items()):
+def _summarise(report: BuildReport, manifest: dict, records: list[Record]) -> None:
+    for entry in manifest.values():
         report.pages += entry["pages"]
         if entry["status"] == "full_text":
             report.full_text += 1
         else:
             report.metadata_only += 1
-        if entry["failure"] or entry["warning"]:
-            report.failures.append({"id": pub_id, "url": by_id[pub_id].source,
-                                    "reason": entry["failure"] or entry["warning"],
-                                    "severity": "error" if entry["failure"] else "warning"})
+    report.failures = problems((record.model_dump(mode="json") for record in records), manifest)

@@ -12,8 +12,9 @@ import click
 
 from .catalog import DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog, parse_records
 from .config import Settings
+from .facets import FACETS
+from .layout import BuildInProgress, IndexMissing
 from .search import InvalidRequest, SearchRequest, SearchService
-from .store import BuildInProgress, IndexMissing
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -90,24 +91,28 @@ def status(ctx, as_json):
                    + (f"\n        {problem['url']}" if problem["url"] else ""))
 
 
+def _facet_options(command):
+    """One repeatable option per facet of `facets.FACETS`, named as its GET parameter."""
+    for facet in reversed(FACETS):
+        command = click.option(f"--{facet.param}", facet.param, multiple=True,
+                               help=f"{facet.title} (repeat for several: any of them).")(command)
+    return command
+
+
 @cli.command()
 @click.argument("query", nargs=-1)
-@click.option("--year", multiple=True)
+@_facet_options
 @click.option("--year-from")
 @click.option("--year-to")
-@click.option("--region", multiple=True)
-@click.option("--type", "types", multiple=True)
-@click.option("--section", multiple=True)
 @click.option("--sort", default="relevance", show_default=True)
 @click.option("--page", default="1")
-@click.option("--per-page", default="10")
+@click.option("--per-page", default=str(SearchRequest.per_page), show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Exactly what GET /api/search returns.")
 @click.pass_context
-def search(ctx, query, year, year_from, year_to, region, types, section, sort, page, per_page, as_json):
+def search(ctx, query, year_from, year_to, sort, page, per_page, as_json, **selected):
     """Search the index, with the web app's own search code."""
-    args = {"q": [" ".join(query)], "year": list(year), "year_from": [year_from or ""], "year_to": [year_to or ""],
-            "region": list(region), "type": list(types), "section": list(section), "sort": [sort],
-            "page": [page], "per_page": [per_page]}
+    args = {"q": [" ".join(query)], "year_from": [year_from or ""], "year_to": [year_to or ""], "sort": [sort],
+            "page": [page], "per_page": [per_page], **{param: list(values) for param, values in selected.items()}}
     try:
         result = SearchService(_settings(ctx).index_dir).search(SearchRequest.from_args(args))
     except InvalidRequest as err:
@@ -181,28 +186,18 @@ def add(ctx, source, title, year, section, type_, regions, record_id, organisati
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--debug", is_flag=True)
-@click.pass_context
-def serve(ctx, host, port, debug):
-    """Development server. In production: gunicorn -w 4 'webapp:create_app()' (see README)."""
-    from webapp import create_app
-
-    click.echo(f"Observatory Search on http://{host}:{port}/  (index {_settings(ctx).index_dir})")
-    create_app(_settings(ctx)).run(host=host, port=port, debug=debug, threaded=True)
-
-
-@cli.command()
 @click.option("--markdown", is_flag=True, help="The README's 'The collection' tables.")
 @click.option("--readme", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Rewrite the tables between the collection markers of this file.")
 @click.pass_context
 def collection(ctx, markdown, readme):
     """Counts of the catalog per section, type, region and year."""
-    from .collection import summarize, to_markdown
+    from .collection import summarise, to_markdown
 
-    summary = summarize(load_catalog(_settings(ctx).catalog))
+    try:
+        summary = summarise(load_catalog(_settings(ctx).catalog))
+    except CatalogError as err:
+        _fail(str(err), 2)
     if readme:
         start, end = "<!-- collection:start -->\n", "<!-- collection:end -->"
         text = readme.read_text(encoding="utf-8")
@@ -217,4 +212,5 @@ def collection(ctx, markdown, readme):
 
 
 def main():
+    """The `observatory` command without the web app's `serve` (`webapp.cli.main` has every command)."""
     cli(prog_name="observatory")

@@ -1,19 +1,18 @@
 """Facts about the collection as a whole: counts for the README's "The collection" section.
 
-Pure functions: `summarize` reads the records it is given (nothing else), `to_markdown` formats what
-`summarize` returned. The CLI wires them to the real catalog.
+Pure functions: `summarise` reads the records it is given (nothing else), `to_markdown` formats what
+`summarise` returned. The CLI wires them to the real catalog.
 """
 from __future__ import annotations
 
 from collections import Counter
 from typing import Iterable
 
-from indexer.catalog import DOCUMENT_TYPES, SECTIONS, Record
+from .catalog import SECTIONS, SUPRANATIONAL_REGIONS, Record
+from .facets import FACET_BY_KEY
 
-SUPRANATIONAL = ("Europe", "International")
 
-
-def summarize(records: Iterable[Record]) -> dict:
+def summarise(records: Iterable[Record]) -> dict:
     """Counts per section, type, region and year, and how many records have a source.
 
     A record with several regions counts once in each of them, so the region counts may add up to
@@ -69,16 +68,16 @@ def to_markdown(summary: dict, *, top_regions: int = 12) -> str:
         "",
     ]
     lines += _table(("Section", "Publications"),
-                    [(SECTIONS.get(name, name), count) for name, count in summary["sections"].items()])
+                    [(FACET_BY_KEY["section"].label(name), count) for name, count in summary["sections"].items()])
 
     lines += ["", "**By type**", ""]
     lines += _table(("Type", "Publications"),
-                    [(DOCUMENT_TYPES.get(name, name), count) for name, count in summary["types"].items()])
+                    [(FACET_BY_KEY["type"].label(name), count) for name, count in summary["types"].items()])
 
     lines += ["", "**By region** (a publication can cover several)", ""]
     regions = summary["regions"]
-    supranational = [(name, regions[name]) for name in SUPRANATIONAL if name in regions]
-    countries = [(name, count) for name, count in regions.items() if name not in SUPRANATIONAL]
+    supranational = [(name, regions[name]) for name in SUPRANATIONAL_REGIONS if name in regions]
+    countries = [(name, count) for name, count in regions.items() if name not in SUPRANATIONAL_REGIONS]
     shown, rest = countries[:top_regions], countries[top_regions:]
     rows = supranational + shown
     if rest:

@@ -12,7 +12,7 @@ import logging
 import multiprocessing
 
 from .extract import ExtractionError, detect_language, extract
-from .store import index_terms
+from .engine import index_terms
 
 
 #: pdfminer.six logs every oddity of a broken PDF as a warning; the outcome is what counts, and it

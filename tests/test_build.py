@@ -15,7 +15,8 @@ from indexer.build import build
 from indexer.catalog import CatalogError
 from indexer.config import Settings
 from indexer.search import SearchRequest, SearchService
-from indexer.store import BuildInProgress, IndexRoot
+from indexer import engine
+from indexer.layout import BuildInProgress, IndexRoot
 from support import entry, make_pdf, write_catalog
 
 from conftest import SHARED
@@ -175,22 +176,22 @@ def test_forced_pdfminer_extraction_gives_the_same_pages(world):
 def test_an_invalid_catalog_stops_before_touching_the_index(world):
     world.write(three_reports(world))
     world.build()
-    before = IndexRoot(world.settings.index_dir).current()
+    before = IndexRoot(world.settings.index_dir, engine.SCHEMA).current()
     world.settings.catalog.write_text(world.settings.catalog.read_text().replace("year: 2022", "year: soon", 1))
     with pytest.raises(CatalogError, match="field 'year'"):
         world.build()
-    assert IndexRoot(world.settings.index_dir).current() == before
+    assert IndexRoot(world.settings.index_dir, engine.SCHEMA).current() == before
     assert world.search()["total"] == 3
 
 
 def test_full_rebuild_swaps_in_a_new_version_atomically(world):
     world.write(three_reports(world))
     world.build()
-    first = IndexRoot(world.settings.index_dir).current()
+    first = IndexRoot(world.settings.index_dir, engine.SCHEMA).current()
     service = SearchService(world.settings.index_dir)
     assert service.search(SearchRequest())["total"] == 3
     report = world.build(full=True)
-    second = IndexRoot(world.settings.index_dir).current()
+    second = IndexRoot(world.settings.index_dir, engine.SCHEMA).current()
     assert report.full and second != first
     assert report.downloads == 0 and report.extractions == 0, "a full rebuild still uses the caches"
     assert service.search(SearchRequest(q="stackable"))["total"] == 1, "a live service follows the swap"
@@ -198,7 +199,7 @@ def test_full_rebuild_swaps_in_a_new_version_atomically(world):
 
 def test_a_second_concurrent_build_is_refused(world):
     world.write(three_reports(world))
-    root = IndexRoot(world.settings.index_dir)
+    root = IndexRoot(world.settings.index_dir, engine.SCHEMA)
     with root.build_lock():
         with pytest.raises(BuildInProgress, match="another build is running"):
             world.build()

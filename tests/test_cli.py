@@ -6,7 +6,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from indexer.cli import cli
+from webapp.cli import cli
 from indexer.search import SearchRequest, SearchService
 from support import entry, make_pdf, write_catalog
 
@@ -58,7 +58,7 @@ def test_search_json_is_exactly_the_search_service_answer(run, catalog, tmp_path
     run("build", "--quiet")
     output = json.loads(run("search", "credit", "--region", "New Zealand", "--json").output)
     expected = SearchService(tmp_path / "index").search(
-        SearchRequest(q="credit", regions=("New Zealand",), per_page=10))
+        SearchRequest(q="credit", filters={"regions": ("New Zealand",)}))
     assert output == json.loads(json.dumps(expected))
     assert {"total", "page", "per_page", "results", "facets"} <= set(output)
     assert output["results"][0]["snippets"][0]["page"] == 2

@@ -4,8 +4,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from indexer.catalog import DOCUMENT_TYPES, SECTIONS, load_catalog
-from indexer.cli import cli
-from indexer.collection import summarize, to_markdown
+from webapp.cli import cli
+from indexer.collection import summarise, to_markdown
 from indexer.config import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text()
@@ -14,7 +14,7 @@ README = (PROJECT_ROOT / "README.md").read_text()
 def test_the_collection_section_is_generated_from_the_catalog():
     start, end = "<!-- collection:start -->\n", "<!-- collection:end -->"
     section = README.split(start, 1)[1].split(end, 1)[0]
-    expected = to_markdown(summarize(load_catalog(PROJECT_ROOT / "corpus" / "catalog.yaml")))
+    expected = to_markdown(summarise(load_catalog(PROJECT_ROOT / "corpus" / "catalog.yaml")))
     assert section.strip() == expected.strip(), "run: make readme"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from indexer.catalog import DOCUMENT_TYPES, LANGUAGES, REGIONS, SECTIONS, Record, load_catalog
-from indexer.collection import summarize, to_markdown
+from indexer.collection import summarise, to_markdown
 
 CATALOG = Path(__file__).resolve().parents[1] / "corpus" / "catalog.yaml"
 
@@ -119,7 +119,7 @@ def test_evident_typos_are_fixed(records):
         assert typo not in text
 
 
-# ---------------------------------------------------------------- collection.summarize / to_markdown
+# ---------------------------------------------------------------- collection.summarise / to_markdown
 
 def _record(**fields) -> Record:
     base = {"id": "x", "title": "X", "year": 2021, "section": "report", "type": "report",
@@ -140,8 +140,8 @@ def tiny() -> list[Record]:
     ]
 
 
-def test_summarize_counts_sections_types_regions_years_and_sources(tiny):
-    s = summarize(tiny)
+def test_summarise_counts_sections_types_regions_years_and_sources(tiny):
+    s = summarise(tiny)
     assert s["total"] == 3
     assert s["sections"] == {"policy": 1, "report": 2, "article": 0, "event": 0}
     assert s["types"] == {"report": 2, "framework": 1}
@@ -151,19 +151,19 @@ def test_summarize_counts_sections_types_regions_years_and_sources(tiny):
     assert (s["with_source"], s["with_url"], s["with_path"], s["link_missing"]) == (2, 1, 1, 1)
 
 
-def test_summarize_of_nothing_is_all_zero():
-    s = summarize([])
+def test_summarise_of_nothing_is_all_zero():
+    s = summarise([])
     assert s["total"] == 0 and s["with_source"] == 0 and s["link_missing"] == 0
     assert s["sections"] == dict.fromkeys(SECTIONS, 0)
     assert s["types"] == {} and s["regions"] == {} and s["years"] == {}
 
 
-def test_summarize_accepts_any_iterable(tiny):
-    assert summarize(iter(tiny)) == summarize(tiny)
+def test_summarise_accepts_any_iterable(tiny):
+    assert summarise(iter(tiny)) == summarise(tiny)
 
 
 def test_to_markdown_has_a_table_per_facet_with_labels(tiny):
-    md = to_markdown(summarize(tiny))
+    md = to_markdown(summarise(tiny))
     assert "**3** publications" in md
     assert "2 with a source to index, 1 still without a link" in md
     assert "| Major policy initiatives | 1 |" in md
@@ -180,18 +180,18 @@ def test_to_markdown_has_a_table_per_facet_with_labels(tiny):
 def test_to_markdown_groups_the_long_tail_of_countries():
     countries = ["Australia", "Canada", "Germany", "Ireland", "Malaysia"]
     records = [_record(id=f"r{i}", title=f"R{i}", regions=[c]) for i, c in enumerate(countries)]
-    md = to_markdown(summarize(records), top_regions=2)
+    md = to_markdown(summarise(records), top_regions=2)
     assert "| Other countries (3) | 3 |" in md
     assert "| Malaysia |" not in md
 
 
 def test_to_markdown_of_an_empty_collection():
-    md = to_markdown(summarize([]))
+    md = to_markdown(summarise([]))
     assert "**0** publications" in md and "(no publications)" in md
 
 
 def test_summary_of_the_real_catalog_matches_the_documented_counts(records):
-    s = summarize(records)
+    s = summarise(records)
     assert s["sections"] == EXPECTED_PER_SECTION
     assert s["with_source"] + s["link_missing"] == EXPECTED_TOTAL
     assert to_markdown(s).count("\n|") > 10

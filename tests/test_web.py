@@ -198,7 +198,7 @@ def test_selected_values_are_removable_chips_that_keep_the_rest_of_the_state(cli
     chips = {a["href"]: a for a in p.all("a", **{"class": "chip"})}
     assert len(chips) == 4
     removing_region = p.href("Region: Europe (remove)")
-    assert query_of(removing_region) == [("q", "credentials"), ("year_from", "2020"), ("type", "framework"),
+    assert query_of(removing_region) == [("q", "credentials"), ("type", "framework"), ("year_from", "2020"),
                                          ("sort", "title")]
     assert query_of(p.href("From: 2020 (remove)")) == [("q", "credentials"), ("region", "Europe"),
                                                          ("type", "framework"), ("sort", "title")]
@@ -300,7 +300,7 @@ def test_api_search_returns_the_documented_json_shape(client):
     data = client.get("/api/search?q=stackable&per_page=2").get_json()
     assert list(data)[:5] == ["total", "page", "per_page", "pages", "query"]
     assert data["total"] == 4 and data["pages"] == 2 and len(data["results"]) == 2
-    assert set(data["facets"]) == {"year", "regions", "type", "section"}
+    assert set(data["facets"]) == {"year", "regions", "type", "section", "organisation", "language"}
     assert {"id", "title", "year", "section", "type", "regions", "organisation", "url", "score", "snippets"} \
         <= set(data["results"][0])
 
@@ -344,7 +344,8 @@ def test_results_export_as_csv_with_every_match_not_just_the_page(client):
 
 
 def test_csv_cells_cannot_smuggle_spreadsheet_formulas():
-    text = results_csv([{"id": "x", "title": "=HYPERLINK(\"http://evil\")", "year": 2020, "regions": ["France"]}],
+    text = results_csv([{"id": "x", "title": "=HYPERLINK(\"http://evil\")", "year": 2020, "regions": ["France"],
+                         "type_label": "Report", "section_label": "Reports"}],
                        lambda r: "/doc/x")
     assert next(csv.DictReader(io.StringIO(text)))["title"].startswith("'=")
 
@@ -442,7 +443,7 @@ def test_security_headers_on_every_response(client, url):
 
 
 def test_an_unexpected_error_is_logged_and_shown_as_a_plain_500(app, caplog, monkeypatch):
-    from webapp import search_service
+    from webapp.service import search_service
 
     with app.app_context():
         service = search_service()

@@ -1,9 +1,6 @@
 """The web app: it presents what `indexer.search.SearchService` returns and decides nothing about ranking.
 
-One `SearchService` per process, created on first use: it reopens the newest index version by itself
-after a rebuild, so neither the development server nor gunicorn workers need a restart.
-
-Production: ``gunicorn -w 4 -b 127.0.0.1:8000 'webapp:create_app()'``.
+Production: ``gunicorn -c gunicorn.conf.py 'webapp:create_app()'``.
 """
 from __future__ import annotations
 
@@ -13,7 +10,9 @@ from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
 from indexer.config import Settings
-from indexer.search import IndexMissing, InvalidRequest, SearchService
+from indexer.search import IndexMissing, InvalidRequest
+
+from . import api, views
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -35,13 +34,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 
-_SERVICE = "observatory.search"
-
-
 def create_app(settings: Settings | None = None, **config) -> Flask:
     """`config` overrides Flask settings (tests pass TESTING=True, FACET_SIZE, ...)."""
-    from . import api, views
-
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(
@@ -62,13 +56,6 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.register_error_handler(IndexMissing, _no_index)
     app.register_error_handler(Exception, _unexpected_error)
     return app
-
-
-def search_service() -> SearchService:
-    services = current_app.extensions
-    if _SERVICE not in services:
-        services[_SERVICE] = SearchService(current_app.config["SETTINGS"].index_dir)
-    return services[_SERVICE]
 
 
 def _secure(response):

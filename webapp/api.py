@@ -8,7 +8,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from indexer.search import SearchRequest
 
-from . import search_service
+from .service import search_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

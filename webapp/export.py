@@ -10,7 +10,6 @@ import csv
 import io
 import re
 
-from indexer.catalog import DOCUMENT_TYPES, SECTIONS
 
 CSV_COLUMNS = ("id", "title", "year", "section", "type", "regions", "organisation", "jurisdiction",
                "language", "url", "full_text", "status", "failure", "link")
@@ -31,8 +30,7 @@ def results_csv(results: list[dict], link) -> str:
     writer.writerow(CSV_COLUMNS)
     for r in results:
         row = {**r, "regions": "; ".join(r.get("regions") or ()), "link": link(r),
-               "section": SECTIONS.get(r.get("section"), r.get("section")),
-               "type": DOCUMENT_TYPES.get(r.get("type"), r.get("type"))}
+               "section": r["section_label"], "type": r["type_label"]}
         writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
     return out.getvalue()
 
@@ -85,7 +83,7 @@ def bibtex(records: list[dict]) -> str:
                 _bib(r["organisation"])
         if r.get("url"):
             fields["url"] = r["url"]
-        fields["note"] = _bib(DOCUMENT_TYPES.get(r.get("type"), r.get("type") or ""))
+        fields["note"] = _bib(r["type_label"])
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items())
         entries.append(f"@{kind}{{{r['id']},\n{body}\n}}\n")
     return "\n".join(entries)
@@ -102,9 +100,7 @@ def citation(r: dict) -> str:
     """Author-date style: 'Authors or Organisation (Year). Title. Type. URL'."""
     who = "; ".join(r.get("authors") or ()) or r.get("organisation") or ""
     parts = [f"{who} ({r['year']})." if who else f"({r['year']}).", f"{_line(r['title']).rstrip('.')}."]
-    kind = DOCUMENT_TYPES.get(r.get("type"))
-    if kind:
-        parts.append(f"{kind}.")
+    parts.append(f"{r['type_label']}.")
     if r.get("organisation") and r.get("authors"):
         parts.append(f"{r['organisation']}.")
     if r.get("url"):

@@ -1,47 +1,24 @@
-"""Facets as small plain objects: what a facet is called in the JSON, the request and the URL.
+"""The facet panel: which values of a facet are in sight and which wait behind "more".
 
-The search returns slugs and counts; people read labels. URLs keep the slugs so links stay stable
-when a label is reworded.
+What a facet is (its parameter, labels, order) is `indexer.facets`'s table; this is presentation only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping
+from dataclasses import dataclass
 
-from indexer.catalog import DOCUMENT_TYPES, SECTIONS
-
-
-@dataclass(frozen=True)
-class FacetSpec:
-    key: str          # in the JSON "facets"
-    attr: str         # SearchRequest attribute
-    param: str        # GET parameter
-    title: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-    def label(self, value) -> str:
-        return self.labels.get(str(value), str(value))
-
-
-FACETS = (
-    FacetSpec("year", "years", "year", "Year"),
-    FacetSpec("regions", "regions", "region", "Region"),
-    FacetSpec("type", "types", "type", "Document type", DOCUMENT_TYPES),
-    FacetSpec("section", "sections", "section", "Section", SECTIONS),
-)
-FACET_BY_KEY = {spec.key: spec for spec in FACETS}
+from indexer.facets import Facet
 
 
 @dataclass(frozen=True)
 class FacetView:
     """A facet ready for the template: the first values shown, the rest behind a "more" <details>."""
 
-    spec: FacetSpec
+    spec: Facet
     shown: list[dict]
     more: list[dict]
 
 
-def facet_view(spec: FacetSpec, values: list[dict], size: int) -> FacetView:
+def facet_view(spec: Facet, values: list[dict], size: int) -> FacetView:
     """Selected values always stay in sight, so unticking one never means opening "more" first.
 
     A "more" that would hide only one or two values costs a click for nothing: those are shown.

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
+from indexer.facets import FACETS
 from indexer.search import SearchRequest
-
-from .facets import FACETS
 
 
 def state_url(base: str, req: SearchRequest, **changes) -> str:
@@ -34,8 +33,9 @@ def chips(base: str, req: SearchRequest) -> list[Chip]:
     if req.q:
         removals.append(("Words", f"“{req.q}”", {"q": ""}))
     for spec in FACETS:
-        selected = getattr(req, spec.attr)
-        removals += [(spec.title, spec.label(value), {spec.attr: tuple(v for v in selected if v != value)})
+        selected = req.selected(spec.key)
+        removals += [(spec.title, spec.label(value),
+                      {"filters": req.with_selected(spec.key, [v for v in selected if v != value]).filters})
                      for value in selected]
     if req.year_from is not None:
         removals.append(("From", str(req.year_from), {"year_from": None}))

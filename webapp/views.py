@@ -10,15 +10,16 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-import pycountry
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
 
+from indexer.facets import FACET_BY_KEY, FACETS
 from indexer.search import MAX_PER_PAGE, InvalidRequest, SearchRequest, SearchService
 
-from . import export, search_service
+from . import export
+from .service import search_service
 from .charts import bar_chart, year_series
-from .facets import FACET_BY_KEY, FACETS, facet_view
+from .facets import facet_view
 from .urls import chips, clear_filters_url, page_window, state_url
 
 bp = Blueprint("views", __name__)
@@ -36,6 +37,12 @@ EXPORTS = {"csv": ("text/csv", "CSV"), "ris": ("application/x-research-info-syst
 @bp.app_template_global()
 def search_url(req: SearchRequest | None = None, **changes) -> str:
     return state_url(url_for("views.search"), req or SearchRequest(), **changes)
+
+
+@bp.app_template_global()
+def facet_url(key: str, value) -> str:
+    """The whole collection narrowed to one value of one facet."""
+    return search_url(SearchRequest().with_selected(key, [value]))
 
 
 @bp.app_template_global()
@@ -73,8 +80,7 @@ def host(url: str | None) -> str:
 
 @bp.app_template_filter()
 def language_name(code: str | None) -> str:
-    language = pycountry.languages.get(alpha_2=code) if code else None
-    return language.name if language else (code or "")
+    return FACET_BY_KEY["language"].label(code) if code else ""
 
 
 def _lenient_state() -> SearchRequest:

@@ -1,29 +1,21 @@
-"""The search engine behind one module: the only place that imports `whoosh`.
+"""The Whoosh adapter: the only module that imports `whoosh`.
 
-Whoosh is no longer developed, so everything engine-specific (schema, analysis, query parsing,
-scoring, highlighting, on-disk layout, atomic swaps) lives here behind a small API of plain
-Python values; replacing the engine means rewriting this file only.
+Schema, analysis, the writer, the reader, query parsing, scoring and snippets live here behind a
+small API of plain Python values that speaks publication ids, never Whoosh document numbers.
+Where versions live on disk, the lock and the manifest are `layout`'s business, so another engine
+(an OpenSearch adapter, say) would be one new module with the same `Writer` and `Reader`.
 
-On disk, `index/` holds versions `v-*` (each two Whoosh indexes: `pubs`, one document per
-publication for ranking and facets, and `pages`, one per page for "where in the report" and
-snippets), a `current` symlink naming the live version, a manifest per version, and a build lock.
-A full build writes a fresh version and swaps the symlink atomically; an incremental build commits
-into the live version (Whoosh commits are atomic: readers see the old generation until they
-refresh), so a crash at any point leaves a servable index.
+Each index version holds two Whoosh indexes: `pubs`, one document per publication for ranking and
+facets, and `pages`, one per page for "where in the report" and snippets.
 """
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
-import fcntl
 import functools
 import html
 import json
 import math
-import os
 import re
-import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,10 +25,18 @@ from whoosh.analysis import (STOP_WORDS, CharsetFilter, Filter, LowercaseFilter,
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
-SCHEMA_VERSION = 2  # 2: pages carry pre-analysed text plus the raw page (field `raw`)
-CURRENT = "current"
-LOCK_FILE = ".build.lock"
-MANIFEST = "manifest.json"
+#: What the files of a version look like. 2: pages carry pre-analysed text plus the raw page.
+#: 3: stored records hold the curator's metadata only (labels and build state come from elsewhere).
+SCHEMA_VERSION = 3
+#: Bump whenever the analysis below changes what terms a text yields: it is part of the schema
+#: marker (an index of other stems is not served) and of the text cache's key (cached terms are
+#: not reused), so a change can never leave old stems beside new ones.
+ANALYSIS_VERSION = 1
+SCHEMA = f"{SCHEMA_VERSION}.{ANALYSIS_VERSION}"
+
+
+#: Prefixes written joined, hyphenated or apart ("micro-credential", "micro credential").
+JOINED_PREFIXES = frozenset({"micro", "nano", "meso", "macro"})
 
 
 class PrefixJoinFilter(Filter):
@@ -46,7 +46,7 @@ class PrefixJoinFilter(Filter):
     search for one spelling misses the documents that use another.
     """
 
-    PREFIXES = frozenset({"micro", "nano", "meso", "macro"})
+    PREFIXES = JOINED_PREFIXES
 
     def __call__(self, tokens):
         pending = None
@@ -135,115 +135,20 @@ def pages_schema() -> Schema:
     )
 
 
-class BuildInProgress(RuntimeError):
-    """Another build holds the lock; the caller should stop at once, not wait."""
-
-
-class IndexMissing(RuntimeError):
-    """No index has been built (or published) at this path yet."""
-
-
-# ---------------------------------------------------------------- on-disk layout, lock, swap
-
-
-@dataclass(frozen=True)
-class IndexRoot:
-    path: Path
-
-    @property
-    def current_link(self) -> Path:
-        return self.path / CURRENT
-
-    def current(self) -> Path | None:
-        """The live version directory, if one has been published and is of this schema version."""
-        try:
-            target = self.path / os.readlink(self.current_link)
-        except OSError:
-            return None
-        marker = target / "schema_version"
-        if not marker.exists() or marker.read_text().strip() != str(SCHEMA_VERSION):
-            return None
-        return target
-
-    @contextlib.contextmanager
-    def build_lock(self):
-        """An exclusive, non-blocking lock released by the kernel if the build dies (even kill -9)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path / LOCK_FILE, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
-            raise BuildInProgress(f"another build is running on {self.path} (pid {holder}); "
-                                  f"try again when it has finished") from None
-        handle.truncate(0)
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.truncate(0)
-            handle.close()
-
-    def new_version(self) -> Path:
-        """An empty version in a temporary directory: invisible to readers until published."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        version = self.path / f".tmp-v-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.time_ns() % 10**9:09d}"
-        version.mkdir()
-        index.create_in(str(version), pubs_schema(), indexname="pubs")
-        index.create_in(str(version), pages_schema(), indexname="pages")
-        (version / "schema_version").write_text(str(SCHEMA_VERSION))
-        return version
-
-    def publish(self, version: Path) -> Path:
-        """Rename the finished version into place and swap `current` to it in one atomic rename."""
-        final = self.path / version.name.removeprefix(".tmp-")
-        version.rename(final)
-        temp_link = self.path / f".{CURRENT}.{os.getpid()}"
-        with contextlib.suppress(FileNotFoundError):
-            temp_link.unlink()
-        temp_link.symlink_to(final.name)
-        os.replace(temp_link, self.current_link)
-        self._prune(keep={final.name})
-        return final
-
-    def _prune(self, keep: set[str]) -> None:
-        """Drop abandoned temporaries and all but the newest previous version.
-
-        The previous version stays one build longer because a worker may still be answering a
-        request from it; anything older has had a whole build's time to let go.
-        """
-        versions = sorted(p for p in self.path.glob("v-*") if p.is_dir() and p.name not in keep)
-        for stale in [*self.path.glob(".tmp-v-*"), *versions[:-1]]:
-            shutil.rmtree(stale, ignore_errors=True)
-
-    def discard_temporaries(self) -> None:
-        for stale in self.path.glob(".tmp-v-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def read_manifest(version: Path | None) -> dict:
-    if version is None:
-        return {}
-    try:
-        return json.loads((version / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def write_manifest(version: Path, manifest: dict) -> None:
-    temp = version / f".{MANIFEST}.tmp"
-    temp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    os.replace(temp, version / MANIFEST)
-
-
 # ---------------------------------------------------------------- writing
+
+
+def create(version: Path) -> None:
+    """Empty indexes in a new version directory."""
+    index.create_in(str(version), pubs_schema(), indexname="pubs")
+    index.create_in(str(version), pages_schema(), indexname="pages")
 
 
 class Writer:
     """Adds and removes whole publications (their metadata document and all their pages) at once.
+
+    A context manager: leaving the block normally commits both indexes, leaving it by an exception
+    (or after `discard()`) cancels both, so a failed build never half-writes a version.
 
     The memory limits are generous because every flush to disk costs a merge at commit: at
     128 MB a 6,000-page build spent as long merging as indexing.
@@ -252,21 +157,34 @@ class Writer:
     def __init__(self, version: Path):
         self._pubs = index.open_dir(str(version), indexname="pubs").writer(limitmb=192)
         self._pages = index.open_dir(str(version), indexname="pages").writer(limitmb=320)
+        self._discarded = False
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None and not self._discarded:
+            self._pubs.commit(optimize=False)
+            self._pages.commit(optimize=False)
+        else:
+            self._pubs.cancel()
+            self._pages.cancel()
+
+    def discard(self) -> None:
+        """Write nothing: the generation stays as it was, so servers keep their caches."""
+        self._discarded = True
 
     def remove(self, pub_id: str) -> None:
         # delete_by_term + add, never update_document twice: that would leave two copies.
         self._pubs.delete_by_term("id", pub_id)
         self._pages.delete_by_term("pub_id", pub_id)
 
-    def add(self, record: dict, pages: list[str], terms: list[str], paged: bool) -> None:
-        """`record` is the display metadata (stored whole); `pages` the extracted text and
-        `terms` each page's `index_terms`."""
-        meta = " ".join(filter(None, [
-            record.get("organisation"), record.get("jurisdiction"), " ".join(record.get("regions", [])),
-            " ".join(record.get("authors", [])), record.get("summary"), record.get("type_label"),
-        ]))
+    def add(self, record: dict, search_text: str, pages: list[str], terms: list[str], paged: bool) -> None:
+        """`record` is the curator's metadata (stored whole, shown as is); `search_text` the words of
+        it that match as metadata (organisation, authors, summary...); `pages` the extracted text
+        and `terms` each page's `index_terms`."""
         self._pubs.add_document(
-            id=record["id"], title=record["title"], meta=meta, body=" ".join(terms),
+            id=record["id"], title=record["title"], meta=search_text, body=" ".join(terms),
             title_sort=record["title"].casefold(), year=record["year"],
             regions=",".join(record["regions"]), type=record["type"], section=record["section"],
             record=json.dumps(record),
@@ -274,14 +192,6 @@ class Writer:
         for number, (text, page_terms) in enumerate(zip(pages, terms), start=1):
             if page_terms:
                 self._pages.add_document(pub_id=record["id"], page=number if paged else 0, text=page_terms, raw=text)
-
-    def commit(self) -> None:
-        self._pubs.commit(optimize=False)
-        self._pages.commit(optimize=False)
-
-    def cancel(self) -> None:
-        self._pubs.cancel()
-        self._pages.cancel()
 
 
 # ---------------------------------------------------------------- reading and querying
@@ -334,13 +244,13 @@ def snippet(text: str, terms: frozenset, width: int = 220) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _candidates(terms: frozenset) -> re.Pattern:
-    stems = sorted({term[:4] for term in terms} | {"micro", "nano", "meso", "macro"}, key=len, reverse=True)
+    stems = sorted({term[:4] for term in terms} | JOINED_PREFIXES, key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(map(re.escape, stems)) + r")\w*", re.IGNORECASE)
 
 
 def _hits(text: str, terms: frozenset):
     """(start, end, term) of every word of `text` whose index term is one of `terms`."""
-    joinable = PrefixJoinFilter.PREFIXES
+    joinable = JOINED_PREFIXES
     matches = list(_candidates(terms).finditer(text))
     for i, match in enumerate(matches):
         word = match.group().lower()
@@ -388,6 +298,8 @@ class Reader:
         self._parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<!\S)\+(?=\S)", minusexpr=r"(?<!\S)-(?=\S)"))
         self._parser.remove_plugin_class(qparser.BoostPlugin)
 
+        self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
+
     def up_to_date(self) -> bool:
         return self.pubs.up_to_date() and self.pages.up_to_date()
 
@@ -397,12 +309,9 @@ class Reader:
 
     # -- documents
 
-    def records(self) -> list[tuple[int, dict]]:
-        """(docnum, stored record) of every live publication: the columns facets are counted from."""
-        return [(docnum, json.loads(fields["record"])) for docnum, fields in self.pubs.reader().iter_docs()]
-
-    def docnum(self, pub_id: str) -> int | None:
-        return self.pubs.document_number(id=pub_id)
+    def records(self) -> dict[str, dict]:
+        """The stored record of every live publication by id: the columns facets are counted from."""
+        return {fields["id"]: json.loads(fields["record"]) for _, fields in self.pubs.reader().iter_docs()}
 
     # -- queries
 
@@ -412,13 +321,10 @@ class Reader:
         if not text or _BARE_WILDCARD.match(text):
             return ParsedQuery(None, None, frozenset(), None)
         message = None
-        try:
-            parsed = self._parser.parse(text)
-        except Exception:  # whoosh's parser has many failure modes; any of them means "plain words"
-            parsed = wq.NullQuery
+        parsed = self._parse_or_null(text)
         if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
             plain = _PARSER_SYNTAX.sub(" ", text)
-            parsed = self._parser.parse(plain) if plain.strip() else wq.NullQuery
+            parsed = self._parse_or_null(plain) if plain.strip() else wq.NullQuery
             if parsed is not wq.NullQuery and plain.split() != text.split():
                 message = f"Searched for the words of “{plain.strip()}” (the query syntax could not be read)."
         terms = self._positive_terms(parsed)
@@ -430,6 +336,12 @@ class Reader:
             parsed, proximity = _plain_words_ranking(parsed, [token.text for token in QUERY_ANALYZER(text)])
         pages = wq.Or([wq.Term("text", term) for term in sorted(terms)]) if terms else None
         return ParsedQuery(parsed, pages, frozenset(terms), message, proximity)
+
+    def _parse_or_null(self, text: str):
+        try:
+            return self._parser.parse(text)
+        except Exception:  # whoosh's parser has many failure modes; any of them means "plain words"
+            return wq.NullQuery
 
     @staticmethod
     def _positive_terms(q) -> set[str]:
@@ -446,16 +358,16 @@ class Reader:
             found |= Reader._positive_terms(child)
         return found
 
-    def match(self, parsed: ParsedQuery) -> dict[int, float]:
-        """Every matching publication's docnum and score (the collection is small: count, then cut)."""
+    def match(self, parsed: ParsedQuery) -> dict[str, float]:
+        """Every matching publication's id and score (the collection is small: count, then cut)."""
         if parsed.pubs is None:
-            return {docnum: 0.0 for docnum in self.pubs.reader().all_doc_ids()}
+            return dict.fromkeys(self._ids.values(), 0.0)
         if parsed.pubs is wq.NullQuery:
             return {}
         scores = {hit.docnum: hit.score for hit in self.pubs.search(parsed.pubs, limit=None)}
         if parsed.proximity is not None and scores:
             self._add_proximity(scores, parsed.proximity)
-        return scores
+        return {self._ids[docnum]: score for docnum, score in scores.items()}
 
     def _add_proximity(self, scores: dict[int, float], proximity) -> None:
         """Rerank the best PROXIMITY_DEPTH matches by how close the query words stand.
@@ -464,7 +376,7 @@ class Reader:
         change what people see first, by intersecting with those publications' ids.
         """
         top = sorted(scores, key=scores.get, reverse=True)[:PROXIMITY_DEPTH]
-        ids = [self.pubs.stored_fields(docnum)["id"] for docnum in top]
+        ids = [self._ids[docnum] for docnum in top]
         near = wq.And([wq.Or([wq.Term("id", pub_id) for pub_id in ids]), proximity])
         for hit in self.pubs.search(near, limit=None):
             scores[hit.docnum] += hit.score
@@ -503,9 +415,9 @@ class Reader:
                 out.append((fields["page"], html_))
         return out
 
-    def similar(self, pub_id: str, limit: int) -> list[tuple[int, float]]:
+    def similar(self, pub_id: str, limit: int) -> list[tuple[str, float]]:
         """Publications sharing the most distinctive words of this one's title, metadata and text."""
-        docnum = self.docnum(pub_id)
+        docnum = self.pubs.document_number(id=pub_id)
         if docnum is None:
             return []
         keywords = self.pubs.key_terms_from_text(
@@ -517,7 +429,7 @@ class Reader:
         q = wq.Or([wq.Term("body", word, boost=weight) for word, weight in keywords]
                   + [wq.Term("title", word, boost=weight) for word, weight in keywords])
         hits = self.pubs.search(q, limit=limit + 1, mask=wq.Term("id", pub_id))
-        return [(hit.docnum, hit.score) for hit in hits][:limit]
+        return [(self._ids[hit.docnum], hit.score) for hit in hits][:limit]
 
     def _body_sample(self, pub_id: str, max_pages: int = 20) -> str:
         hits = self.pages.search(wq.Term("pub_id", pub_id), limit=max_pages, sortedby="page")
