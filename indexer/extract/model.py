@@ -7,13 +7,20 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Extraction:
     """`paged` says whether pages[n-1] is page n of the document, i.e. whether a hit can cite a page number;
-    web pages and text files are cut into sections only to keep highlighting fast and snippets local."""
+    web pages and text files are cut into sections only to keep highlighting fast and snippets local.
+
+    `times`, for captions, gives the second at which each page starts, so a hit can link to that moment.
+    `needs_ocr` says a PDF has a text layer too thin to stand for its content (a scan with a heading per
+    page): its few words are indexed, but the curators should know it is not really full text.
+    """
 
     pages: list[str]
     paged: bool
     engine: str
     title: str | None
     encrypted: bool = False
+    times: list[int] | None = None
+    needs_ocr: bool = False
 
 
 class ExtractionError(Exception):

@@ -26,7 +26,8 @@ _SPACES = re.compile(r"[^\S\n]+")
 _SPACES_AROUND_NEWLINE = re.compile(r" ?\n ?")
 _SOFT_HYPHEN_AT_LINE_END = re.compile("\u00ad\n")
 _HYPHEN_AT_LINE_END = re.compile(r"(?<=[^\W\d_])[-\u2010]\n(?=([^\W\d_]))")
-_BLANK_LINES = re.compile(r"\n{3,}")
+BLANK_LINES = re.compile(r"\n{3,}")
+"""Runs of blank lines; one blank line is the paragraph break every reader produces."""
 
 _PLACEHOLDER_TITLES = frozenset({"untitled", "(unspecified)", "unspecified", "unknown", "title", "document",
                                  "none", "null", "anonymous", "microsoft word"})
@@ -46,7 +47,7 @@ def normalize(text: str) -> str:
     text = _SPACES_AROUND_NEWLINE.sub("\n", text)
     text = _SOFT_HYPHEN_AT_LINE_END.sub("", text).replace("\u00ad", "")
     text = _HYPHEN_AT_LINE_END.sub(_join_if_word_continues, text)
-    text = _BLANK_LINES.sub("\n\n", text)
+    text = BLANK_LINES.sub("\n\n", text)
     return text.strip()
 
 

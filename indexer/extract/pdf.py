@@ -7,8 +7,10 @@ without characters in either engine is most likely a scan.
 from __future__ import annotations
 
 import io
+import statistics
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TypeVar
 
 import pypdfium2 as pdfium
@@ -22,6 +24,7 @@ from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import resolve1
 from pdfminer.utils import decode_text
 
+from .furniture import strip_running_lines
 from .model import Extraction, ExtractionError, describe
 from .normalize import clean_title, normalize
 
@@ -29,6 +32,12 @@ ENGINES = ("auto", "pdfium", "pdfminer")
 
 NO_TEXT_LAYER = "no text layer (scanned?)"
 PASSWORD_REQUIRED = "encrypted (password required)"
+
+LITTLE_TEXT_CHARS = 200
+"""Below this many characters on the median page (running lines removed), a PDF probably needs OCR. A page
+of prose carries 1,500-3,500 characters and even a sparse slide a few hundred, while a scanned page
+with a heading or a caption in its text layer carries a few dozen. The median, not the mean, so that a
+typed cover page cannot hide a scanned body, nor a few blank pages flag a typed report."""
 
 _PDFIUM_LOCK = threading.Lock()
 """PDFium is not thread-safe, not even across separate documents, and callers may extract from threads."""
@@ -70,7 +79,12 @@ def _finish(result: Extraction) -> Extraction:
         raise ExtractionError("not a valid PDF: no pages", encrypted=result.encrypted)
     if not any(result.pages):
         raise ExtractionError(NO_TEXT_LAYER, encrypted=result.encrypted)
-    return result
+    pages = strip_running_lines(result.pages)
+    return replace(result, pages=pages, needs_ocr=_little_text(pages))
+
+
+def _little_text(pages: list[str]) -> bool:
+    return statistics.median(sum(not ch.isspace() for ch in page) for page in pages) < LITTLE_TEXT_CHARS
 
 
 def _read_pages(pages: Iterable[_Page], read: Callable[[_Page], str], engine: str) -> list[str]:
