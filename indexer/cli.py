@@ -1,16 +1,15 @@
 """The `observatory` command: thin wrappers over build, status, search, add and serve."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import sys
-import unicodedata
 from pathlib import Path
 
 import click
 
-from .catalog import DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog, parse_records
+from .additions import AdditionError, add_record
+from .catalog import DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog
 from .config import Settings
 from .facets import FACETS
 from .layout import BuildInProgress, IndexMissing
@@ -135,12 +134,6 @@ def search(ctx, query, year_from, year_to, sort, page, per_page, as_json, **sele
             click.echo(f"     {'p. ' + str(snippet['page']) if snippet['page'] else '  '}: {text}")
 
 
-def _slug(title: str, year: int) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
-    words = re.findall(r"[a-z0-9]+", ascii_title)[:8]
-    return "-".join([*words, str(year)])
-
-
 @cli.command()
 @click.argument("source")
 @click.option("--title", required=True)
@@ -152,35 +145,29 @@ def _slug(title: str, year: int) -> str:
 @click.option("--organisation")
 @click.option("--jurisdiction")
 @click.option("--language")
+@click.option("--author", "authors", multiple=True, help="Repeat for several, in the publication's order.")
+@click.option("--summary")
+@click.option("--added", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date added, YYYY-MM-DD (default: today).")
+@click.option("--create", is_flag=True, help="Start a new catalog file if --catalog names none.")
 @click.option("--build", "then_build", is_flag=True, help="Build the index right after adding.")
 @click.pass_context
-def add(ctx, source, title, year, section, type_, regions, record_id, organisation, jurisdiction, language, then_build):
-    """Add a publication (URL or local file) to the catalog, validated, keeping the file's comments."""
-    from ruamel.yaml import YAML
+def add(ctx, source, title, year, section, type_, regions, record_id, organisation, jurisdiction, language,
+        authors, summary, added, create, then_build):
+    """Add a publication (URL or local file) to the catalog, changing nothing else in the file.
 
+    A local file is copied into files/ beside the catalog. Duplicates (same URL, same file content
+    or a near-identical title) are refused with the existing record.
+    """
     settings = _settings(ctx)
-    entry = {"id": record_id or _slug(title, year), "title": title, "year": year, "section": section,
-             "type": type_, "regions": list(regions)}
-    entry.update({k: v for k, v in (("organisation", organisation), ("jurisdiction", jurisdiction),
-                                    ("language", language)) if v})
-    entry["url" if re.match(r"^https?://", source) else "path"] = source
-    if "path" in entry and not Path(source).exists():
-        _fail(f"file not found: {source}", 2)
-    entry["added"] = dt.date.today()
-    existing = load_catalog(settings.catalog) if settings.catalog.exists() else []
+    fields = {"id": record_id, "title": title, "year": year, "section": section, "type": type_,
+              "regions": list(regions), "jurisdiction": jurisdiction, "organisation": organisation,
+              "authors": list(authors), "summary": summary, "language": language,
+              "added": added.date() if added else None}
     try:
-        parse_records([*(r.model_dump(exclude_none=True) for r in existing), entry], settings.catalog)
-    except CatalogError as err:
-        _fail(f"not added:\n{err}", 2)
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    data = yaml.load(settings.catalog) if settings.catalog.exists() else None
-    data = data if data is not None else []
-    data.append(entry)
-    settings.catalog.parent.mkdir(parents=True, exist_ok=True)
-    with settings.catalog.open("w", encoding="utf-8") as handle:
-        yaml.dump(data, handle)
-    click.echo(f"added {entry['id']} to {settings.catalog}")
+        record = add_record(settings.catalog, fields, source, create=create)
+    except AdditionError as err:
+        _fail(str(err), 2)
+    click.echo(f"added {record.id} to {settings.catalog}")
     if then_build:
         ctx.invoke(build)
 

@@ -1,11 +1,13 @@
 """The `observatory` command as a curator uses it: add, build, search, status."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from click.testing import CliRunner
 
+from indexer.catalog import load_catalog
 from webapp.cli import cli
 from indexer.search import SearchRequest, SearchService
 from support import entry, make_pdf, write_catalog
@@ -52,6 +54,41 @@ def test_add_refuses_an_invalid_record_and_leaves_the_catalog_alone(run, catalog
                  "--type", "report", "--region", "Atlantis", code=2)
     assert "unknown region(s) 'Atlantis'" in result.output
     assert catalog.read_text() == before
+
+
+ADD_ARGS = ("--year", "2023", "--section", "report", "--type", "report", "--region", "International")
+
+
+def test_add_records_authors_summary_and_the_date_added(run, catalog):
+    run("add", "https://example.org/a.pdf", "--title", "Stackable credentials", *ADD_ARGS, "--author", "Ana Silva",
+        "--author", "Bo Chen", "--summary", "Why stacking matters.", "--added", "2024-02-29")
+    run("add", "https://example.org/b.pdf", "--title", "Portable credentials", *ADD_ARGS)
+    stackable, portable = load_catalog(catalog)[-2:]
+    assert (stackable.authors, stackable.summary, stackable.added) == (("Ana Silva", "Bo Chen"), "Why stacking matters.",
+                                                                       dt.date(2024, 2, 29))
+    assert portable.added == dt.date.today() and portable.authors == ()
+
+
+def test_add_refuses_a_duplicate_showing_the_existing_record(run, catalog):
+    before = catalog.read_text()
+    result = run("add", "https://example.org/other.pdf", "--title", "NZ Approval of Micro-Credentials", *ADD_ARGS, code=2)
+    assert "nz-approval" in result.output and "NZ approval of micro-credentials" in result.output
+    assert catalog.read_text() == before
+
+
+def test_add_on_an_invalid_catalog_says_so_without_a_traceback(run, catalog):
+    catalog.write_text("- id: nz-approval\n  year: soon\n")
+    result = run("add", "https://example.org/x.pdf", "--title", "X", *ADD_ARGS, code=2)
+    assert "catalog is invalid" in result.output and "field 'year'" in result.output
+    assert catalog.read_text() == "- id: nz-approval\n  year: soon\n"
+
+
+def test_add_refuses_a_mistyped_catalog_path_unless_asked_to_create_it(run, catalog):
+    mistyped = catalog.with_name("catalgo.yaml")
+    result = run("--catalog", str(mistyped), "add", "https://example.org/x.pdf", "--title", "X", *ADD_ARGS, code=2)
+    assert "no such catalog" in result.output and "--create" in result.output and not mistyped.exists()
+    run("--catalog", str(mistyped), "add", "https://example.org/x.pdf", "--title", "X", *ADD_ARGS, "--create")
+    assert [r.id for r in load_catalog(mistyped)] == ["x-2023"]
 
 
 def test_search_json_is_exactly_the_search_service_answer(run, catalog, tmp_path):
