@@ -61,7 +61,7 @@ GROUPS = (
     Group("unreadable", "Damaged or unreadable file", "The file was fetched but could not be read "
           "(damaged, or too slow to extract): try another copy."),
     Group("other", "Other problems", "See the reason given for each."),
-    Group("no-link", "No link yet", "The catalog says `link: missing`: find the official source and add its url."),
+    Group("no-link", "No link yet", "The catalog says “link: missing”: find the official source and add its url."),
 )
 GROUP_BY_REASON = {group.reason: group for group in GROUPS}
 
