@@ -12,39 +12,13 @@ import pytest
 from indexer.build import build
 from indexer.config import Settings
 from indexer.status import GROUPS, classify, problem_groups, problem_since, problems
-from support import entry, make_pdf, write_catalog
+from status_world import PROBLEM_IDS, build_problem_world
+from support import entry, write_catalog
 from webapp import create_app
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
 
 @pytest.fixture
 def world(tmp_path, doc_server):
-    """One record of each kind of problem, all served by the local document server, and one good record."""
-    s = doc_server
-    s.add("/elsewhere.pdf", make_pdf(["The report, moved to another site."]))
-    s.add("/fading.pdf", make_pdf(["A report that was there at the first build."]))
-    entries = [
-        entry("fine", url=s.add("/fine.pdf", make_pdf(["Micro-credentials in practice."]))),
-        entry("no-link"),
-        entry("broken", url=s.url("/gone.pdf")),
-        entry("redirected", url=s.add("/moved.pdf", b"", status=301,
-                                      location=f"http://localhost:{s.port}/elsewhere.pdf")),
-        entry("not-a-document", url=s.add("/picture.png", PNG, "image/png")),
-        entry("encrypted", url=s.add("/locked.pdf", make_pdf(["Secret"], user_password="pw"))),
-        entry("needs-ocr", url=s.add("/scan.pdf", make_pdf(["", ""]))),
-        entry("too-large", url=s.add("/huge.pdf", b"%PDF-1.4\n" + b"0" * 4096, repeat=64)),
-        entry("unreadable", url=s.add("/damaged.pdf", b"%PDF-1.4\n1 0 obj garbage")),
-        entry("stale", url=s.url("/fading.pdf")),
-    ]
-    settings = Settings.from_env(catalog=tmp_path / "catalog.yaml", index=tmp_path / "index",
-                                 cache=tmp_path / "cache").with_(http_timeout=2.0, http_retries=0,
-                                                                 max_download_bytes=100_000)
-    write_catalog(settings.catalog, entries)
-    build(settings, progress=False, jobs=1)
-    del s.routes["/fading.pdf"]          # the stale one's link dies after the first build
-    build(settings, progress=False, jobs=1)
-    return settings
+    return build_problem_world(tmp_path, doc_server)
 
 
 def _cli(settings: Settings, *args: str) -> str:
@@ -57,8 +31,7 @@ def test_status_json_puts_every_problem_in_exactly_the_group_named_for_it(world)
     report = json.loads(_cli(world, "status", "--json"))
     groups = {g["reason"]: g for g in report["groups"]}
     assert [g["reason"] for g in report["groups"]] == [group.reason for group in GROUPS]
-    for reason in ("no-link", "broken", "redirected", "not-a-document", "encrypted", "needs-ocr", "stale",
-                   "too-large", "unreadable"):
+    for reason in PROBLEM_IDS:
         assert groups[reason]["ids"] == [reason], reason
         assert groups[reason]["count"] == 1 and groups[reason]["label"]
     assert groups["other"]["ids"] == []

@@ -75,9 +75,8 @@ def form():
                 else:
                     current_app.extensions[_QUEUE].submit(**form.clean())
                 return redirect(url_for("suggest.form", sent=1), code=303)
-        status = 400
-    else:
-        status = 200
     fields = [form.title, form.url, form.year, form.note, form.email]
-    return render_template("suggest.html", form=form, fields=fields, expired=bool(form.csrf_token.errors),
-                           sent=request.args.get("sent") == "1"), status
+    expired = bool(form.csrf_token.errors)
+    # A form shown again with messages is a page like any other (200); only a forged or stale post is refused.
+    return render_template("suggest.html", form=form, fields=fields, expired=expired,
+                           sent=request.args.get("sent") == "1"), 400 if expired else 200
