@@ -29,7 +29,7 @@ from .config import Settings
 from .facets import labelled
 from .fetch import FetchError, Fetcher
 from .layout import IndexRoot, atomic_write, read_manifest, write_manifest
-from .status import problems
+from .status import problem_since, problems
 
 #: Bump when extraction or normalisation changes, so cached texts are made again.
 EXTRACT_VERSION = 2
@@ -272,6 +272,9 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
                     report.written += 1
                 manifest[outcome.id] = entry
             report.requests, report.downloads = builder.fetcher.requests_sent, builder.fetcher.downloads
+        for record in records:
+            entry = manifest[record.id]
+            entry["problem_since"] = problem_since(record.model_dump(mode="json"), entry, previous.get(record.id))
         for gone in set(manifest) - set(by_id):
             writer.remove(gone)
             del manifest[gone]

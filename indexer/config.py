@@ -25,6 +25,7 @@ class Settings:
     extract_timeout: float = 120.0
     fetch_threads: int = 8
     secret_key: str | None = None
+    suggestions: Path | None = None  # readers' suggestion queue; None: `suggestion_db`'s default
 
     @classmethod
     def from_env(cls, catalog: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
@@ -42,7 +43,14 @@ class Settings:
             http_timeout=float(env.get("OBSERVATORY_HTTP_TIMEOUT", cls.http_timeout)),
             extract_timeout=float(env.get("OBSERVATORY_EXTRACT_TIMEOUT", cls.extract_timeout)),
             secret_key=env.get("OBSERVATORY_SECRET_KEY"),
+            suggestions=Path(env["OBSERVATORY_SUGGESTIONS"]).expanduser() if env.get("OBSERVATORY_SUGGESTIONS") else None,
         )
+
+    @property
+    def suggestion_db(self) -> Path:
+        """Beside the index folder, not in it (index versions are swapped and deleted, suggestions must
+        not be) nor in the git-tracked corpus folder: the web app writes it, curators' commits never."""
+        return self.suggestions or self.index_dir.parent / "suggestions.sqlite3"
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)

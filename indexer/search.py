@@ -20,7 +20,7 @@ from . import engine
 from .engine import ParsedQuery, Reader
 from .facets import FACETS, InvalidRequest, labelled, whole_numbers
 from .layout import IndexMissing, IndexRoot, read_manifest
-from .status import build_state, problems
+from .status import build_state, problem_groups, problems
 
 __all__ = ["IndexMissing", "InvalidRequest", "SearchRequest", "SearchService"]
 
@@ -295,4 +295,5 @@ class SearchService:
                     "failures": problems(records, snap.manifest),
                     "version": snap.reader.version.name,
                 }
+                snap.overview["problems"] = problem_groups(snap.overview["failures"])
             return snap.overview

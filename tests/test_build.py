@@ -262,8 +262,10 @@ def test_status_lists_failures_for_curators(world):
     out = subprocess.run(_cli(world.settings, "status", "--json"), capture_output=True, text=True, check=True)
     status = json.loads(out.stdout)
     assert (status["entries"], status["full_text"], status["metadata_only"]) == (4, 3, 1)
-    assert status["failures"] == [{"id": "dead", "title": "Title of dead", "url": world.server.url("/missing.pdf"),
-                                   "reason": "HTTP 404 Not Found", "severity": "error"}]
+    [failure] = status["failures"]
+    assert {key: failure[key] for key in ("id", "title", "url", "reason", "severity", "group")} == {
+        "id": "dead", "title": "Title of dead", "url": world.server.url("/missing.pdf"),
+        "reason": "HTTP 404 Not Found", "severity": "error", "group": "broken"}
 
 
 @pytest.mark.skipif(not (SHARED / "eval" / "pdfs").exists(), reason="shared eval PDFs not present")

@@ -377,7 +377,7 @@ def test_the_status_page_lists_failures_with_reasons_and_urls(client, world):
     p = page(client, "/status")
     assert f"{len(PUBLICATIONS)} publications" in p.text
     row = p.text.split("A report whose link has died")[1]
-    assert row.lstrip().startswith("dead-link-report Failed HTTP 404 Not Found")
+    assert row.lstrip().startswith("dead-link-report HTTP 404 Not Found")
     assert p.href(world.url("dead-link-report")) == world.url("dead-link-report")
     assert "no source link (catalog says link: missing)" in p.text
 

@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 from indexer.config import Settings
 from indexer.search import IndexMissing, InvalidRequest
 
-from . import api, views
+from . import api, suggest, views
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(suggest.bp)
     app.after_request(_secure)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InvalidRequest, lambda error: _http_error(BadRequest(str(error))))

@@ -35,6 +35,19 @@ def results_csv(results: list[dict], link) -> str:
     return out.getvalue()
 
 
+PROBLEM_COLUMNS = ("group", "id", "title", "reason", "url", "final_url", "since", "checked", "link")
+
+
+def problems_csv(problems: list[dict], link) -> str:
+    """The status page's to-do list (`indexer.status.problems` rows); `link` as in `results_csv`."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(PROBLEM_COLUMNS)
+    for p in problems:
+        writer.writerow([_cell({**p, "link": link(p)}.get(column)) for column in PROBLEM_COLUMNS])
+    return out.getvalue()
+
+
 def _cell(value) -> str:
     """Neutralises spreadsheet formulas: a title starting with '=' must stay a title."""
     if value is None:

@@ -30,6 +30,10 @@ SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest",
 LOCAL_FILES = {"pdf": ("application/pdf", "frame-ancestors 'none'"),
                "html": ("text/html", "sandbox; default-src 'none'; frame-ancestors 'none'"),
                "text": ("text/plain", "sandbox; default-src 'none'; frame-ancestors 'none'")}
+#: Rows of each group shown on the status overview; its own page (?reason=) lists them all, paged.
+STATUS_PREVIEW = 5
+#: Rows a page of one group: 50,000 problems must not make one 18 MB page.
+STATUS_PAGE_SIZE = 100
 EXPORTS = {"csv": ("text/csv", "CSV"), "ris": ("application/x-research-info-systems", "RIS"),
            "bib": ("application/x-bibtex", "BibTeX")}
 
@@ -243,7 +247,41 @@ def _feed_date(doc: dict) -> dt.datetime:
 
 @bp.get("/status")
 def status():
-    return render_template("status.html", overview=search_service().overview())
+    """The curators' to-do list: every group with its newest problems, or one group (?reason=) page by page."""
+    overview = search_service().overview()
+    reason = request.args.get("reason")
+    if reason is None:
+        return render_template("status.html", overview=overview, group=None, preview=STATUS_PREVIEW)
+    group = _status_group(overview, reason)
+    size = current_app.config.get("STATUS_PAGE_SIZE", STATUS_PAGE_SIZE)
+    pages = max(1, -(-group["count"] // size))
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        abort(400, "page must be a whole number")
+    if not 1 <= page <= pages:
+        abort(404, f"there are {pages} page(s) of {group['label'].lower()}")
+    return render_template("status.html", overview=overview, group=group, page=page, pages=page_window(page, pages),
+                           last_page=pages, rows=group["rows"][(page - 1) * size:page * size], first=(page - 1) * size + 1)
+
+
+@bp.get("/status.csv")
+def status_csv():
+    """Every problem (or one group's), for a spreadsheet to share out the work."""
+    overview = search_service().overview()
+    reason = request.args.get("reason")
+    groups = [_status_group(overview, reason)] if reason else overview["problems"]
+    body = export.problems_csv([row for group in groups for row in group["rows"]],
+                               lambda r: url_for("views.document", doc_id=r["id"], _external=True))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="observatory-status{"-" + reason if reason else ""}.csv"'})
+
+
+def _status_group(overview: dict, reason: str) -> dict:
+    group = next((g for g in overview["problems"] if g["reason"] == reason), None)
+    if group is None:
+        abort(404, f"no such problem group: {reason}")
+    return group
 
 
 @bp.get("/about")
