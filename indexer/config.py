@@ -25,6 +25,7 @@ class Settings:
     extract_timeout: float = 120.0
     fetch_threads: int = 8
     secret_key: str | None = None
+    base_url: str | None = None  # absolute links (feeds, exports, OpenSearch) are made from this, never from Host
 
     @classmethod
     def from_env(cls, catalog: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
@@ -42,6 +43,7 @@ class Settings:
             http_timeout=float(env.get("OBSERVATORY_HTTP_TIMEOUT", cls.http_timeout)),
             extract_timeout=float(env.get("OBSERVATORY_EXTRACT_TIMEOUT", cls.extract_timeout)),
             secret_key=env.get("OBSERVATORY_SECRET_KEY"),
+            base_url=env.get("OBSERVATORY_BASE_URL") or None,
         )
 
     def with_(self, **changes) -> "Settings":
