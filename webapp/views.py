@@ -245,6 +245,8 @@ def export_results(fmt: str):
     """
     req = SearchRequest.from_args(request.args)
     selected = _selection()
+    if request.args.get("selection") and not selected:
+        abort(400, "No publications are ticked: tick the ones to download, or download all results.")
     service = search_service()
     docs = service.records(selected) if selected else _all_records(service, req)
     return _download(stream_with_context(_writer(fmt)(docs)), fmt,
@@ -303,9 +305,7 @@ def _atom(title: str, req: SearchRequest, self_path: str, page_path: str) -> Res
         path = url_for("views.document", doc_id=doc["id"])
         entry.id(_atom_id(path))
         entry.title(doc["title"])
-        entry.link(href=external_url(path), rel="alternate")
-        if doc.get("url"):
-            entry.link(href=doc["url"], rel="related")
+        entry.link(href=external_url(path), rel="alternate")  # the page here leads on to the source
         entry.updated(_feed_date(doc))
         entry.summary(doc.get("summary") or export.citation(doc))
         for name in doc.get("authors") or ([doc["organisation"]] if doc.get("organisation") else []):
