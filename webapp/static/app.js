@@ -42,10 +42,8 @@
     if (live && heading) {
       window.setTimeout(function () { live.textContent = heading.textContent.trim(); }, 250);
     }
-  } else if (panel && phone && !window.location.hash) {
+  } else if (panel && phone) {
     // On a phone the results come first; the filters stay one tap away.
-    panel.open = false;
-  } else if (panel && phone && window.location.hash === "#results") {
     panel.open = false;
   }
 
