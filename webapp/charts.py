@@ -154,6 +154,6 @@ def line_chart(series: list[dict], width: int = 640, height: int = 260, left: in
     if len(chosen) > 1 and chosen[-1] - chosen[-2] < every:
         chosen.pop(-2)
     ticks = [Tick(x(years[i]), str(years[i])) for i in chosen]
-    steps = 4
+    steps = round(top * 10) if top <= 0.5 else round(top * 5)  # gridlines at round 10% or 20% steps
     levels = [(y(top * i / steps), f"{top * i / steps:.0%}") for i in range(steps + 1)]
     return LineChart(lines, ticks, levels, width, height, left, width - right, baseline)
