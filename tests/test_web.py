@@ -101,7 +101,7 @@ def test_each_facet_value_is_a_labelled_checkbox_whose_value_is_the_slug(client)
     assert p.all("label", **{"for": box["id"]})
     assert "Framework or recommendation" in p.text
     assert "checked" not in p.all("input", name="type", value="report")[0]
-    assert {"Year", "Region", "Document type", "Section"} <= set(p.text_parts)
+    assert {"Year", "Region", "Document type", "Observatory list", "Organisation", "Language"} <= set(p.text_parts)
 
 
 def test_values_of_one_facet_combine_with_or_and_different_facets_with_and(client):
