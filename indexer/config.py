@@ -26,6 +26,7 @@ class Settings:
     fetch_threads: int = 8
     secret_key: str | None = None
     suggestions: Path | None = None  # readers' suggestion queue; None: `suggestion_db`'s default
+    base_url: str | None = None  # absolute links (feeds, exports, OpenSearch) are made from this, never from Host
 
     @classmethod
     def from_env(cls, catalog: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
@@ -44,6 +45,7 @@ class Settings:
             extract_timeout=float(env.get("OBSERVATORY_EXTRACT_TIMEOUT", cls.extract_timeout)),
             secret_key=env.get("OBSERVATORY_SECRET_KEY"),
             suggestions=Path(env["OBSERVATORY_SUGGESTIONS"]).expanduser() if env.get("OBSERVATORY_SUGGESTIONS") else None,
+            base_url=env.get("OBSERVATORY_BASE_URL") or None,
         )
 
     @property

@@ -483,6 +483,20 @@ class Reader:
         hits = self.pages.search(wq.Term("pub_id", pub_id), limit=max_pages, sortedby="page")
         return index_terms("\n".join(hit["raw"] for hit in hits))
 
+    # -- the reading view (kept apart from ranking: these only read stored pages)
+
+    def page_text(self, pub_id: str, number: int) -> str | None:
+        """The stored text of page `number` of a publication, or None when there is no such page."""
+        found = self.pages.document(pub_id=pub_id, page=number)
+        return found["raw"] if found else None
+
+    def matching_page_numbers(self, pub_id: str, parsed: ParsedQuery) -> list[int]:
+        """Every page of one publication that matches the query, in page order (no snippets made)."""
+        if parsed.pages is None or not self.pages.doc_count():
+            return []
+        hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=None, sortedby="page")
+        return [hit["page"] for hit in hits]
+
 
 def _term_weights(words: list[str]) -> dict[str, float]:
     """A plain-words query's terms and weights: a word said n times in a long question is not n
@@ -492,3 +506,17 @@ def _term_weights(words: list[str]) -> dict[str, float]:
 
 def _weighted_query(weights: dict[str, float]):
     return wq.Or([wq.Term(DEFAULT_FIELD, term, boost=weight) for term, weight in sorted(weights.items())])
+
+
+# ---------------------------------------------------------------- the reading view (one page's text)
+
+
+def highlight(text: str, terms: frozenset) -> str:
+    """All of `text`, escaped, with every word whose index term is in `terms` in <mark> (same hit
+    finding as `snippet`, so the reading view marks exactly what the snippet promised)."""
+    parts, cursor = [], 0
+    for start, stop, _ in _hits(text, terms) if terms else ():
+        parts += [html.escape(text[cursor:start]), "<mark>", html.escape(text[start:stop]), "</mark>"]
+        cursor = stop
+    parts.append(html.escape(text[cursor:]))
+    return "".join(parts)

@@ -8,6 +8,7 @@ on the page being shown, which keeps a query's cost independent of how many page
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,7 @@ from .status import build_state, problem_groups, problems
 
 __all__ = ["IndexMissing", "InvalidRequest", "SearchRequest", "SearchService"]
 
-SORTS = ("relevance", "newest", "oldest", "title")
+SORTS = ("relevance", "newest", "oldest", "title", "added")
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 1_000
@@ -129,7 +130,18 @@ def _sort_key(sort: str, scores: dict[str, float], records: dict[str, dict]):
         return lambda d: (records[d]["year"], -scores[d], title(d))
     if sort == "title":
         return lambda d: (title(d), -records[d]["year"])
+    if sort == "added":
+        return _added_key(records, title)
     return lambda d: (-scores[d], -records[d]["year"], title(d))
+
+
+def _added_key(records: dict[str, dict], title):
+    """Recently added first; records without an `added` date come after every dated one (newest year first)."""
+    def key(d):
+        added = records[d].get("added")
+        day = dt.date.fromisoformat(added).toordinal() if added else 0
+        return (not added, -day, -records[d]["year"], title(d))
+    return key
 
 
 # ---------------------------------------------------------------- the service
@@ -262,6 +274,37 @@ class SearchService:
             result["build"] = {k: entry.get(k) for k in ("checked", "fetched_on", "engine", "content_sha")}
             result["message"] = parsed.message
             return result
+
+    # -- the reading view (kept apart from search and ranking)
+
+    def page(self, doc_id: str, number: int, q: str = "") -> dict | None:
+        """One page's text with the query's words marked, and where the other matching pages are.
+
+        None when the publication or the page does not exist.
+        """
+        with self._lock:
+            snap = self._current()
+            record = snap.records.get(doc_id)
+            text = snap.reader.page_text(doc_id, number) if record is not None and number >= 1 else None
+            if text is None:
+                return None
+            parsed = snap.reader.parse(q)
+            matching = snap.reader.matching_page_numbers(doc_id, parsed)
+            return {
+                "id": doc_id, "page": number, "pages": record.get("pages", 0), "query": q,
+                "html": engine.highlight(text, parsed.terms), "matching": matching,
+                "previous_match": max((n for n in matching if n < number), default=None),
+                "next_match": min((n for n in matching if n > number), default=None),
+                "record": _public(record, 0.0, []),
+            }
+
+    def records(self, doc_ids) -> list[dict]:
+        """Full records (authors, summary, labels, build state; never a file path) of the given ids
+        that exist, in the order given: result lines and exports need more than a search result."""
+        with self._lock:
+            snap = self._current()
+            return [{**{k: v for k, v in snap.records[d].items() if k != "path"}, **labelled(snap.records[d])}
+                    for d in doc_ids if d in snap.records]
 
     def local_file(self, doc_id: str) -> Path | None:
         """The file a local record was indexed from (server-side only: never shown to users)."""

@@ -7,6 +7,7 @@
   const FOCUS_KEY = "observatory:focus";
   const form = document.getElementById("search-form");
   const panel = document.querySelector("details.filter-panel");
+  const phone = window.matchMedia("(max-width: 48rem)").matches;
 
   if (form) {
     // Blank fields would only clutter the shareable URL (?q=&year_from=...).
@@ -33,9 +34,31 @@
   if (toFocus) {
     const more = toFocus.closest("details");
     if (more) more.open = true;
+    if (panel) panel.open = true;
     toFocus.focus();
-  } else if (panel && window.matchMedia("(max-width: 48rem)").matches) {
+    // The page was reloaded by a filter change: say what it did to the results (live region).
+    const live = document.getElementById("results-announcement");
+    const heading = document.getElementById("results-heading");
+    if (live && heading) {
+      window.setTimeout(function () { live.textContent = heading.textContent.trim(); }, 250);
+    }
+  } else if (panel && phone) {
     // On a phone the results come first; the filters stay one tap away.
     panel.open = false;
+  }
+
+  // Copy buttons (citations): hidden without script, where the text is there to select.
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      const source = document.getElementById(button.dataset.copy);
+      const status = button.closest("section") && button.closest("section").querySelector(".copy-status");
+      if (!source || !navigator.clipboard) return;
+      navigator.clipboard.writeText(source.innerText.trim()).then(function () {
+        button.firstChild.textContent = "Copied";
+        if (status) status.textContent = "Citation copied to the clipboard.";
+        window.setTimeout(function () { button.firstChild.textContent = "Copy"; }, 2000);
+      });
+    });
   }
 })();
