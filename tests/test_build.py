@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -268,7 +269,8 @@ def test_status_lists_failures_for_curators(world):
 
 @pytest.mark.skipif(not (SHARED / "eval" / "pdfs").exists(), reason="shared eval PDFs not present")
 def test_the_real_world_pdfs_each_extract_or_are_recorded_as_failures(tmp_path):
-    pdfs = sorted((SHARED / "eval" / "pdfs").rglob("*.pdf"))
+    shutil.copytree(SHARED / "eval" / "pdfs", tmp_path / "pdfs")  # local files must be inside the catalog's folder
+    pdfs = sorted((tmp_path / "pdfs").rglob("*.pdf"))
     settings = Settings.from_env(catalog=tmp_path / "catalog.yaml", index=tmp_path / "index", cache=tmp_path / "cache")
     write_catalog(settings.catalog, [entry(f"pdf-{n}", path=str(p)) for n, p in enumerate(pdfs)])
     report = build(settings, progress=False, jobs=2)
