@@ -377,16 +377,16 @@ class Fetcher:
         if not path.is_absolute():
             path = Path(base_dir) / path
         path = path.resolve()
-        if not path.exists():
-            raise FetchError(f"file not found: {path}")
-        if not path.is_file():
-            raise FetchError(f"not a file: {path}")
         limit = self.settings.max_download_bytes
         try:
+            if not path.exists():
+                raise FetchError(f"file not found: {path}")
+            if not path.is_file():
+                raise FetchError(f"not a file: {path}")
             if path.stat().st_size > limit:
                 raise FetchError(f"too large (> {_size(limit)})")
             content = path.read_bytes()
-        except OSError as exc:
+        except OSError as exc:  # a name too long, a folder we may not enter ...
             raise FetchError(f"cannot read {path}: {exc.strerror or exc}") from exc
         kind = detect_kind(content, mimetypes.guess_type(path.name)[0])
         sha = hashlib.sha256(content).hexdigest()

@@ -19,7 +19,7 @@ import requests
 
 from indexer.config import Settings
 from indexer.fetch import CacheWriteError, Fetcher, FetchError
-from support import DocServer
+from support import DocServer, free_port
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 PAGE = "<!DOCTYPE html><html><head><title>Badges</title></head><body><p>Micro-credentials</p></body></html>"
@@ -41,12 +41,6 @@ def fetch_error(fetcher, source, base_dir=Path(".")) -> str:
     with pytest.raises(FetchError) as failure:
         fetcher.fetch(source, base_dir)
     return failure.value.reason
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- what kind of document ---------------------------------------------------------------------
@@ -169,7 +163,7 @@ def test_closed_port_is_refused_at_once_and_not_dialled_again(settings):
             return super().get(url, **kwargs)
 
     fetcher = Fetcher(replace(settings, http_retries=3), session=CountingSession())
-    port = closed_port()
+    port = free_port()
     started = time.monotonic()
     assert fetch_error(fetcher, f"http://127.0.0.1:{port}/a.pdf") == "connection refused"
     assert fetch_error(fetcher, f"http://127.0.0.1:{port}/b.pdf") == "connection refused"
@@ -362,6 +356,11 @@ def test_missing_local_file(tmp_path, fetcher):
     assert fetch_error(fetcher, "docs/missing.pdf", tmp_path) == f"file not found: {tmp_path / 'docs' / 'missing.pdf'}"
 
 
+def test_an_impossible_local_name_is_a_failure_not_a_crash(tmp_path, fetcher):
+    name = "x" * 300 + ".pdf"
+    assert fetch_error(fetcher, name, tmp_path) == f"cannot read {tmp_path / name}: File name too long"
+
+
 def test_other_url_schemes_are_refused(fetcher):
     assert fetch_error(fetcher, "ftp://example.org/a.pdf") == "unsupported URL scheme (ftp)"
 
@@ -417,7 +416,7 @@ def ssrf_settings(settings, doc_server):
     ("http://240.0.0.1/x.pdf", "reserved"),
 ])
 def test_internal_hosts_are_refused_without_being_dialled(ssrf_settings, url, kind):
-    reason = fetch_error(Fetcher(ssrf_settings), url.format(closed=closed_port()))
+    reason = fetch_error(Fetcher(ssrf_settings), url.format(closed=free_port()))
     assert reason.startswith("refused: ") and f"is a {kind} address" in reason
     assert "OBSERVATORY_ALLOW_HOSTS" in reason
 
@@ -453,7 +452,7 @@ def test_allowed_hosts_are_fetched_by_name_or_by_name_and_port(doc_server, setti
     url = doc_server.add("/ok", "fine", "text/plain")
     for allowed in ("127.0.0.1", f"127.0.0.1:{doc_server.port}"):
         assert Fetcher(replace(settings, allow_hosts=(allowed,))).fetch(url, Path(".")).kind == "text"
-    other_port = replace(settings, allow_hosts=(f"127.0.0.1:{closed_port()}",))
+    other_port = replace(settings, allow_hosts=(f"127.0.0.1:{free_port()}",))
     assert fetch_error(Fetcher(other_port), url).startswith("refused: 127.0.0.1 is a loopback address")
 
 
