@@ -162,7 +162,7 @@ class _GuardedConnection:
         if host in self.allow_hosts or f"{host}:{self.port}" in self.allow_hosts:
             return super()._new_conn()
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)}
+            addresses = {info[4][0] for info in socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)}
         except socket.gaierror as err:
             raise NameResolutionError(self.host, self, err) from err  # as urllib3's own lookup would
         for address in sorted(addresses):
@@ -214,7 +214,7 @@ class Fetcher:
     at all (DNS, refused, unreachable, connect timeout, TLS) is not dialled again by this Fetcher:
     its remaining documents fail at once with the same reason. A `session` passed in is used as
     given, by every thread, with its own retry and redirect policy (tests and callers that bring
-    their own transport).
+    their own transport); the refusal of internal hosts (`_GuardedConnection`) is then theirs to make.
     """
 
     def __init__(self, settings: Settings, *, session: requests.Session | None = None):

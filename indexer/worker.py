@@ -106,6 +106,9 @@ def initialise(limits: Limits) -> None:
     _limits = limits
     die_with_parent()
     size = limits.memory_mb * 1024 * 1024
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        size = min(size, hard)  # an unprivileged process may only lower its hard limit
     resource.setrlimit(resource.RLIMIT_AS, (size, size))
 
 
