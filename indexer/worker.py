@@ -38,6 +38,8 @@ _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 @dataclass(frozen=True)
 class Limits:
+    """What `initialise` hands each extraction process: only these numbers of the build's Settings."""
+
     memory_mb: int = Settings.extract_memory_mb
     page_chars: int = Settings.max_page_chars
     document_chars: int = Settings.max_document_chars
