@@ -51,6 +51,8 @@ class Outcome:
     language: str | None = None
     failure: str | None = None
     warning: str | None = None
+    needs_ocr: bool = False      # text found, but so little per page that the pages are probably images
+    stale: bool = False          # the link failed; the text is from an earlier fetch
     fetched_on: str | None = None  # date of the last successful fetch of these bytes
     unchanged: bool = False      # same bytes and metadata as the live index has: nothing to load
     extracted: bool = False      # extraction ran (not served from the cache)
@@ -62,6 +64,7 @@ class Outcome:
             "url": self.final_url, "pages": len(self.pages), "paged": self.paged, "engine": self.engine,
             "language": self.language,
             "failure": self.failure, "warning": self.warning, "fetched_on": self.fetched_on,
+            "needs_ocr": self.needs_ocr, "stale": self.stale,
             "status": "full_text" if self.pages else "metadata_only",
             "checked": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
@@ -147,7 +150,7 @@ class Builder:
         outcome.content_sha, outcome.kind, outcome.final_url = fetched.sha256, fetched.kind, fetched.url
         outcome.downloaded = fetched.changed
         outcome.fetched_on = dt.date.today().isoformat()
-        if self.incremental and previous and not previous["failure"] and not previous["warning"] \
+        if self.incremental and previous and not previous["failure"] and not previous.get("stale") \
                 and (previous["content_sha"], previous["meta_hash"]) == (fetched.sha256, outcome.meta_hash):
             outcome.unchanged = True  # the usual case of a rebuild: don't even read the cached text
             return outcome
@@ -184,6 +187,7 @@ class Builder:
             return
         outcome.pages, outcome.terms, outcome.paged = result["pages"], result["terms"], result["paged"]
         outcome.engine, outcome.language = result["engine"], result["language"]
+        outcome.warning, outcome.needs_ocr = result.get("warning"), result.get("needs_ocr", False)
 
     def _reuse_previous(self, outcome: Outcome, previous: dict | None, reason: str) -> Outcome:
         """A link that fails now but worked before keeps its text, flagged, rather than losing it."""
@@ -193,7 +197,7 @@ class Builder:
             return outcome
         outcome.content_sha, outcome.kind, outcome.final_url = previous["content_sha"], previous["kind"], previous["url"]
         self._apply(outcome, cached)
-        outcome.fetched_on = previous.get("fetched_on")
+        outcome.fetched_on, outcome.stale = previous.get("fetched_on"), True
         outcome.warning = f"{reason}; indexed the copy fetched on {outcome.fetched_on or 'an earlier build'}"
         return outcome
 
@@ -246,7 +250,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     manifest = {} if fresh else dict(previous)
     by_id = {record.id: record for record in records}
     with engine.Writer(target) as writer:
-        with ProcessPool(max_workers=report.jobs, context=worker.context()) as pool, \
+        with worker.pool(settings, report.jobs) as pool, \
                 ThreadPoolExecutor(settings.fetch_threads) as threads:
             builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh)
             futures = [threads.submit(builder.process, record, previous.get(record.id)) for record in records]

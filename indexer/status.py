@@ -58,6 +58,8 @@ GROUPS = (
           "text version, or run OCR on it and add the result as a local file."),
     Group("too-large", "Too large", "Larger than the download limit: link a smaller edition, "
           "or raise the limit."),
+    Group("truncated", "Text cut at the size limits", "Only part of the text is indexed (a page or the "
+          "document is larger than the limits): check that the file is what it seems, or raise the limits."),
     Group("unreadable", "Damaged or unreadable file", "The file was fetched but could not be read "
           "(damaged, or too slow to extract): try another copy."),
     Group("other", "Other problems", "See the reason given for each."),
@@ -91,8 +93,10 @@ def classify(record: dict, entry: dict | None) -> str | None:
         if entry.get("needs_ocr"):
             return "needs-ocr"
         return next((group for group, wording in _WORDING if wording.match(failure)), "other")
-    if entry.get("warning"):
+    if entry.get("stale"):
         return "stale"
+    if entry.get("warning"):
+        return "truncated"
     if _redirected_elsewhere(record.get("url"), entry.get("url")):
         return "redirected"
     if entry.get("needs_ocr"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers (also on failures)
     repeat: int = 1  # send the body this many times: a huge download without holding it in memory
     content_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+    drip: float = 0.0  # send the body a byte at a time, this many seconds apart
 
 
 @dataclass
@@ -119,9 +121,9 @@ class DocServer:
                     return
                 extra = {"ETag": etag, "Last-Modified": formatdate(usegmt=True)} if route.validators else {}
                 self._send(route.status, route.body, route.content_type, {**extra, **route.headers},
-                           repeat=route.repeat, content_length=route.content_length)
+                           repeat=route.repeat, content_length=route.content_length, drip=route.drip)
 
-            def _send(self, status, body, content_type, extra=None, repeat=1, content_length=True):
+            def _send(self, status, body, content_type, extra=None, repeat=1, content_length=True, drip=0.0):
                 server._served.append(("GET", self.path, status))
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
@@ -132,7 +134,13 @@ class DocServer:
                 self.end_headers()
                 try:
                     for _ in range(repeat):
-                        self.wfile.write(body)
+                        if not drip:
+                            self.wfile.write(body)
+                            continue
+                        for byte in range(len(body)):
+                            self.wfile.write(body[byte:byte + 1])
+                            self.wfile.flush()
+                            time.sleep(drip)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
@@ -146,6 +154,13 @@ class DocServer:
     def close(self):
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (until someone binds it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def write_catalog(path, entries: list[dict]) -> None:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,8 +31,8 @@ def world(tmp_path, doc_server):
 
     class World:
         server = doc_server
-        settings = Settings.from_env(catalog=tmp_path / "corpus" / "catalog.yaml", index=tmp_path / "index",
-                                     cache=tmp_path / "cache").with_(http_timeout=2.0, http_retries=1)
+        settings = replace(Settings.from_env(catalog=tmp_path / "corpus" / "catalog.yaml", index=tmp_path / "index",
+                                             cache=tmp_path / "cache"), http_timeout=2.0, http_retries=1)
         entries: list[dict] = []
 
         def write(self, entries):
@@ -270,7 +272,8 @@ def test_status_lists_failures_for_curators(world):
 
 @pytest.mark.skipif(not (SHARED / "eval" / "pdfs").exists(), reason="shared eval PDFs not present")
 def test_the_real_world_pdfs_each_extract_or_are_recorded_as_failures(tmp_path):
-    pdfs = sorted((SHARED / "eval" / "pdfs").rglob("*.pdf"))
+    shutil.copytree(SHARED / "eval" / "pdfs", tmp_path / "pdfs")  # local files must be inside the catalog's folder
+    pdfs = sorted((tmp_path / "pdfs").rglob("*.pdf"))
     settings = Settings.from_env(catalog=tmp_path / "catalog.yaml", index=tmp_path / "index", cache=tmp_path / "cache")
     write_catalog(settings.catalog, [entry(f"pdf-{n}", path=str(p)) for n, p in enumerate(pdfs)])
     report = build(settings, progress=False, jobs=2)
@@ -286,14 +289,14 @@ def test_the_real_world_pdfs_each_extract_or_are_recorded_as_failures(tmp_path):
 
 
 def test_a_document_over_the_extraction_time_limit_is_killed_and_the_build_goes_on(world):
-    world.settings = world.settings.with_(extract_timeout=0.5)
+    world.settings = replace(world.settings, extract_timeout=0.5)
     long_report = make_pdf([f"Page {n} of a very long report about apprenticeships. " * 40 for n in range(800)])
     world.write([entry("huge", url=world.server.add("/huge.pdf", long_report)), *three_reports(world)])
     report = world.build()
     assert {f["id"]: f["reason"] for f in report.failures} == {"huge": "extraction timed out after 0.5 s"}
     assert report.full_text == 3
     assert world.ids("apprenticeships") == []
-    world.settings = world.settings.with_(extract_timeout=120)
+    world.settings = replace(world.settings, extract_timeout=120)
     report = world.build()
     assert report.extractions == 1, "a timed-out document is tried again, not cached as failed"
     assert world.ids("apprenticeships") == ["huge"]
