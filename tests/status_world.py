@@ -5,6 +5,8 @@ and the second build, so it keeps its earlier copy with a warning.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pathlib import Path
 
 from indexer.build import build
@@ -14,7 +16,7 @@ from support import DocServer, entry, make_pdf, write_catalog
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 #: The record ids, each named for the group it must land in; "fine" has nothing to fix.
 PROBLEM_IDS = ("no-link", "broken", "redirected", "not-a-document", "encrypted", "needs-ocr", "too-large",
-               "unreadable", "stale")
+               "unreadable", "stale", "truncated")
 
 
 def build_problem_world(tmp_path: Path, s: DocServer) -> Settings:
@@ -36,10 +38,13 @@ def build_problem_world(tmp_path: Path, s: DocServer) -> Settings:
               url=s.add("/huge.pdf", b"%PDF-1.4\n" + b"0" * 4096, repeat=64)),
         entry("unreadable", title="A damaged PDF", url=s.add("/damaged.pdf", b"%PDF-1.4\n1 0 obj garbage")),
         entry("stale", title="A study whose link died after the first build", url=s.url("/fading.pdf")),
+        entry("truncated", title="A report longer than the text limits",
+              url=s.add("/long.pdf", make_pdf([f"section {'abcdef'[n]} " + "qualifications " * 150
+                                               for n in range(6)]))),
     ]
-    settings = Settings.from_env(catalog=tmp_path / "catalog.yaml", index=tmp_path / "index",
-                                 cache=tmp_path / "cache").with_(http_timeout=2.0, http_retries=0,
-                                                                 max_download_bytes=100_000)
+    settings = replace(Settings.from_env(catalog=tmp_path / "catalog.yaml", index=tmp_path / "index",
+                                         cache=tmp_path / "cache"),
+                       http_timeout=2.0, http_retries=0, max_download_bytes=100_000, max_document_chars=6_000)
     write_catalog(settings.catalog, entries)
     build(settings, progress=False, jobs=1)
     del s.routes["/fading.pdf"]

@@ -63,11 +63,13 @@ def extract_in_pool(settings: Settings, *jobs: tuple[bytes, str]) -> list[dict]:
 
 
 def test_text_over_the_caps_is_truncated_with_a_warning(settings):
-    pages = [f"page{n} " + "apprenticeship " * 100 for n in range(1, 6)]  # ~1,500 characters each
+    # ~1,500 characters each, with words of their own (lines repeated on every page would be
+    # stripped as running headers before the caps are applied)
+    pages = [f"page{n} " + f"apprenticeship{'abcde'[n - 1]} " * 100 for n in range(1, 6)]
     [result] = extract_in_pool(replace(settings, max_page_chars=1000, max_document_chars=2500),
                                (make_pdf(pages), "pdf"))
     assert [len(page) for page in result["pages"]] == [1000, 1000, 500, 0, 0]
-    assert result["pages"][1].startswith("page2 apprenticeship")
+    assert result["pages"][1].startswith("page2 apprenticeshipb")
     assert result["warning"] == ("text truncated: 5 page(s) cut to 1,000 characters; "
                                  "text from page 3 on dropped (2,500-character document limit)")
     assert result["terms"][3] == "" and "page5" not in " ".join(result["terms"])

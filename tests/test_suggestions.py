@@ -1,6 +1,8 @@
 """Readers' suggestions: a guarded public form, a queue that loses nothing, and curators who decide."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import re
 import sqlite3
@@ -27,8 +29,8 @@ VALID = {"title": "  Micro-credentials for lifelong learning  ", "url": "https:/
 
 @pytest.fixture
 def settings(tmp_path):
-    settings = Settings.from_env(catalog=tmp_path / "corpus" / "catalog.yaml", index=tmp_path / "index",
-                                 cache=tmp_path / "cache").with_(http_timeout=2.0, http_retries=0)
+    settings = replace(Settings.from_env(catalog=tmp_path / "corpus" / "catalog.yaml", index=tmp_path / "index",
+                                         cache=tmp_path / "cache"), http_timeout=2.0, http_retries=0)
     write_catalog(settings.catalog, [entry("existing", title="An existing report")])
     return settings
 

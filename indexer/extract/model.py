@@ -21,6 +21,7 @@ class Extraction:
     encrypted: bool = False
     times: list[int] | None = None
     needs_ocr: bool = False
+    image_pages: frozenset[int] = frozenset()  # PDFs: the (0-based) pages that show an image
 
 
 class ExtractionError(Exception):
