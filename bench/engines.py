@@ -129,6 +129,12 @@ class Observatory:
         build(settings, full=True, progress=False)
         self._client = create_app(settings).test_client()
 
+    def ask(self, query: str) -> None:
+        """One search as a user sends it: GET /api/search?q=... with the default page size."""
+        response = self._client.get("/api/search", query_string={"q": query})
+        if response.status_code != 200:
+            raise RuntimeError(f"/api/search?q={query!r} answered {response.status_code}")
+
     def search(self, query: str, k: int) -> list[str]:
         ids: list[str] = []
         page = 1

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh import formats, index, qparser, query as wq, scoring
+from whoosh import index, qparser, query as wq, scoring
 from whoosh.analysis import (STOP_WORDS, CharsetFilter, Filter, LowercaseFilter, RegexTokenizer,
                              SpaceSeparatedTokenizer, StemFilter, StopFilter)
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -32,7 +32,7 @@ SCHEMA_VERSION = 4
 #: Bump whenever the analysis below changes what terms a text yields: it is part of the schema
 #: marker (an index of other stems is not served) and of the text cache's key (cached terms are
 #: not reused), so a change can never leave old stems beside new ones.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2  # 2: Snowball's English stemmer (Porter2) in place of the original Porter
 SCHEMA = f"{SCHEMA_VERSION}.{ANALYSIS_VERSION}"
 
 
@@ -82,7 +82,7 @@ QUESTION_WORDS = frozenset("""
 def _analyzer(stoplist) -> object:
     """English stemming (stackable ~ stackability), accents folded (qualité ~ qualite), prefixes joined."""
     return (RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | PrefixJoinFilter()
-            | StopFilter(stoplist=stoplist) | StemFilter())
+            | StopFilter(stoplist=stoplist) | StemFilter(lang="en"))
 
 
 ANALYZER = _analyzer(STOP_WORDS)
@@ -103,14 +103,6 @@ def index_terms(text: str) -> str:
 #: twice (a report prints its title on its first page) and beat documents about the topic with
 #: documents whose title merely names it. `title:` still searches titles alone.
 DEFAULT_FIELD = "text"
-#: Pseudo-relevance feedback (RM3, Lavrenko & Croft 2001; Anserini's defaults: 10 documents,
-#: 10 terms, original query weight 0.5): the words that dominate the best first-pass matches are
-#: added to a plain-words query, so documents that say the same thing in other words are found.
-FEEDBACK_DOCS = 10
-FEEDBACK_TERMS = 10
-FEEDBACK_ORIGINAL_WEIGHT = 0.5
-FEEDBACK_RERANK_ONLY = True
-FEEDBACK_MODEL = "rm3"
 
 
 class BM25(scoring.BM25F):
@@ -137,9 +129,7 @@ def pubs_schema(for_queries: bool = False) -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
-        # Term vectors (frequencies only) let feedback read a matched document's words cheaply.
-        text=TEXT(analyzer=analyzer if for_queries else PRE_ANALYZED, multitoken_query="and",
-                  vector=formats.Frequency()),
+        text=TEXT(analyzer=analyzer if for_queries else PRE_ANALYZED, multitoken_query="and"),
         title_sort=ID(sortable=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True),
         regions=KEYWORD(stored=True, commas=True, lowercase=False),
@@ -231,7 +221,8 @@ class ParsedQuery:
     pages: object         # the same words over page text (None when there is nothing to look for)
     terms: frozenset      # analysed positive terms, for highlighting
     message: str | None
-    weights: dict | None = None  # plain-word queries: each term's weight, the start of feedback
+    phrases: tuple = ()   # the quoted phrases (as term sequences) a matching page must contain
+    all_words: object = None  # several plain words: the query asking for all of them (match=all)
 
 
 _WORD = re.compile(r"\w+")
@@ -307,6 +298,7 @@ _BARE_WILDCARD = re.compile(r"^\s*[*?]+\s*$")
 _PARSER_SYNTAX = re.compile(r'["():^~\[\]{}+\-*]')
 #: Signs that the user wrote query syntax, whose meaning ranking extras must not change.
 _OPERATORS = re.compile(r'["():*]|(?<!\S)[+-]|\b(?:AND|OR|NOT)\b')
+_MINUS = re.compile(r"(?<!\S)-(?=\w|\(|\")")
 
 
 class Reader:
@@ -319,8 +311,9 @@ class Reader:
         self.pubs = self._pubs_ix.searcher(weighting=WEIGHTING)
         self.pages = self._pages_ix.searcher(weighting=WEIGHTING)
         self._parser = qparser.QueryParser(DEFAULT_FIELD, pubs_schema(for_queries=True), group=qparser.OrGroup)
-        # +/- only at the start of a word: "micro-credentials" is a word, not "micro NOT credentials".
-        self._parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<!\S)\+(?=\S)", minusexpr=r"(?<!\S)-(?=\S)"))
+        # + only at the start of a word ("C++" stays a word); a leading - is rewritten to NOT before
+        # parsing (`_MINUS`), since Whoosh's own minus drops a lone "-badge" to "badge".
+        self._parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<!\S)\+(?=\S)", minusexpr=r"(?!)"))
         self._parser.remove_plugin_class(qparser.BoostPlugin)
 
         self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
@@ -340,13 +333,18 @@ class Reader:
 
     # -- queries
 
-    def parse(self, text: str) -> ParsedQuery:
-        """Parse user syntax (phrases, -exclude, OR, title:word); never raise on odd input."""
+    def parse(self, text: str, match_all: bool = False) -> ParsedQuery:
+        """Parse user syntax (phrases, -exclude, NOT, OR, title:word); never raise on odd input.
+
+        Words are ORed and ranked (most matching first); `match_all` asks for publications with
+        every word. An excluded word always excludes: "credential NOT badge" is credential AND NOT
+        badge, and a lone "-badge" is everything without badges.
+        """
         text = _QUESTION_MARKS.sub(" ", text or "").strip()
         if not text or _BARE_WILDCARD.match(text):
             return ParsedQuery(None, None, frozenset(), None)
         message = None
-        parsed = self._parse_or_null(text)
+        parsed = self._parse_or_null(_MINUS.sub("NOT ", text))
         if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
             plain = _PARSER_SYNTAX.sub(" ", text)
             parsed = self._parse_or_null(plain) if plain.strip() else wq.NullQuery
@@ -356,12 +354,15 @@ class Reader:
         if not terms and parsed is wq.NullQuery:
             return ParsedQuery(wq.NullQuery, None, frozenset(),
                                "Nothing to search for: the query has only very common words or symbols.")
-        weights = None
-        if isinstance(parsed, wq.Or) and not _OPERATORS.search(text):
-            weights = _term_weights([token.text for token in QUERY_ANALYZER(text)])
-            parsed = _weighted_query(weights)
+        parsed = _exclusions_exclude(parsed)
+        plain = isinstance(parsed, wq.Or) and not _OPERATORS.search(text)
+        if plain:
+            parsed = _dampened(parsed, Counter(token.text for token in QUERY_ANALYZER(text)))
+        all_words = wq.And(parsed.subqueries) if isinstance(parsed, wq.Or) else None
+        if match_all and all_words is not None:
+            parsed = all_words
         pages = wq.Or([wq.Term("text", term) for term in sorted(terms)]) if terms else None
-        return ParsedQuery(parsed, pages, frozenset(terms), message, weights)
+        return ParsedQuery(parsed, pages, frozenset(terms), message, _phrases(parsed), all_words)
 
     def _parse_or_null(self, text: str):
         try:
@@ -390,44 +391,11 @@ class Reader:
             return dict.fromkeys(self._ids.values(), 0.0)
         if parsed.pubs is wq.NullQuery:
             return {}
-        hits = self.pubs.search(parsed.pubs, limit=None)
-        if parsed.weights and FEEDBACK_DOCS and len(hits) > 1:
-            expanded = self._feedback(parsed.weights, [(hit.docnum, hit.score) for hit in hits[:FEEDBACK_DOCS]])
-            hits = self.pubs.search(expanded, limit=None, filter=parsed.pubs if FEEDBACK_RERANK_ONLY else None)
-        return {self._ids[hit.docnum]: hit.score for hit in hits}
+        return {self._ids[hit.docnum]: hit.score for hit in self.pubs.search(parsed.pubs, limit=None)}
 
-    def _feedback(self, weights: dict[str, float], top: list[tuple[int, float]]):
-        """The query with RM3's expansion: P(w|R) = sum over top documents of P(w|d) P(d|q).
-
-        P(d|q) is the first-pass score normalised over the top documents; P(w|d) comes from the
-        document's term vector. The expansion terms are mixed with the original query's weights
-        (both normalised to sum 1), so the original words keep half the say.
-        """
-        reader = self.pubs.reader()
-        top = top[:FEEDBACK_DOCS]
-        total = sum(score for _, score in top) or 1.0
-        relevance: Counter = Counter()
-        if FEEDBACK_MODEL == "bo1":
-            docs = reader.doc_count_all()
-            tfx: Counter = Counter()
-            for docnum, _ in top:
-                tfx.update(dict(reader.vector_as("frequency", docnum, DEFAULT_FIELD)))
-            for term, freq in tfx.items():
-                pn = reader.frequency(DEFAULT_FIELD, term) / docs
-                relevance[term] = freq * math.log2((1 + pn) / pn) + math.log2(1 + pn)
-        else:
-            for docnum, score in top:
-                freqs = dict(reader.vector_as("frequency", docnum, DEFAULT_FIELD))
-                length = sum(freqs.values()) or 1
-                for term, freq in freqs.items():
-                    relevance[term] += (score / total) * freq / length
-        expansion = relevance.most_common(FEEDBACK_TERMS)
-        norm_exp = sum(weight for _, weight in expansion) or 1.0
-        norm_orig = sum(weights.values())
-        mixed = Counter({term: FEEDBACK_ORIGINAL_WEIGHT * weight / norm_orig for term, weight in weights.items()})
-        for term, weight in expansion:
-            mixed[term] += (1 - FEEDBACK_ORIGINAL_WEIGHT) * weight / norm_exp
-        return _weighted_query(mixed)
+    def matching_ids(self, query) -> set[str]:
+        """The ids of every publication matching `query`, unscored (counts, not ranking)."""
+        return {self._ids[docnum] for docnum in self.pubs.docs_for_query(query)}
 
     def page_hits(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, list[tuple[int, str]]]:
         """The best pages (number, highlighted html) of each of the given publications.
@@ -451,8 +419,40 @@ class Reader:
         """Matching pages of one publication in page order (the document view)."""
         if parsed.pages is None or not self.pages.doc_count():
             return []
+        if parsed.phrases:
+            return self._snippets(self._phrase_pages(parsed, [pub_id]).get(pub_id, [])[:limit], parsed.terms)
         hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=limit, sortedby="page")
         return self._snippets([hit.docnum for hit in hits], parsed.terms)
+
+    # -- phrases: pages are indexed without positions (a build ~1.7x faster), so a page is checked
+    # -- for a quoted phrase by reading it, among the few pages that have all of the phrase's words.
+
+    def phrase_page_hits(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, tuple]:
+        """For a query with phrases: per publication, (snippets of the best pages that contain every
+        phrase, how many pages contain them, how many more contain only some of the words)."""
+        if parsed.pages is None or not pub_ids or not self.pages.doc_count():
+            return {}
+        found = self._phrase_pages(parsed, pub_ids)
+        some = Counter(self._owner(docnum) for docnum in self.pages.docs_for_query(
+            wq.And([wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids]), parsed.pages])))
+        return {pub_id: (self._snippets(found.get(pub_id, [])[:per_pub], parsed.terms), len(found.get(pub_id, [])),
+                         some[pub_id] - len(found.get(pub_id, [])))
+                for pub_id in pub_ids}
+
+    def _phrase_pages(self, parsed: ParsedQuery, pub_ids: list[str]) -> dict[str, list[int]]:
+        """Docnums of the pages holding every phrase, best first, by publication."""
+        words = {term for phrase in parsed.phrases for term in phrase}
+        candidates = wq.And([wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids]), parsed.pages,
+                             *(wq.Term("text", term) for term in sorted(words))])
+        found: dict[str, list[int]] = {}
+        for hit in self.pages.search(candidates, limit=None):
+            terms = index_terms(hit["raw"]).split()
+            if all(contains_phrase(terms, phrase) for phrase in parsed.phrases):
+                found.setdefault(self._owner(hit.docnum), []).append(hit.docnum)
+        return found
+
+    def _owner(self, page_docnum: int) -> str:
+        return self.pages.reader().column_reader("pub_id")[page_docnum]
 
     def _snippets(self, docnums: list[int], terms: frozenset) -> list[tuple[int, str]]:
         out = []
@@ -498,14 +498,57 @@ class Reader:
         return [hit["page"] for hit in hits]
 
 
-def _term_weights(words: list[str]) -> dict[str, float]:
-    """A plain-words query's terms and weights: a word said n times in a long question is not n
-    times as important (1 + ln n)."""
-    return {term: 1 + math.log(count) for term, count in Counter(words).items()}
+def _exclusions_exclude(q):
+    """Whoosh's OR group reads "a NOT b" as "a, or anything without b"; people mean a AND NOT b."""
+    if q.is_leaf() or isinstance(q, wq.Not):
+        return q
+    q = q.apply(_exclusions_exclude)
+    if not isinstance(q, wq.Or):
+        return q
+    excluded = [child.query for child in q.subqueries if isinstance(child, wq.Not)]
+    if not excluded:
+        return q
+    kept = [child for child in q.subqueries if not isinstance(child, wq.Not)]
+    base = (wq.Or(kept) if len(kept) > 1 else kept[0]) if kept else wq.Every()
+    return wq.AndNot(base, wq.Or(excluded) if len(excluded) > 1 else excluded[0])
 
 
-def _weighted_query(weights: dict[str, float]):
-    return wq.Or([wq.Term(DEFAULT_FIELD, term, boost=weight) for term, weight in sorted(weights.items())])
+def _phrases(q) -> tuple:
+    """The positive quoted phrases of a query, each as its sequence of index terms."""
+    if isinstance(q, wq.Not):
+        return ()
+    if isinstance(q, wq.AndNot):
+        return _phrases(q.a)
+    if isinstance(q, wq.Phrase):
+        return (tuple(q.words),) if q.fieldname in (DEFAULT_FIELD, "text") else ()
+    if q.is_leaf():
+        return ()
+    return tuple(phrase for child in q.children() for phrase in _phrases(child))
+
+
+def contains_phrase(terms: list[str], phrase: tuple) -> bool:
+    width = len(phrase)
+    return any(tuple(terms[i:i + width]) == phrase for i in range(len(terms) - width + 1))
+
+
+def _dampened(parsed, counts: Counter):
+    """A word said n times in a long question is not n times as important: weight 1 + ln n."""
+    if all(n == 1 for n in counts.values()):
+        return parsed
+    return parsed.apply(lambda leaf: _scaled(leaf, 1 + math.log(counts.get(_term_text(leaf), 1))))
+
+
+def _term_text(leaf) -> str | None:
+    text = getattr(leaf, "text", None)
+    return text.decode() if isinstance(text, bytes) else text
+
+
+def _scaled(q, factor: float):
+    if q.is_leaf():
+        q = q.copy()
+        q.boost *= factor
+        return q
+    return q.apply(lambda child: _scaled(child, factor))
 
 
 # ---------------------------------------------------------------- the reading view (one page's text)

@@ -26,6 +26,7 @@ from .status import build_state, problem_groups, problems
 __all__ = ["IndexMissing", "InvalidRequest", "SearchRequest", "SearchService"]
 
 SORTS = ("relevance", "newest", "oldest", "title", "added")
+MATCHES = ("any", "all")
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 1_000
@@ -45,6 +46,7 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    match: str = "any"   # "all": only publications with every word of the query
 
     def selected(self, key: str) -> tuple:
         return tuple(self.filters.get(key, ()))
@@ -76,6 +78,9 @@ class SearchRequest:
         sort = (getlist("sort") or ["relevance"])[-1]
         if sort not in SORTS:
             raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+        match = (getlist("match") or ["any"])[-1]
+        if match not in MATCHES:
+            raise InvalidRequest(f"match must be one of {', '.join(MATCHES)}, got {match!r}")
         filters = {facet.key: facet.parse(getlist(facet.param)) for facet in FACETS}
         return cls(
             q=q.strip(),
@@ -85,6 +90,7 @@ class SearchRequest:
             sort=sort,
             page=last_number("page", 1, MAX_PAGE) or 1,
             per_page=last_number("per_page", 1, MAX_PER_PAGE) or cls.per_page,
+            match=match,
         )
 
     def to_args(self, **changes) -> list[tuple[str, str]]:
@@ -95,6 +101,7 @@ class SearchRequest:
             args += [(facet.param, str(value)) for value in state.selected(facet.key)]
         args += [("year_from", str(state.year_from))] if state.year_from is not None else []
         args += [("year_to", str(state.year_to))] if state.year_to is not None else []
+        args += [("match", state.match)] if state.match != "any" else []
         args += [("sort", state.sort)] if state.sort != "relevance" else []
         args += [("page", str(state.page))] if state.page != 1 else []
         args += [("per_page", str(state.per_page))] if state.per_page != SearchRequest.per_page else []
@@ -165,17 +172,30 @@ class _Snapshot:
     scores: LRUCache = field(default_factory=lambda: LRUCache(maxsize=64))
     snippets: LRUCache = field(default_factory=lambda: LRUCache(maxsize=4096))
 
-    def match(self, parsed: ParsedQuery, q: str) -> dict[str, float]:
-        if q not in self.scores:
-            self.scores[q] = self.reader.match(parsed)
-        return self.scores[q]
+    def match(self, parsed: ParsedQuery, key: tuple) -> dict[str, float]:
+        if key not in self.scores:
+            self.scores[key] = self.reader.match(parsed)
+        return self.scores[key]
 
-    def page_hits(self, parsed: ParsedQuery, q: str, pub_ids: list[str]) -> dict[str, list]:
-        missing = [pub_id for pub_id in pub_ids if (q, pub_id) not in self.snippets]
-        found = self.reader.page_hits(parsed, missing) if missing else {}
+    def all_words(self, parsed: ParsedQuery, q: str) -> set[str]:
+        """The publications with every word of a several-word query (what match=all would show)."""
+        key = ("all", q)
+        if key not in self.scores:
+            self.scores[key] = self.reader.matching_ids(parsed.all_words)
+        return self.scores[key]
+
+    def page_hits(self, parsed: ParsedQuery, key: tuple, pub_ids: list[str]) -> dict[str, tuple]:
+        """Per publication: (its best pages as (number, html), pages with the phrases, pages with only
+        some of the words); the two counts are None unless the query has quoted phrases."""
+        missing = [pub_id for pub_id in pub_ids if (key, pub_id) not in self.snippets]
+        if parsed.phrases:
+            found = self.reader.phrase_page_hits(parsed, missing) if missing else {}
+        else:
+            found = {pub: (hits, None, None) for pub, hits in self.reader.page_hits(parsed, missing).items()} \
+                if missing else {}
         for pub_id in missing:
-            self.snippets[(q, pub_id)] = found.get(pub_id, [])
-        return {pub_id: self.snippets[(q, pub_id)] for pub_id in pub_ids}
+            self.snippets[(key, pub_id)] = found.get(pub_id, ([], None, None))
+        return {pub_id: self.snippets[(key, pub_id)] for pub_id in pub_ids}
 
 
 def _manifest_stamp(version: Path) -> float | None:
@@ -185,9 +205,10 @@ def _manifest_stamp(version: Path) -> float | None:
         return None
 
 
-def _public(record: dict, score: float, snippets: list[dict]) -> dict:
+def _public(record: dict, score: float, snippets: list[dict], terms: frozenset = frozenset()) -> dict:
     return {
-        "id": record["id"], "title": record["title"], "year": record["year"], "section": record["section"],
+        "id": record["id"], "title": record["title"], "title_html": engine.highlight(record["title"], terms),
+        "matched_in": _matched_in(record, terms), "year": record["year"], "section": record["section"],
         "type": record["type"], "regions": record["regions"], "organisation": record.get("organisation"),
         "url": record.get("url"), "score": round(score, 4), "snippets": snippets,
         "jurisdiction": record.get("jurisdiction"), "language": record.get("language"),
@@ -195,6 +216,21 @@ def _public(record: dict, score: float, snippets: list[dict]) -> dict:
         "failure": record.get("failure"), "pages": record.get("pages", 0), "kind": record.get("kind"),
         **labelled(record), "added": record.get("added"),
     }
+
+
+#: Curated fields a publication can match by besides its title and text, as the result says "why".
+METADATA_FIELDS = ("authors", "organisation", "summary", "jurisdiction")
+
+
+def _matched_in(record: dict, terms: frozenset) -> list[str]:
+    """The curated fields holding a query word, so a match in metadata can say so."""
+    found = []
+    for name in METADATA_FIELDS:
+        value = record.get(name)
+        text = " ".join(value) if isinstance(value, (list, tuple)) else value
+        if text and terms & set(engine.index_terms(text).split()):
+            found.append(name)
+    return found
 
 
 def _snippet_dicts(hits: list[tuple[int, str]]) -> list[dict]:
@@ -231,8 +267,8 @@ class SearchService:
         """`snippets=False` skips the page search (exports need every match, not where it is)."""
         with self._lock:
             snap = self._current()
-            parsed = snap.reader.parse(req.q)
-            scores = snap.match(parsed, req.q)
+            parsed = snap.reader.parse(req.q, match_all=req.match == "all")
+            scores = snap.match(parsed, (req.q, req.match))
             return self._respond(snap, req, parsed, scores, snippets)
 
     def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[str, float],
@@ -251,13 +287,21 @@ class SearchService:
         hits.sort(key=_sort_key(sort, scores, records))
         start = (req.page - 1) * req.per_page
         shown = hits[start:start + req.per_page]
-        snippets = snap.page_hits(parsed, req.q, shown) if with_snippets else {}
+        found = snap.page_hits(parsed, (req.q, req.match), shown) if with_snippets else {}
+        results = []
+        for d in shown:
+            hits_of, with_phrase, some_words = found.get(d, ([], None, None))
+            result = _public(records[d], scores[d], _snippet_dicts(hits_of), parsed.terms)
+            result["phrase_pages"], result["other_pages"] = with_phrase, some_words
+            results.append(result)
+        all_words = None
+        if parsed.all_words is not None and req.match == "any":
+            all_words = sum(1 for d in snap.all_words(parsed, req.q) if d in records and not fails.get(d, True))
         return {
             "total": len(hits), "page": req.page, "per_page": req.per_page,
-            "pages": max(1, -(-len(hits) // req.per_page)), "query": req.q, "sort": sort,
-            "message": parsed.message,
-            "results": [_public(records[d], scores[d], _snippet_dicts(snippets.get(d, []))) for d in shown],
-            "facets": facets,
+            "pages": max(1, -(-len(hits) // req.per_page)), "query": req.q, "match": req.match,
+            "all_words_total": all_words, "sort": sort, "message": parsed.message,
+            "results": results, "facets": facets,
         }
 
     def document(self, doc_id: str, q: str = "") -> dict | None:
@@ -268,7 +312,7 @@ class SearchService:
             if record is None:
                 return None
             parsed = snap.reader.parse(q)
-            result = _public(record, 0.0, _snippet_dicts(snap.reader.pages_of(doc_id, parsed)))
+            result = _public(record, 0.0, _snippet_dicts(snap.reader.pages_of(doc_id, parsed)), parsed.terms)
             result.update({k: v for k, v in record.items() if k not in result and k != "path"})
             entry = snap.manifest.get(doc_id, {})
             result["build"] = {k: entry.get(k) for k in ("checked", "fetched_on", "engine", "content_sha")}
