@@ -38,15 +38,12 @@ NEEDS_PASSWORD = {
 }
 
 
-def make_pdf(*pages: str, title: str | None = None, user_password: str | None = None,
-             image: bool = False) -> bytes:
+def make_pdf(*pages: str, user_password: str | None = None, image: bool = False) -> bytes:
     """Page n shows pages[n-1], one PDF line per text line, so a test decides where lines break."""
     buf = io.BytesIO()
     encrypt = StandardEncryption(user_password, ownerPassword="owner", strength=128) \
         if user_password is not None else None
     doc = canvas.Canvas(buf, pagesize=A4, encrypt=encrypt)
-    if title:
-        doc.setTitle(title)
     for text in pages:
         lines = doc.beginText(60, 780)
         for line in text.splitlines():
