@@ -97,6 +97,9 @@ class Record(BaseModel):
     url: str | None = None
     path: str | None = None
     link: Literal["missing"] | None = None
+    document_url: str | None = None   # the document behind the landing page `url`, pinned by the curator
+    follow: bool = True               # false: index the page at `url` itself, never a document it links to
+    transcript: str | None = None     # URL or path (relative to the catalog) of WebVTT or SRT captions
     added: dt.date | None = None
 
     @field_validator("id")
@@ -145,11 +148,25 @@ class Record(BaseModel):
             raise ValueError(f"{_shown(value)} is not an ISO 639-1 language code (en, fr, es, ...)")
         return value
 
-    @field_validator("url")
+    @field_validator("url", "document_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+\.[^\s]*$|^https?://(localhost|127\.0\.0\.1)(:\d+)?/\S*$", value):
+        if value is not None and not _is_http_url(value):
             raise ValueError(f"{_shown(value)} is not an http(s) URL")
+        return value
+
+    @field_validator("follow", mode="before")
+    @classmethod
+    def _boolean(cls, value):
+        if not isinstance(value, bool):  # pydantic would take "no" or 0; YAML's own false is what is meant
+            raise ValueError(f"must be true or false, not {_shown(value)}")
+        return value
+
+    @field_validator("transcript")
+    @classmethod
+    def _transcript(cls, value: str | None) -> str | None:
+        if value is not None and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value) and not _is_http_url(value):
+            raise ValueError(f"{_shown(value)} is neither an http(s) URL nor a path to a file beside the catalog")
         return value
 
     @model_validator(mode="after")
@@ -158,6 +175,10 @@ class Record(BaseModel):
         if len(given) != 1:
             raise ValueError("give exactly one of url, path or 'link: missing'"
                              + (f" (found {', '.join(given)})" if given else ""))
+        if self.document_url and not self.url:
+            raise ValueError("document_url pins the document behind a landing page: it needs the page's url")
+        if self.document_url and not self.follow:
+            raise ValueError("give document_url or 'follow: false', not both")
         return self
 
     @property
@@ -169,6 +190,10 @@ class Record(BaseModel):
         """Changes whenever anything the index shows changes, so a rebuild knows to reindex."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _is_http_url(value: str) -> bool:
+    return bool(re.match(r"^https?://[^\s/]+\.[^\s]*$|^https?://(localhost|127\.0\.0\.1)(:\d+)?/\S*$", value))
 
 
 def _describe(index: int, raw) -> str:
@@ -198,15 +223,14 @@ def _aliased_fields(raw: dict, seen: set[int]) -> list[str]:
     return found
 
 
-def _outside_folder(record: "Record", catalog_path: Path) -> str | None:
-    """Why a local `path` is refused, if it is: it (or a symlink on the way) leads outside the
-    catalog's folder, from where the web app would serve any file the server can read."""
-    if record.path is None:
-        return None
+def _outside_folder(record: "Record", catalog_path: Path) -> list[str]:
+    """Why a local `path` or `transcript` is refused, if it is: it (or a symlink on the way) leads
+    outside the catalog's folder, from where the web app would serve any file the server can read."""
     folder = catalog_path.parent.resolve()
-    if not resolve_path(record, catalog_path).is_relative_to(folder):
-        return f"field 'path': {_shown(record.path)} leads outside the catalog's folder {folder}"
-    return None
+    local = {"path": record.path, "transcript": None if _transcript_is_url(record) else record.transcript}
+    return [f"field '{name}': {_shown(value)} leads outside the catalog's folder {folder}"
+            for name, value in local.items()
+            if value is not None and not _local_file(value, catalog_path).is_relative_to(folder)]
 
 
 def _field_name(loc: tuple) -> str:
@@ -249,7 +273,7 @@ def parse_records(raw_entries, path: Path) -> list[Record]:
         seen_ids[record.id] = index
         outside = _outside_folder(record, path)
         if outside:
-            problems.append(f"{where}: {outside}")
+            problems.extend(f"{where}: {problem}" for problem in outside)
             continue
         if record.source in seen_sources:
             problems.append(f"{where}: field '{'url' if record.url else 'path'}': same source as "
@@ -279,4 +303,18 @@ def load_catalog(path: Path) -> list[Record]:
 def resolve_path(record: Record, catalog_path: Path) -> Path:
     """A local file's real location (symlinks followed): `path` is relative to the catalog's folder,
     or absolute; `load_catalog` refuses any that lead outside that folder."""
-    return (catalog_path.parent / Path(record.path).expanduser()).resolve()
+    return _local_file(record.path, catalog_path)
+
+
+def transcript_source(record: Record, catalog_path: Path) -> str:
+    """What the fetcher is asked for a record's `transcript`: its URL, or its file's real location
+    (resolved like `path`, and like it refused by `load_catalog` outside the catalog's folder)."""
+    return record.transcript if _transcript_is_url(record) else str(_local_file(record.transcript, catalog_path))
+
+
+def _transcript_is_url(record: Record) -> bool:
+    return record.transcript is not None and _is_http_url(record.transcript)
+
+
+def _local_file(value: str, catalog_path: Path) -> Path:
+    return (catalog_path.parent / Path(value).expanduser()).resolve()

@@ -18,6 +18,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from whoosh import index, qparser, query as wq, scoring
 from whoosh.analysis import (STOP_WORDS, CharsetFilter, Filter, LowercaseFilter, RegexTokenizer,
@@ -28,7 +29,8 @@ from whoosh.support.charset import accent_map
 #: What the files of a version look like. 2: pages carry pre-analysed text plus the raw page.
 #: 3: stored records hold the curator's metadata only (labels and build state come from elsewhere).
 #: 4: title, metadata and text searched as one field `text`.
-SCHEMA_VERSION = 4
+#: 5: pages of a recording's transcript store the second they start at (`time`).
+SCHEMA_VERSION = 5
 #: Bump whenever the analysis below changes what terms a text yields: it is part of the schema
 #: marker (an index of other stems is not served) and of the text cache's key (cached terms are
 #: not reused), so a change can never leave old stems beside new ones.
@@ -147,6 +149,7 @@ def pages_schema() -> Schema:
         # level), and leaving positions out makes the largest part of a build ~1.7x faster.
         text=TEXT(analyzer=PRE_ANALYZED, phrase=False),
         raw=STORED(),
+        time=STORED(),  # transcripts: the second the page (a window of captions) starts at; page is 0
     )
 
 
@@ -194,10 +197,13 @@ class Writer:
         self._pubs.delete_by_term("id", pub_id)
         self._pages.delete_by_term("pub_id", pub_id)
 
-    def add(self, record: dict, search_text: str, pages: list[str], terms: list[str], paged: bool) -> None:
+    def add(self, record: dict, search_text: str, pages: list[str], terms: list[str], paged: bool,
+            times: list[int | None] | None = None) -> None:
         """`record` is the curator's metadata (stored whole, shown as is); `search_text` the words of
         it that match as metadata (organisation, authors, summary...); `pages` the extracted text
-        and `terms` each page's `index_terms`."""
+        and `terms` each page's `index_terms`; `times` each page's start second where it is a window
+        of a transcript (None for a document's page), which it is cited by instead of a number."""
+        times = times or [None] * len(pages)
         self._pubs.add_document(
             id=record["id"], title=record["title"],
             text=" ".join([index_terms(record["title"]), index_terms(search_text), *terms]),
@@ -205,9 +211,11 @@ class Writer:
             regions=",".join(record["regions"]), type=record["type"], section=record["section"],
             record=json.dumps(record),
         )
-        for number, (text, page_terms) in enumerate(zip(pages, terms), start=1):
+        for number, (text, page_terms, time) in enumerate(zip(pages, terms, times), start=1):
             if page_terms:
-                self._pages.add_document(pub_id=record["id"], page=number if paged else 0, text=page_terms, raw=text)
+                page = number if paged and time is None else 0
+                self._pages.add_document(pub_id=record["id"], page=page, text=page_terms, raw=text,
+                                         **({} if time is None else {"time": time}))
 
 
 # ---------------------------------------------------------------- reading and querying
@@ -223,6 +231,15 @@ class ParsedQuery:
     message: str | None
     phrases: tuple = ()   # the quoted phrases (as term sequences) a matching page must contain
     all_words: object = None  # several plain words: the query asking for all of them (match=all)
+
+
+class Snippet(NamedTuple):
+    """Where a passage is (page number, or 0 when it has none; a transcript's start second, or None)
+    and the passage itself, escaped, its hits in <mark>."""
+
+    page: int
+    time: int | None
+    html: str
 
 
 _WORD = re.compile(r"\w+")
@@ -397,8 +414,8 @@ class Reader:
         """The ids of every publication matching `query`, unscored (counts, not ranking)."""
         return {self._ids[docnum] for docnum in self.pubs.docs_for_query(query)}
 
-    def page_hits(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, list[tuple[int, str]]]:
-        """The best pages (number, highlighted html) of each of the given publications.
+    def page_hits(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, list[Snippet]]:
+        """The best pages (number, start time, highlighted html) of each of the given publications.
 
         Only the publications being shown are searched (an intersection with their pages, not a
         filter over every matching page), so a query costs the same however many pages match.
@@ -415,7 +432,7 @@ class Reader:
                 chosen.append(hit.docnum)
         return {pub: self._snippets(docnums, parsed.terms) for pub, docnums in best.items()}
 
-    def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int = 50) -> list[tuple[int, str]]:
+    def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int = 50) -> list[Snippet]:
         """Matching pages of one publication in page order (the document view)."""
         if parsed.pages is None or not self.pages.doc_count():
             return []
@@ -454,13 +471,13 @@ class Reader:
     def _owner(self, page_docnum: int) -> str:
         return self.pages.reader().column_reader("pub_id")[page_docnum]
 
-    def _snippets(self, docnums: list[int], terms: frozenset) -> list[tuple[int, str]]:
+    def _snippets(self, docnums: list[int], terms: frozenset) -> list[Snippet]:
         out = []
         for docnum in docnums:
             fields = self.pages.stored_fields(docnum)
             html_ = snippet(fields["raw"], terms)
             if html_:
-                out.append((fields["page"], html_))
+                out.append(Snippet(fields["page"], fields.get("time"), html_))
         return out
 
     def similar(self, pub_id: str, limit: int) -> list[tuple[str, float]]:

@@ -233,8 +233,9 @@ def _matched_in(record: dict, terms: frozenset) -> list[str]:
     return found
 
 
-def _snippet_dicts(hits: list[tuple[int, str]]) -> list[dict]:
-    return [{"page": page or None, "html": html} for page, html in hits]
+def _snippet_dicts(hits: list[engine.Snippet]) -> list[dict]:
+    """A passage cites its page number or, in a transcript, the second it starts at ("page": None)."""
+    return [{"page": hit.page or None, "time": hit.time, "html": hit.html} for hit in hits]
 
 
 class SearchService:

@@ -18,7 +18,7 @@ from reportlab.pdfgen import canvas
 from indexer.extract import Extraction, ExtractionError, detect_language, extract
 from indexer.extract import html as html_reader
 from indexer.extract import pdf as pdf_reader
-from indexer.extract.normalize import SECTION_CHARS, clean_title, normalize, split_sections
+from indexer.extract.normalize import SECTION_CHARS, normalize, split_sections
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 EVAL_PDFS_DIR = SHARED / "eval" / "pdfs"
@@ -38,15 +38,12 @@ NEEDS_PASSWORD = {
 }
 
 
-def make_pdf(*pages: str, title: str | None = None, user_password: str | None = None,
-             image: bool = False) -> bytes:
+def make_pdf(*pages: str, user_password: str | None = None, image: bool = False) -> bytes:
     """Page n shows pages[n-1], one PDF line per text line, so a test decides where lines break."""
     buf = io.BytesIO()
     encrypt = StandardEncryption(user_password, ownerPassword="owner", strength=128) \
         if user_password is not None else None
     doc = canvas.Canvas(buf, pagesize=A4, encrypt=encrypt)
-    if title:
-        doc.setTitle(title)
     for text in pages:
         lines = doc.beginText(60, 780)
         for line in text.splitlines():
@@ -97,15 +94,6 @@ def test_a_word_hyphenated_at_a_line_end_is_found_whole(engine):
 
     assert "stackability" in words(result.pages[0])
     assert "micro-credentials" in result.pages[0]
-
-
-def test_title_comes_from_the_pdf_metadata():
-    assert extract(make_pdf("Some text", title="Micro-credentials in Europe"), "pdf").title == \
-        "Micro-credentials in Europe"
-
-
-def test_a_tools_placeholder_title_is_no_title():
-    assert extract(make_pdf("Some text"), "pdf").title is None  # reportlab writes "untitled"
 
 
 @pytest.mark.parametrize("engine", ["auto", "pdfium", "pdfminer"])
@@ -336,20 +324,6 @@ def test_normalize(raw, expected):
     assert normalize(raw) == expected
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("  Micro-credentials\n in   Europe ", "Micro-credentials in Europe"),
-    ("untitled", None),
-    ("(unspecified)", None),
-    ("final_report_v3.docx", None),
-    ("Microsoft Word - draft policy", None),
-    ("   ", None),
-    ("1234", None),
-    (None, None),
-])
-def test_clean_title_keeps_real_titles_only(raw, expected):
-    assert clean_title(raw) == expected
-
-
 def test_long_text_is_cut_into_sections_at_paragraph_breaks():
     paragraphs = [f"Paragraph {n} " + "word " * 100 for n in range(40)]
     text = "\n\n".join(p.strip() for p in paragraphs)
@@ -391,11 +365,11 @@ micro-credential is visible to employers across borders.</p>
 </body></html>"""
 
 
-def test_a_web_page_gives_its_main_text_and_title_only():
+def test_a_web_page_gives_its_main_text_only():
     result = extract(ARTICLE.encode(), "html")
 
     text = "\n".join(result.pages)
-    assert (result.engine, result.paged, result.title) == ("html", False, "Micro-credentials in Europe")
+    assert (result.engine, result.paged) == ("html", False)
     assert "make stackability possible" in text and "visible to employers" in text
     for token in ("SCRIPTTOKEN", "NAVTOKEN", "COOKIETOKEN", "FOOTERTOKEN", "color: red"):
         assert token not in text
@@ -416,7 +390,6 @@ def test_a_web_page_without_main_content_falls_back_to_its_visible_text(monkeypa
 
     result = extract(page, "html")
 
-    assert result.title == "Events"
     assert result.pages == ["Webinar\n\n12 May\n\nRegistration\nopen"]
 
 
@@ -436,7 +409,7 @@ def test_plain_text_is_decoded_and_sectioned():
 
     result = extract(text, "text")
 
-    assert (result.engine, result.paged, result.title) == ("text", False, None)
+    assert (result.engine, result.paged) == ("text", False)
     assert result.pages[0].startswith("Über micro-credentials.") and len(result.pages) > 1
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from feedgen.feed import FeedGenerator
 from flask import (Blueprint, Response, abort, current_app, g, render_template, request, send_file,
@@ -97,6 +97,33 @@ def page_link(url: str | None, kind: str | None, page: int | None) -> str | None
     if not url or page is None:
         return None
     return f"{url}#page={page}" if kind == "pdf" else url
+
+
+#: Video sites whose players start at a query parameter `t` rather than at the Media Fragments `#t=`.
+_QUERY_TIME_HOSTS = {"youtube.com": "{}s", "m.youtube.com": "{}s", "youtu.be": "{}"}
+_FRAGMENT_TIME_HOSTS = {"vimeo.com": "#t={}s", "player.vimeo.com": "#t={}s"}
+
+
+@bp.app_template_global()
+def moment_link(url: str | None, seconds: int | None) -> str | None:
+    """A recording at the moment a transcript passage starts: YouTube's `t` parameter, Vimeo's
+    `#t=…s`, and the Media Fragments `#t=N` that browsers' players honour for a media file."""
+    if not url or seconds is None:
+        return None
+    parts = urlsplit(url)
+    site = (parts.hostname or "").removeprefix("www.")
+    if site in _QUERY_TIME_HOSTS:
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "t"]
+        query.append(("t", _QUERY_TIME_HOSTS[site].format(seconds)))
+        return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+    return urlunsplit(parts._replace(fragment="")) + _FRAGMENT_TIME_HOSTS.get(site, "#t={}").format(seconds)
+
+
+@bp.app_template_filter()
+def clock(seconds: int) -> str:
+    """754 -> "12:34", 3754 -> "1:02:34": a moment in a recording as players show it."""
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}:{rest // 60:02}:{rest % 60:02}" if hours else f"{rest // 60}:{rest % 60:02}"
 
 
 @bp.app_template_filter()

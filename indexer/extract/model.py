@@ -17,7 +17,6 @@ class Extraction:
     pages: list[str]
     paged: bool
     engine: str
-    title: str | None
     encrypted: bool = False
     times: list[int] | None = None
     needs_ocr: bool = False

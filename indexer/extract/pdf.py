@@ -21,12 +21,10 @@ from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordInc
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
-from pdfminer.pdftypes import resolve1
-from pdfminer.utils import decode_text
 
 from .furniture import strip_running_lines
 from .model import Extraction, ExtractionError, describe
-from .normalize import clean_title, normalize
+from .normalize import normalize
 
 ENGINES = ("auto", "pdfium", "pdfminer")
 
@@ -116,12 +114,11 @@ def _pdfium(content: bytes) -> Extraction:
             raise _pdfium_refusal(exc) from None
         try:
             encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(document.raw) != _PDFIUM_NOT_ENCRYPTED
-            title = clean_title(document.get_metadata_dict().get("Title"))
             pages = _read_pages(range(len(document)), lambda index: _pdfium_page_text(document, index), "pdfium")
             images = frozenset(index for index in range(len(document)) if _pdfium_has_image(document, index))
         finally:
             document.close()
-    return Extraction(pages=pages, paged=True, engine="pdfium", title=title, encrypted=encrypted, image_pages=images)
+    return Extraction(pages=pages, paged=True, engine="pdfium", encrypted=encrypted, image_pages=images)
 
 
 def _pdfium_has_image(document: pdfium.PdfDocument, index: int) -> bool:
@@ -188,18 +185,5 @@ def _pdfminer(content: bytes) -> Extraction:
         return "\n".join(box.get_text() for box in layout if isinstance(box, LTTextContainer))
 
     texts = _read_pages(pages, page_text, "pdfminer")
-    return Extraction(pages=texts, paged=True, engine="pdfminer", title=_pdfminer_title(document),
+    return Extraction(pages=texts, paged=True, engine="pdfminer",
                       encrypted=document.encryption is not None, image_pages=frozenset(images))
-
-
-def _pdfminer_title(document: PDFDocument) -> str | None:
-    try:
-        for info in document.info:
-            value = resolve1(info.get("Title"))
-            if isinstance(value, bytes):
-                value = decode_text(value)
-            if isinstance(value, str):
-                return clean_title(value)
-    except Exception:  # metadata is optional: a broken info dictionary must not cost the text
-        return None
-    return None
