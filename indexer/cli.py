@@ -10,7 +10,8 @@ import click
 
 from .additions import AdditionError, add_record
 from .catalog import DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog
-from .config import Settings
+from .config import Settings, SettingsError
+from .fetch import CacheWriteError
 from .facets import FACETS
 from .layout import BuildInProgress, IndexMissing
 from .search import InvalidRequest, SearchRequest, SearchService
@@ -34,7 +35,10 @@ def _fail(message: str, code: int = 1):
 @click.pass_context
 def cli(ctx, catalog, index_dir, cache):
     """Observatory Search: index the Micro-credential Observatory and search inside its reports."""
-    ctx.obj = Settings.from_env(catalog=catalog, index=index_dir, cache=cache)
+    try:
+        ctx.obj = Settings.from_env(catalog=catalog, index=index_dir, cache=cache)
+    except SettingsError as err:
+        _fail(f"setting not valid: {err}", 2)
 
 
 @cli.command()
@@ -55,6 +59,8 @@ def build(ctx, full, jobs, extractor, as_json, quiet):
         _fail(f"catalog not valid, index left as it was:\n{err}", 2)
     except BuildInProgress as err:
         _fail(str(err), 3)
+    except CacheWriteError as err:
+        _fail(f"build stopped, the live index is unchanged: {err}", 1)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return
