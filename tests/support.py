@@ -6,38 +6,51 @@ from __future__ import annotations
 
 import hashlib
 import io
-import socket
+import textwrap
 import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+from PIL import Image
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.pdfencrypt import StandardEncryption
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
+from bench.serve import free_port  # noqa: F401  (one helper for the tests and the speed bench)
 
-def make_pdf(pages: list[str], title: str | None = None, user_password: str | None = None) -> bytes:
-    """A PDF whose page n shows pages[n-1] (wrapped at ~90 characters); an empty string makes a blank page."""
+PROJECT = Path(__file__).resolve().parents[1]
+#: Eval data and real PDFs next to the checkout (`../shared`); tests that need them skip without them.
+SHARED = PROJECT.parent / "shared"
+REAL_CATALOG = PROJECT / "corpus" / "catalog.yaml"
+#: Where the browser tests write screenshots (git-ignored); `make screenshots` publishes chosen ones.
+SCREENSHOTS = PROJECT / "build" / "screenshots"
+
+
+def make_pdf(pages: list[str], title: str | None = None, user_password: str | None = None,
+             image: bool = False) -> bytes:
+    """A PDF whose page n shows pages[n-1]: one PDF line per text line (so a test decides where lines
+    break), text lines longer than ~90 characters wrapped at a space; "" makes a blank page.
+
+    `image` puts a grey square on every page, as a scan has; `user_password` encrypts the file.
+    """
     buf = io.BytesIO()
-    kwargs = {}
-    if user_password is not None:
-        from reportlab.lib import pdfencrypt
-        kwargs["encrypt"] = pdfencrypt.StandardEncryption(user_password, ownerPassword="owner", strength=128)
-    pdf = canvas.Canvas(buf, pagesize=A4, **kwargs)
+    encrypt = StandardEncryption(user_password, ownerPassword="owner", strength=128) \
+        if user_password is not None else None
+    pdf = canvas.Canvas(buf, pagesize=A4, encrypt=encrypt)
     if title:
         pdf.setTitle(title)
     for text in pages:
-        y = 800
-        for paragraph in text.split("\n"):
-            words, line = paragraph.split(), ""
-            for word in words:
-                if len(line) + len(word) > 90:
-                    pdf.drawString(50, y, line)
-                    y, line = y - 14, ""
-                line = f"{line} {word}".strip()
-            pdf.drawString(50, y, line)
-            y -= 20
+        lines = pdf.beginText(50, 800)
+        for line in text.splitlines():
+            for wrapped in textwrap.wrap(line, 90, break_long_words=False) or [""]:
+                lines.textLine(wrapped)
+        pdf.drawText(lines)
+        if image:
+            pdf.drawImage(ImageReader(Image.new("L", (64, 64), 128)), 60, 400, 200, 200)
         pdf.showPage()
     pdf.save()
     return buf.getvalue()
@@ -154,13 +167,6 @@ class DocServer:
     def close(self):
         self._httpd.shutdown()
         self._httpd.server_close()
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (until someone binds it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_catalog(path, entries: list[dict]) -> None:

@@ -19,9 +19,8 @@ from indexer.config import Settings
 from indexer.search import SearchRequest, SearchService
 from indexer import engine
 from indexer.layout import BuildInProgress, IndexRoot
-from support import entry, make_pdf, write_catalog
+from support import SHARED, entry, make_pdf, write_catalog
 
-from conftest import SHARED
 from webapp import create_app
 
 

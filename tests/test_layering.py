@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
+from support import PROJECT
+
 
 
 def test_the_import_contracts_are_kept():
