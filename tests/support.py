@@ -70,6 +70,8 @@ class Route:
     repeat: int = 1  # send the body this many times: a huge download without holding it in memory
     content_length: bool = True  # False: no Content-Length, the body ends when the connection closes
     drip: float = 0.0  # send the body a byte at a time, this many seconds apart
+    sent: int = 0  # body bytes written so far (to the socket's buffers, not necessarily read)
+    finished: threading.Event = field(default_factory=threading.Event)  # set when a response has ended
 
 
 @dataclass
@@ -133,29 +135,34 @@ class DocServer:
                     self.end_headers()
                     return
                 extra = {"ETag": etag, "Last-Modified": formatdate(usegmt=True)} if route.validators else {}
-                self._send(route.status, route.body, route.content_type, {**extra, **route.headers},
-                           repeat=route.repeat, content_length=route.content_length, drip=route.drip)
+                self._send(route.status, route.body, route.content_type, {**extra, **route.headers}, route)
 
-            def _send(self, status, body, content_type, extra=None, repeat=1, content_length=True, drip=0.0):
+            def _send(self, status, body, content_type, extra=None, route: Route | None = None):
+                """A response; with `route`, its repeat, drip and Content-Length, counting what is sent."""
+                repeat = route.repeat if route else 1
                 server._served.append(("GET", self.path, status))
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
-                if content_length:
+                if route is None or route.content_length:
                     self.send_header("Content-Length", str(len(body) * repeat))
                 for key, value in (extra or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
+                chunks = [body[i:i + 1] for i in range(len(body))] if route and route.drip else [body]
                 try:
                     for _ in range(repeat):
-                        if not drip:
-                            self.wfile.write(body)
-                            continue
-                        for byte in range(len(body)):
-                            self.wfile.write(body[byte:byte + 1])
-                            self.wfile.flush()
-                            time.sleep(drip)
+                        for chunk in chunks:
+                            self.wfile.write(chunk)
+                            if route:
+                                route.sent += len(chunk)
+                                if route.drip:
+                                    self.wfile.flush()
+                                    time.sleep(route.drip)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                finally:
+                    if route:
+                        route.finished.set()
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
@@ -167,6 +174,21 @@ class DocServer:
     def close(self):
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+#: A text document whose extraction `extract_or_hang` never finishes.
+HANGS = b"This document hangs the extraction: apprenticeships."
+
+
+def extract_or_hang(content: bytes, kind: str, engine: str) -> dict:
+    """The build's extraction job, except that HANGS blocks until the pool kills the process: a
+    document over the time limit, whatever the machine's speed. (A module-level function, so the
+    extraction processes can unpickle it.)"""
+    from indexer import worker
+
+    if content == HANGS:
+        threading.Event().wait()
+    return worker.extract_job(content, kind, engine)
 
 
 def write_catalog(path, entries: list[dict]) -> None:
