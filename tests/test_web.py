@@ -458,7 +458,8 @@ def test_the_documented_gunicorn_command_serves_the_api(world):
     env = {**os.environ, "OBSERVATORY_CATALOG": str(world.settings.catalog),
            "OBSERVATORY_INDEX": str(world.settings.index_dir), "OBSERVATORY_CACHE": str(world.settings.cache_dir)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "webapp:create_app()"],
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "webapp:create_app()"],
         cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
