@@ -78,8 +78,9 @@ def test_the_global_options_are_documented():
 
 @pytest.mark.parametrize("name", DOCS)
 def test_documented_commands_and_options_exist(name):
-    known = dict(commands())
-    for path, shown in usages(DOCS[name]):
+    known, shown_here = dict(commands()), list(usages(DOCS[name]))
+    assert shown_here, f"{name} shows no command line any more: is the pattern still right?"
+    for path, shown in shown_here:
         assert path is not None, f"{name} shows a command that does not exist: observatory {shown}"
         command = known[path] if path else cli
         assert shown - options(command) - options(cli) - {"--help"} == set(), \
