@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from PIL import Image
 from reportlab.lib.pagesizes import A4
@@ -21,8 +20,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 from bench.serve import free_port  # noqa: F401  (one helper for the tests and the speed bench)
-
-PROJECT = Path(__file__).resolve().parents[1]
+from indexer.config import PROJECT_ROOT as PROJECT
 #: Eval data and real PDFs next to the checkout (`../shared`); tests that need them skip without them.
 SHARED = PROJECT.parent / "shared"
 REAL_CATALOG = PROJECT / "corpus" / "catalog.yaml"
