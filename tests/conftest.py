@@ -10,8 +10,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from support import DocServer, make_pdf  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
 
 @pytest.fixture(autouse=True, scope="session")
 def local_servers_allowed():

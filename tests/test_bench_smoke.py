@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from bench import metrics
+from support import PROJECT
 
-ROOT = Path(__file__).resolve().parents[1]
+
 
 # ranking d1 d2 d3 d4; judged: d1 grade 3, d3 grade 1, d5 grade 2 (never retrieved)
 RANKING = ["d1", "d2", "d3", "d4"]
@@ -52,7 +53,7 @@ def test_randomization_test_calls_a_consistent_win_significant_and_a_wash_not():
 
 
 def run_bench(*args: str, out: Path) -> dict:
-    done = subprocess.run([sys.executable, "-m", "bench", *args, "--out", str(out)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "bench", *args, "--out", str(out)], cwd=PROJECT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads((out / f"{args[0]}.json").read_text())

@@ -5,20 +5,18 @@ Screenshots land in build/screenshots/ (git-ignored): they are for looking at, n
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from indexer.suggestions import SuggestionQueue
 from status_world import build_problem_world
-from support import DocServer
+from support import SCREENSHOTS, DocServer
 from test_browser import DESKTOP, PHONE, browser, open_page  # noqa: F401 (fixtures shared with the search tests)
 from webapp import create_app
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-import yaml
-
 from indexer.build import build
 from indexer.config import Settings
-from support import DocServer, make_pdf
+from support import DocServer, make_pdf, write_catalog
 
 HOSTILE_TITLE = "<script>alert(1)</script> Badges & <b>bold</b> claims"
 
@@ -113,7 +111,9 @@ class World:
         return self.server.url(f"/docs/{pub_id}.pdf")
 
     def rebuild(self, pubs: list[Pub], full: bool = False) -> None:
-        write_catalog(self, pubs)
+        """Serve or store each publication's PDF, write the catalog of them, and build."""
+        self.pubs = {pub.id: pub for pub in pubs}
+        write_catalog(self.settings.catalog, [_entry(self, pub) for pub in pubs])
         build(self.settings, full=full, progress=False, jobs=2)
 
 
@@ -137,12 +137,6 @@ def _entry(world: World, pub: Pub) -> dict:
     else:
         entry["link"] = "missing"
     return entry
-
-
-def write_catalog(world: World, pubs: list[Pub]) -> None:
-    world.pubs = {pub.id: pub for pub in pubs}
-    entries = [_entry(world, pub) for pub in pubs]
-    world.settings.catalog.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def build_world(root: Path, server: DocServer, pubs: list[Pub] = PUBLICATIONS) -> World:
