@@ -139,6 +139,6 @@ def test_the_documented_json_shape_is_what_a_search_returns(tmp_path):
     shown = json_block()
     results_part, facets_part = shown.split('"results"', 1)[1].split('"facets"', 1)
     assert keys_in(shown.split('"results"', 1)[0]) | {"results", "facets"} == set(result)
-    assert keys_in(results_part) - {"page", "html"} == set(hit)
-    assert set(snippet) == {"page", "html"}
+    assert keys_in(results_part) - {"page", "time", "html"} == set(hit)
+    assert set(snippet) == {"page", "time", "html"}
     assert keys_in(facets_part) == set(result["facets"]) | set().union(*map(set, facet_values))
