@@ -497,6 +497,17 @@ class Reader:
         hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=None, sortedby="page")
         return [hit["page"] for hit in hits]
 
+    # -- the words people read (spelling help: see spelling.py; kept apart from ranking)
+
+    def generation(self) -> tuple[int, int]:
+        """Changes with every commit: what was derived from the index's contents is stale when it does."""
+        return self._pubs_ix.latest_generation(), self._pages_ix.latest_generation()
+
+    def page_texts(self):
+        """The stored text of every page, as extracted (not analysed)."""
+        for _, fields in self.pages.reader().iter_docs():
+            yield fields["raw"]
+
 
 def _term_weights(words: list[str]) -> dict[str, float]:
     """A plain-words query's terms and weights: a word said n times in a long question is not n

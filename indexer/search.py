@@ -17,7 +17,7 @@ from typing import Callable, Mapping
 
 from cachetools import LRUCache
 
-from . import engine
+from . import engine, spelling
 from .engine import ParsedQuery, Reader
 from .facets import FACETS, InvalidRequest, labelled, whole_numbers
 from .layout import IndexMissing, IndexRoot, read_manifest
@@ -164,6 +164,7 @@ class _Snapshot:
     # generation: facet clicks, paging and the back button ask for them again and again.
     scores: LRUCache = field(default_factory=lambda: LRUCache(maxsize=64))
     snippets: LRUCache = field(default_factory=lambda: LRUCache(maxsize=4096))
+    spelling: tuple | None = None  # (Vocabulary, Titles), made on first use: see SearchService._spelling
 
     def match(self, parsed: ParsedQuery, q: str) -> dict[str, float]:
         if q not in self.scores:
@@ -227,13 +228,14 @@ class SearchService:
                     snap.reader.close()
             return self._snapshot
 
-    def search(self, req: SearchRequest, snippets: bool = True) -> dict:
-        """`snippets=False` skips the page search (exports need every match, not where it is)."""
+    def search(self, req: SearchRequest, snippets: bool = True, correct: bool = True) -> dict:
+        """`snippets=False` skips the page search (exports need every match, not where it is);
+        `correct=False` never replaces a query's results by its correction's (see `_with_spelling`)."""
         with self._lock:
             snap = self._current()
             parsed = snap.reader.parse(req.q)
             scores = snap.match(parsed, req.q)
-            return self._respond(snap, req, parsed, scores, snippets)
+            return self._with_spelling(snap, req, self._respond(snap, req, parsed, scores, snippets), snippets, correct)
 
     def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[str, float],
                  with_snippets: bool) -> dict:
@@ -259,6 +261,40 @@ class SearchService:
             "results": [_public(records[d], scores[d], _snippet_dicts(snippets.get(d, []))) for d in shown],
             "facets": facets,
         }
+
+    # ---------------------------------------------------------------- spelling help (see spelling.py)
+
+    @staticmethod
+    def _spelling(snap: _Snapshot) -> tuple[spelling.Vocabulary, spelling.Titles]:
+        if snap.spelling is None:
+            snap.spelling = (spelling.vocabulary(snap.reader),
+                             spelling.Titles([record["title"] for record in snap.records.values()]))
+        return snap.spelling
+
+    def _with_spelling(self, snap: _Snapshot, req: SearchRequest, data: dict, with_snippets: bool,
+                       correct: bool) -> dict:
+        """`data` with "suggestion" (the corrected query, or None) when a query finds little; when it
+        finds nothing, the corrected query has results and `correct` holds, those results instead,
+        with "original_query" saying what was asked (as web search engines do)."""
+        data.update(suggestion=None, original_query=None)
+        if not req.q or data["total"] >= spelling.FEW_RESULTS:
+            return data
+        data["suggestion"] = suggestion = self._spelling(snap)[0].correct(req.q)
+        if suggestion is None or data["total"] or not correct:
+            return data
+        parsed = snap.reader.parse(suggestion)
+        found = self._respond(snap, replace(req, q=suggestion), parsed, snap.match(parsed, suggestion), with_snippets)
+        if not found["total"]:
+            return data
+        return {**found, "suggestion": suggestion, "original_query": req.q}
+
+    def completions(self, text: str) -> list[str]:
+        """What the search box offers while `text` is typed (`GET /api/suggest`)."""
+        with self._lock:
+            vocab, titles = self._spelling(self._current())
+        return spelling.completions(vocab, titles, text)
+
+    # ---------------------------------------------------------------- end of spelling help
 
     def document(self, doc_id: str, q: str = "") -> dict | None:
         """One record with every field, its build status, and the pages matching `q`."""
