@@ -23,7 +23,7 @@ from pathlib import Path
 from pebble import ProcessPool
 from tqdm import tqdm
 
-from . import engine, worker
+from . import engine, spelling, worker
 from .catalog import Record, load_catalog, resolve_path
 from .config import Settings
 from .facets import labelled
@@ -236,6 +236,7 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
             engine.create(target)
         manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress)
         write_manifest(target, manifest)
+        spelling.write_vocabulary(target)
         if report.full:
             root.publish(target)
     _summarise(report, manifest, records)

@@ -273,14 +273,19 @@ class SearchService:
 
     def _with_spelling(self, snap: _Snapshot, req: SearchRequest, data: dict, with_snippets: bool,
                        correct: bool) -> dict:
-        """`data` with "suggestion" (the corrected query, or None) when a query finds little; when it
-        finds nothing, the corrected query has results and `correct` holds, those results instead,
-        with "original_query" saying what was asked (as web search engines do)."""
+        """`data` with "suggestion": the corrected query, or None. A query that finds little has its
+        unknown and rare words corrected, any other query its unknown words only. When the query
+        found nothing or has a word the collection lacks, the correction has results and `correct`
+        holds, those results come instead, with "original_query" saying what was asked (as web
+        search engines do)."""
         data.update(suggestion=None, original_query=None)
-        if not req.q or data["total"] >= spelling.FEW_RESULTS:
+        if not req.q:
             return data
-        data["suggestion"] = suggestion = self._spelling(snap)[0].correct(req.q)
-        if suggestion is None or data["total"] or not correct:
+        correction = self._spelling(snap)[0].correct(req.q, rare_too=data["total"] < spelling.FEW_RESULTS)
+        if correction is None:
+            return data
+        data["suggestion"] = suggestion = correction.query
+        if not correct or (data["total"] and not correction.unknown):
             return data
         parsed = snap.reader.parse(suggestion)
         found = self._respond(snap, replace(req, q=suggestion), parsed, snap.match(parsed, suggestion), with_snippets)

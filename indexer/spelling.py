@@ -30,7 +30,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from .engine import JOINED_PREFIXES, Reader, index_terms
-from .facets import InvalidRequest
+from .facets import InvalidRequest, labelled
 from .layout import atomic_write
 
 VOCABULARY_FILE = "vocabulary.json"
@@ -63,6 +63,13 @@ def _key(match: re.Match) -> str:
 def max_edits(word: str) -> int:
     """Short words have many close neighbours: one edit up to five letters, two beyond."""
     return 0 if len(word) < 3 else 1 if len(word) <= 5 else 2
+
+
+@dataclass(frozen=True)
+class Correction:
+    query: str
+    #: A replaced word is nowhere in the collection: the query as written cannot mean what it says.
+    unknown: bool
 
 
 @dataclass
@@ -100,39 +107,45 @@ class Vocabulary:
 
     # -- did you mean
 
-    def correct_word(self, word: str) -> str | None:
-        """The most frequent close word when `word` is unknown or a rare variant of a common word."""
+    def correct_word(self, word: str, rare_too: bool) -> str | None:
+        """The most frequent close word when `word` is unknown to the collection or (`rare_too`) a
+        rare variant of a common word."""
         limit = max_edits(word)
         term = self.term(word)
         if not limit or not term:  # short words and stop words are left alone
             return None
-        least = max(MIN_CORRECTION_COUNT, self._terms.get(term, 0) * DOMINANCE + 1)
+        own = self._terms.get(term, 0)
+        if own and not rare_too:
+            return None
+        least = max(MIN_CORRECTION_COUNT, own * DOMINANCE + 1)
         found = process.extract(word, self._sorted, scorer=OSA.distance, score_cutoff=limit, limit=None)
         best = min(((distance, -self.counts[candidate], candidate) for candidate, distance, _ in found
                     if self.counts[candidate] >= least and self.term(candidate) != term),
                    default=None)
         return best[2] if best else None
 
-    def correct(self, query: str) -> str | None:
+    def correct(self, query: str, rare_too: bool) -> Correction | None:
         """`query` with its misspelt words replaced (syntax, case of the rest and spacing kept), or
-        None when nothing needs correcting."""
-        changed = False
+        None when nothing needs correcting. Words the collection lacks are always looked at, rare
+        ones only if `rare_too` (a query that found little)."""
+        changed, unknown = False, False
 
         def replace(match: re.Match) -> str:
-            nonlocal changed
+            nonlocal changed, unknown
             written = match.group()
             if _OPERATOR.match(written) or match.string[match.end():match.end() + 1] == ":":
                 return written
-            better = self.correct_word(_key(match))
+            better = self.correct_word(_key(match), rare_too)
             if better is None:
                 return written
             changed = True
+            unknown = unknown or not self._terms.get(self.term(_key(match)))
             if match.group(1):  # keep the user's way of writing the compound
                 prefix = next(p for p in JOINED_PREFIXES if better.startswith(p))
                 return match.group(1) + (match.group(2) or "") + better[len(prefix):]
             return better
         corrected = _WORD.sub(replace, query)
-        return corrected if changed else None
+        return Correction(corrected, unknown) if changed else None
 
     # -- completion
 
@@ -154,8 +167,9 @@ def _texts(reader: Reader):
     """What people read: titles and curated metadata of every record, and every page."""
     for record in reader.records().values():
         yield record["title"], MIN_CORRECTION_COUNT
-        yield " ".join(filter(None, [record.get("organisation"), record.get("jurisdiction"),
-                                     " ".join(record.get("authors") or []), record.get("summary")])), 1
+        yield " ".join(filter(None, [record.get("organisation"), record.get("jurisdiction"), record.get("summary"),
+                                     *record.get("authors", []), *record.get("regions", []),
+                                     labelled(record)["type_label"]])), 1
     for text in reader.page_texts():
         yield text, 1
 
