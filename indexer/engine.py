@@ -316,6 +316,8 @@ class Reader:
         self.version = version
         self._pubs_ix = index.open_dir(str(version), indexname="pubs")
         self._pages_ix = index.open_dir(str(version), indexname="pages")
+        # Read before the searchers open: a commit in between only makes the next check reopen.
+        self._opened = self.generation()
         self.pubs = self._pubs_ix.searcher(weighting=WEIGHTING)
         self.pages = self._pages_ix.searcher(weighting=WEIGHTING)
         self._parser = qparser.QueryParser(DEFAULT_FIELD, pubs_schema(for_queries=True), group=qparser.OrGroup)
@@ -326,7 +328,10 @@ class Reader:
         self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
 
     def up_to_date(self) -> bool:
-        return self.pubs.up_to_date() and self.pages.up_to_date()
+        """Compares generations itself: whoosh's `Searcher.up_to_date` is always False for an index
+        without documents (an empty reader has no generation), which reopened a metadata-only
+        index on every request."""
+        return self.generation() == self._opened
 
     def close(self) -> None:
         self.pubs.close()
