@@ -74,18 +74,16 @@ class Correction:
 
 @dataclass
 class Vocabulary:
-    """Word (key) counts, the usual written form of compounds, and each word's index term."""
+    """Word (key) counts, the usual written form of compounds, and the counts of the index terms
+    the words make (a word is known when its term is: "credentialing" is known through "credentials")."""
 
     counts: dict[str, int]
-    forms: dict[str, str] = field(default_factory=dict)
-    _terms: dict[str, int] = field(init=False, repr=False)
+    forms: dict[str, str]
+    terms: dict[str, int]
     _sorted: list[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._sorted = sorted(self.counts)
-        self._terms = Counter()
-        for word, count in self.counts.items():
-            self._terms[self.term(word)] += count
 
     @staticmethod
     def term(word: str) -> str:
@@ -103,7 +101,10 @@ class Vocabulary:
                 if match.group(1):
                     spellings.setdefault(key, Counter())[" ".join(match.group().lower().split())] += weight
         forms = {key: seen.most_common(1)[0][0] for key, seen in spellings.items()}
-        return cls(dict(counts), forms)
+        terms: Counter = Counter()
+        for word, count in counts.items():
+            terms[cls.term(word)] += count
+        return cls(dict(counts), forms, dict(terms))
 
     # -- did you mean
 
@@ -114,7 +115,7 @@ class Vocabulary:
         term = self.term(word)
         if not limit or not term:  # short words and stop words are left alone
             return None
-        own = self._terms.get(term, 0)
+        own = self.terms.get(term, 0)
         if own and not rare_too:
             return None
         least = max(MIN_CORRECTION_COUNT, own * DOMINANCE + 1)
@@ -139,7 +140,7 @@ class Vocabulary:
             if better is None:
                 return written
             changed = True
-            unknown = unknown or not self._terms.get(self.term(_key(match)))
+            unknown = unknown or not self.terms.get(self.term(_key(match)))
             if match.group(1):  # keep the user's way of writing the compound
                 prefix = next(p for p in JOINED_PREFIXES if better.startswith(p))
                 return match.group(1) + (match.group(2) or "") + better[len(prefix):]
@@ -160,7 +161,8 @@ class Vocabulary:
     # -- storage
 
     def to_json(self, generation) -> str:
-        return json.dumps({"generation": list(generation), "counts": self.counts, "forms": self.forms})
+        return json.dumps({"generation": list(generation), "counts": self.counts, "forms": self.forms,
+                           "terms": self.terms})
 
 
 def _texts(reader: Reader):
@@ -188,7 +190,7 @@ def _stored(version: Path, generation) -> Vocabulary | None:
     try:
         data = json.loads((version / VOCABULARY_FILE).read_text(encoding="utf-8"))
         if data["generation"] == list(generation):
-            return Vocabulary(data["counts"], data["forms"])
+            return Vocabulary(data["counts"], data["forms"], data["terms"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return None
