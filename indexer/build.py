@@ -32,7 +32,7 @@ from pathlib import Path
 from pebble import ProcessPool
 from tqdm import tqdm
 
-from . import engine, landing, worker
+from . import engine, landing, spelling, worker
 from .catalog import Record, load_catalog, resolve_path, transcript_source
 from .extract.captions import sniff as sniff_captions
 from .config import Settings
@@ -341,6 +341,7 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
             engine.create(target)
         manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress)
         write_manifest(target, manifest)
+        spelling.write_vocabulary(target)
         if report.full:
             root.publish(target)
     _summarise(report, manifest, records)

@@ -325,6 +325,8 @@ class Reader:
         self.version = version
         self._pubs_ix = index.open_dir(str(version), indexname="pubs")
         self._pages_ix = index.open_dir(str(version), indexname="pages")
+        # Read before the searchers open: a commit in between only makes the next check reopen.
+        self._opened = self.generation()
         self.pubs = self._pubs_ix.searcher(weighting=WEIGHTING)
         self.pages = self._pages_ix.searcher(weighting=WEIGHTING)
         self._parser = qparser.QueryParser(DEFAULT_FIELD, pubs_schema(for_queries=True), group=qparser.OrGroup)
@@ -336,7 +338,10 @@ class Reader:
         self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
 
     def up_to_date(self) -> bool:
-        return self.pubs.up_to_date() and self.pages.up_to_date()
+        """Compares generations itself: whoosh's `Searcher.up_to_date` is always False for an index
+        without documents (an empty reader has no generation), which reopened a metadata-only
+        index on every request."""
+        return self.generation() == self._opened
 
     def close(self) -> None:
         self.pubs.close()
@@ -513,6 +518,17 @@ class Reader:
             return []
         hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=None, sortedby="page")
         return [hit["page"] for hit in hits]
+
+    # -- the words people read (spelling help: see spelling.py; kept apart from ranking)
+
+    def generation(self) -> tuple[int, int]:
+        """Changes with every commit: what was derived from the index's contents is stale when it does."""
+        return self._pubs_ix.latest_generation(), self._pages_ix.latest_generation()
+
+    def page_texts(self):
+        """The stored text of every page, as extracted (not analysed)."""
+        for _, fields in self.pages.reader().iter_docs():
+            yield fields["raw"]
 
 
 def _exclusions_exclude(q):

@@ -17,7 +17,7 @@ from typing import Callable, Mapping
 
 from cachetools import LRUCache
 
-from . import engine
+from . import engine, spelling
 from .engine import ParsedQuery, Reader
 from .facets import FACETS, InvalidRequest, labelled, whole_numbers
 from .layout import IndexMissing, IndexRoot, read_manifest
@@ -171,6 +171,7 @@ class _Snapshot:
     # generation: facet clicks, paging and the back button ask for them again and again.
     scores: LRUCache = field(default_factory=lambda: LRUCache(maxsize=64))
     snippets: LRUCache = field(default_factory=lambda: LRUCache(maxsize=4096))
+    spelling: tuple | None = None  # (Vocabulary, Titles), made on first use: see SearchService._spelling
 
     def match(self, parsed: ParsedQuery, key: tuple) -> dict[str, float]:
         if key not in self.scores:
@@ -264,13 +265,14 @@ class SearchService:
                     snap.reader.close()
             return self._snapshot
 
-    def search(self, req: SearchRequest, snippets: bool = True) -> dict:
-        """`snippets=False` skips the page search (exports need every match, not where it is)."""
+    def search(self, req: SearchRequest, snippets: bool = True, correct: bool = True) -> dict:
+        """`snippets=False` skips the page search (exports need every match, not where it is);
+        `correct=False` never replaces a query's results by its correction's (see `_with_spelling`)."""
         with self._lock:
             snap = self._current()
             parsed = snap.reader.parse(req.q, match_all=req.match == "all")
             scores = snap.match(parsed, (req.q, req.match))
-            return self._respond(snap, req, parsed, scores, snippets)
+            return self._with_spelling(snap, req, self._respond(snap, req, parsed, scores, snippets), snippets, correct)
 
     def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[str, float],
                  with_snippets: bool) -> dict:
@@ -304,6 +306,46 @@ class SearchService:
             "all_words_total": all_words, "sort": sort, "message": parsed.message,
             "results": results, "facets": facets,
         }
+
+    # ---------------------------------------------------------------- spelling help (see spelling.py)
+
+    @staticmethod
+    def _spelling(snap: _Snapshot) -> tuple[spelling.Vocabulary, spelling.Titles]:
+        if snap.spelling is None:
+            snap.spelling = (spelling.vocabulary(snap.reader),
+                             spelling.Titles([record["title"] for record in snap.records.values()]))
+        return snap.spelling
+
+    def _with_spelling(self, snap: _Snapshot, req: SearchRequest, data: dict, with_snippets: bool,
+                       correct: bool) -> dict:
+        """`data` with "suggestion": the corrected query, or None. A query that finds little has its
+        unknown and rare words corrected, any other query its unknown words only. When the query
+        found nothing or has a word the collection lacks, the correction has results and `correct`
+        holds, those results come instead, with "original_query" saying what was asked (as web
+        search engines do)."""
+        data.update(suggestion=None, original_query=None)
+        if not req.q:
+            return data
+        correction = self._spelling(snap)[0].correct(req.q, rare_too=data["total"] < spelling.FEW_RESULTS)
+        if correction is None:
+            return data
+        data["suggestion"] = suggestion = correction.query
+        if not correct or (data["total"] and not correction.unknown):
+            return data
+        parsed = snap.reader.parse(suggestion, match_all=req.match == "all")
+        found = self._respond(snap, replace(req, q=suggestion), parsed, snap.match(parsed, (suggestion, req.match)),
+                              with_snippets)
+        if not found["total"]:
+            return data
+        return {**found, "suggestion": suggestion, "original_query": req.q}
+
+    def completions(self, text: str) -> list[str]:
+        """What the search box offers while `text` is typed (`GET /api/suggest`)."""
+        with self._lock:
+            vocab, titles = self._spelling(self._current())
+        return spelling.completions(vocab, titles, text)
+
+    # ---------------------------------------------------------------- end of spelling help
 
     def document(self, doc_id: str, q: str = "") -> dict | None:
         """One record with every field, its build status, and the pages matching `q`."""

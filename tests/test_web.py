@@ -388,7 +388,7 @@ def test_an_unexpected_error_is_logged_and_shown_as_a_plain_500(app, caplog, mon
     with app.app_context():
         service = search_service()
 
-    def broken(req):
+    def broken(req, **options):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(service, "search", broken)

@@ -15,6 +15,7 @@ from flask import (Blueprint, Response, abort, current_app, g, render_template, 
 
 from indexer.facets import FACET_BY_KEY, FACETS
 from indexer.search import MAX_PER_PAGE, InvalidRequest, SearchRequest, SearchService
+from indexer.spelling import spelling_wanted
 
 from . import export
 from .service import search_service
@@ -162,7 +163,8 @@ def search():
         except InvalidRequest:
             req = SearchRequest()
     g.selected = _selection()
-    data = service.search(req)
+    data = service.search(req, correct=spelling_wanted(request.args))
+    req = replace(req, q=data["query"])  # results for a correction: its words fill the box and the links
     details = {r["id"]: r for r in service.records(r["id"] for r in data["results"])}
     results = [{**r, "authors": details.get(r["id"], {}).get("authors") or [],
                 "summary": details.get(r["id"], {}).get("summary")} for r in data["results"]]
