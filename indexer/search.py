@@ -188,15 +188,17 @@ class _Snapshot:
     def page_hits(self, parsed: ParsedQuery, key: tuple, pub_ids: list[str]) -> dict[str, tuple]:
         """Per publication: (its best pages as (number, html), pages with the phrases, pages with only
         some of the words); the two counts are None unless the query has quoted phrases."""
-        missing = [pub_id for pub_id in pub_ids if (key, pub_id) not in self.snippets]
+        # Read what is cached before adding to it: adding may evict entries this call needs.
+        answer = {pub_id: self.snippets.get((key, pub_id)) for pub_id in pub_ids}
+        missing = [pub_id for pub_id, cached in answer.items() if cached is None]
         if parsed.phrases:
             found = self.reader.phrase_page_hits(parsed, missing) if missing else {}
         else:
             found = {pub: (hits, None, None) for pub, hits in self.reader.page_hits(parsed, missing).items()} \
                 if missing else {}
         for pub_id in missing:
-            self.snippets[(key, pub_id)] = found.get(pub_id, ([], None, None))
-        return {pub_id: self.snippets[(key, pub_id)] for pub_id in pub_ids}
+            answer[pub_id] = self.snippets[(key, pub_id)] = found.get(pub_id, ([], None, None))
+        return answer
 
 
 def _manifest_stamp(version: Path) -> float | None:

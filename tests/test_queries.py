@@ -111,3 +111,14 @@ def test_a_report_about_the_topic_outranks_reports_that_mention_it_in_passing(se
     result = search(service, "stackability")
     assert result["results"][0]["id"] == "stack-report"
     assert {f"passing-{n}" for n in range(4)} <= ids(result)
+
+
+def test_snippets_stay_right_when_the_cache_is_full(service, monkeypatch):
+    from cachetools import LRUCache
+
+    snap = service._current()
+    monkeypatch.setattr(snap, "snippets", LRUCache(maxsize=3))
+    first = search(service, "credentials employers")
+    again = search(service, "badges employers")
+    assert len(first["results"]) > 3 and len(again["results"]) > 3
+    assert all("snippets" in hit for hit in again["results"])
