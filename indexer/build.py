@@ -199,7 +199,7 @@ class Builder:
                 results[0] = self._extracted(fallback, fallback.kind, outcome)
             combined = _combine(results, [role for *_, role in sources])
             combined.update(landing_page_kept=kept_landing, notes=[lost] * kept_landing + combined["notes"])
-            if composite and not any(result.get("timeout") for result in results):
+            if composite and not any(result.get("time_limit") for result in results):
                 self.texts.put(outcome.content_sha, combined)
         if combined.get("landing_page_kept"):
             outcome.kind, outcome.final_url, outcome.landing_url = fallback.kind, fallback.url, None
@@ -235,7 +235,7 @@ class Builder:
 
     def _extracted(self, fetched: Fetched, kind: str, outcome: Outcome) -> dict:
         """The extraction of one source's bytes, from the cache or made (and cached) now."""
-        cached = self.texts.get(fetched.sha256)
+        cached = self._cached(fetched.sha256)
         if cached is not None:
             return cached
         # Records with the same bytes (mirrors, a file listed twice) are extracted once: the
@@ -243,12 +243,20 @@ class Builder:
         with self._extracting_guard:
             same_bytes = self._extracting.setdefault(fetched.sha256, threading.Lock())
         with same_bytes:
-            cached = self.texts.get(fetched.sha256)
+            cached = self._cached(fetched.sha256)
             if cached is None:
                 cached = self._extract(fetched.content, kind)
                 outcome.extracted = True
-                if not cached.get("timeout"):
-                    self.texts.put(fetched.sha256, cached)
+                self.texts.put(fetched.sha256, cached)
+        return cached
+
+    def _cached(self, sha: str) -> dict | None:
+        """The cached extraction of these bytes; one that ran out of time counts only while the time
+        limit is what it was (a build with more time tries again, one with the same does not wait
+        for the same timeout on every run)."""
+        cached = self.texts.get(sha)
+        if cached is not None and cached.get("time_limit", float("inf")) < self.settings.extract_timeout:
+            return None
         return cached
 
     def _extract(self, content: bytes, kind: str) -> dict:
@@ -257,9 +265,10 @@ class Builder:
         try:
             return future.result()
         except FutureTimeout:
-            return {"error": f"extraction timed out after {self.settings.extract_timeout:g} s", "timeout": True}
-        except Exception as err:  # the worker died (segfault in a native library, out of memory)
-            return {"error": f"extraction crashed ({type(err).__name__}: {err})", "timeout": True}
+            return {"error": f"extraction timed out after {self.settings.extract_timeout:g} s",
+                    "time_limit": self.settings.extract_timeout}
+        except Exception as err:  # the worker died (a segfault in a native library): the same bytes would again
+            return {"error": f"extraction crashed ({type(err).__name__}: {err})"}
 
     @staticmethod
     def _apply(outcome: Outcome, result: dict) -> None:
