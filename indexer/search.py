@@ -321,10 +321,10 @@ class SearchService:
     def _with_spelling(self, snap: _Snapshot, req: SearchRequest, data: dict, with_snippets: bool,
                        correct: bool) -> dict:
         """`data` with "suggestion": the corrected query, or None. A query that finds little has its
-        unknown and rare words corrected, any other query its unknown words only. When the query
-        found nothing or has a word the collection lacks, the correction has results and `correct`
-        holds, those results come instead, with "original_query" saying what was asked (as web
-        search engines do)."""
+        unknown and rare words corrected, any other query its unknown words only. Only when the
+        query found nothing, the correction has results and `correct` holds, those results come
+        instead, with "original_query" saying what was asked (as web search engines do): a query
+        that finds something is answered as written, with the suggestion beside it."""
         data.update(suggestion=None, original_query=None)
         if not req.q:
             return data
@@ -332,7 +332,7 @@ class SearchService:
         if correction is None:
             return data
         data["suggestion"] = suggestion = correction.query
-        if not correct or (data["total"] and not correction.unknown):
+        if not correct or data["total"]:
             return data
         parsed = snap.reader.parse(suggestion, match_all=req.match == "all")
         found = self._respond(snap, replace(req, q=suggestion), parsed, snap.match(parsed, (suggestion, req.match)),
