@@ -1,6 +1,7 @@
 """The `observatory` command: thin wrappers over build, status, search, add, suggestions and serve."""
 from __future__ import annotations
 
+import errno
 import json
 import re
 import sys
@@ -16,6 +17,11 @@ from .layout import BuildInProgress, IndexMissing
 from .search import InvalidRequest, SearchRequest, SearchService
 from .status import GROUPS, problem_groups, status_report
 from .suggestions import SuggestionError, SuggestionQueue
+
+
+#: A directory a build cannot write (denied, read-only file system, a file in the way): the operator's to
+#: fix, so a message naming it, not a traceback. Other OSErrors (a full disk ...) are reported by the build.
+UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR}
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -55,6 +61,10 @@ def build(ctx, full, jobs, extractor, as_json, quiet):
         _fail(f"catalog not valid, index left as it was:\n{err}", 2)
     except BuildInProgress as err:
         _fail(str(err), 3)
+    except OSError as err:
+        if err.errno not in UNWRITABLE:
+            raise
+        _fail(f"cannot write {err.filename or _settings(ctx).index_dir}: {err.strerror}")
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return
