@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ import requests
 from bench import generate
 from bench.report import table, write_json
 from bench.serve import FileServer
-from bench.speed import free_port, percentiles, query_mix, write_catalog
+from bench.speed import gunicorn, percentiles, query_mix, write_catalog
 from indexer.config import PROJECT_ROOT
 
 
@@ -44,35 +43,6 @@ def request_mix(corpus: generate.Corpus, count: int, seed: int) -> list[tuple[st
         if n % 10 == 0:
             mix.append(("export", "/export.csv", params))
     return mix
-
-
-@contextmanager
-def production_server(env: dict, workers: int, log: Path):
-    """The documented production command on a free local port; yields its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers),
-               "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "webapp:create_app()"]
-    with open(log, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env},
-                                   stdout=log_file, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({process.returncode}): {log.read_text()[-2000:]}")
-            try:
-                if requests.get(base + "/api/search", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer within 60 s: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def hammer(base: str, mix: list[tuple[str, str, dict]], clients: int, seconds: float) -> dict:
@@ -160,7 +130,8 @@ def main(args) -> dict:
         subprocess.run([sys.executable, "-m", "indexer", "build", "--quiet"], cwd=PROJECT_ROOT,
                        env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
         mix = request_mix(corpus, args.requests, args.seed)
-        with production_server(env, args.workers, work / "gunicorn.log") as base:
+        with gunicorn(env, args.workers, work / "gunicorn.log", config="gunicorn.conf.py") as (_, port):
+            base = f"http://127.0.0.1:{port}"
             print(f"load: {args.clients} clients for {args.seconds:g} s against {args.workers} workers ...", flush=True)
             results["alone"] = {"load_average_before": os.getloadavg(),
                                 **hammer(base, mix, args.clients, args.seconds)}
