@@ -13,7 +13,7 @@ from .additions import AdditionError, add_record
 from .catalog import DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog
 from .config import Settings
 from .facets import FACETS
-from .layout import BuildInProgress, IndexMissing
+from .layout import BuildInProgress, IndexMissing, IndexUnreadable
 from .search import InvalidRequest, SearchRequest, SearchService
 from .status import GROUPS, problem_groups, status_report
 from .suggestions import SuggestionError, SuggestionQueue
@@ -131,7 +131,7 @@ def search(ctx, query, year_from, year_to, sort, page, per_page, as_json, **sele
         result = SearchService(_settings(ctx).index_dir).search(SearchRequest.from_args(args))
     except InvalidRequest as err:
         _fail(str(err), 2)
-    except IndexMissing as err:
+    except (IndexMissing, IndexUnreadable) as err:
         _fail(str(err), 1)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))

@@ -101,3 +101,15 @@ def test_a_build_denied_its_index_directory_names_it_and_exits_non_zero(tmp_path
     assert result.exit_code == 1
     assert f"cannot write {index_dir}: Permission denied" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_search_command_says_the_index_cannot_be_read(world):
+    toc = live_toc(world)
+    intact = toc.read_bytes()
+    toc.write_bytes(b"")
+    try:
+        result = CliRunner().invoke(cli, ["--index", str(world.settings.index_dir), "search", "stackable"])
+    finally:
+        toc.write_bytes(intact)
+    assert result.exit_code == 1
+    assert f"{toc.parent}: " in result.output and "Traceback" not in result.output
