@@ -34,6 +34,14 @@ limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
 
+# Error pages: every response the app makes (its 4xx, 5xx and the 503 of a missing or unreadable
+# index) carries the security headers of `webapp.SECURITY_HEADERS`. The 400/414/431 gunicorn itself
+# sends for a request it refuses to parse cannot: gunicorn (up to 27.x) has no setting for them and
+# writes a fixed response (`gunicorn.util.write_error`: Connection, Content-Type and Content-Length
+# only). Those pages run no script, show the request's text HTML-escaped, and close the connection;
+# the reverse proxy in front adds the headers to them too (nginx: `add_header ... always;`).
+# tests/test_gunicorn_conf.py checks both halves.
+
 #: Recycle each worker after about this many requests, so slow memory growth (caches, allocator
 #: fragmentation) cannot accumulate; the jitter keeps workers from restarting together.
 max_requests = 2000

@@ -1,4 +1,4 @@
-"""`python -m bench quality|speed|extract|generate [options]` — see bench/README.md."""
+"""`python -m bench quality|speed|extract|generate|load [options]` — see bench/README.md."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +10,7 @@ BENCHES = {
     "speed": "build, incremental, query latency and memory on a generated collection",
     "extract": "PDF extraction pages/s: pdfium, pdfminer, pdftotext",
     "generate": "only write (or reuse) the synthetic collection the speed bench uses",
+    "load": "gunicorn as in production under 16 clients, alone and during a full rebuild",
 }
 
 

@@ -202,10 +202,12 @@ def http_get(port: int, params: dict) -> tuple[float, int, bytes]:
 
 
 @contextmanager
-def gunicorn(env: dict, workers: int, log: Path):
+def gunicorn(env: dict, workers: int, log: Path, config: str | None = None):
+    """`config`: a gunicorn configuration file to start from (the load bench runs the production one)."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-               "--log-level", "warning", "webapp:create_app()"]
+    command = [sys.executable, "-m", "gunicorn", *(["-c", config] if config else []), "-w", str(workers),
+               "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--access-logfile", "/dev/null",
+               "webapp:create_app()"]
     with open(log, "wb") as log_file:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env},
                                    stdout=log_file, stderr=subprocess.STDOUT)

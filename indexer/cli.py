@@ -1,6 +1,7 @@
 """The `observatory` command: thin wrappers over build, status, search, add, suggestions and serve."""
 from __future__ import annotations
 
+import errno
 import json
 import re
 import sys
@@ -13,10 +14,15 @@ from .catalog import DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog
 from .config import Settings, SettingsError
 from .fetch import CacheWriteError
 from .facets import FACETS
-from .layout import BuildInProgress, IndexMissing
+from .layout import BuildInProgress, IndexMissing, IndexUnreadable
 from .search import InvalidRequest, SearchRequest, SearchService
 from .status import GROUPS, problem_groups, status_report
 from .suggestions import SuggestionError, SuggestionQueue
+
+
+#: A directory a build cannot write (denied, read-only file system, a file in the way): the operator's to
+#: fix, so a message naming it, not a traceback. Other OSErrors (a full disk ...) are reported by the build.
+UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR}
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -61,6 +67,10 @@ def build(ctx, full, jobs, extractor, as_json, quiet):
         _fail(str(err), 3)
     except CacheWriteError as err:
         _fail(f"build stopped, the live index is unchanged: {err}", 1)
+    except OSError as err:
+        if err.errno not in UNWRITABLE:
+            raise
+        _fail(f"cannot write {err.filename or _settings(ctx).index_dir}: {err.strerror}")
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return
@@ -127,7 +137,7 @@ def search(ctx, query, year_from, year_to, sort, page, per_page, as_json, **sele
         result = SearchService(_settings(ctx).index_dir).search(SearchRequest.from_args(args))
     except InvalidRequest as err:
         _fail(str(err), 2)
-    except IndexMissing as err:
+    except (IndexMissing, IndexUnreadable) as err:
         _fail(str(err), 1)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))

@@ -15,7 +15,9 @@ import functools
 import html
 import json
 import math
+import pickle
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -25,6 +27,8 @@ from whoosh.analysis import (STOP_WORDS, CharsetFilter, Filter, LowercaseFilter,
                              SpaceSeparatedTokenizer, StemFilter, StopFilter)
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
+
+from .layout import IndexUnreadable
 
 #: What the files of a version look like. 2: pages carry pre-analysed text plus the raw page.
 #: 3: stored records hold the curator's metadata only (labels and build state come from elsewhere).
@@ -318,17 +322,26 @@ _OPERATORS = re.compile(r'["():*]|(?<!\S)[+-]|\b(?:AND|OR|NOT)\b')
 _MINUS = re.compile(r"(?<!\S)-(?=\w|\(|\")")
 
 
+#: What Whoosh raises on files it cannot read: a denied or missing file (OSError), a truncated or
+#: garbled table of contents (EOFError, struct.error, UnpicklingError, its own IndexError for a
+#: wrong header, TypeError/ValueError from decoding bytes that are not what it wrote).
+UNREADABLE = (OSError, EOFError, TypeError, ValueError, struct.error, pickle.UnpicklingError, index.IndexError)
+
+
 class Reader:
     """An open version of the index: searchers over pubs and pages, refreshed as builds commit."""
 
     def __init__(self, version: Path):
         self.version = version
-        self._pubs_ix = index.open_dir(str(version), indexname="pubs")
-        self._pages_ix = index.open_dir(str(version), indexname="pages")
-        # Read before the searchers open: a commit in between only makes the next check reopen.
-        self._opened = self.generation()
-        self.pubs = self._pubs_ix.searcher(weighting=WEIGHTING)
-        self.pages = self._pages_ix.searcher(weighting=WEIGHTING)
+        try:
+            self._pubs_ix = index.open_dir(str(version), indexname="pubs")
+            self._pages_ix = index.open_dir(str(version), indexname="pages")
+            # Read before the searchers open: a commit in between only makes the next check reopen.
+            self._opened = self.generation()
+            self.pubs = self._pubs_ix.searcher(weighting=WEIGHTING)
+            self.pages = self._pages_ix.searcher(weighting=WEIGHTING)
+        except UNREADABLE as err:
+            raise IndexUnreadable(f"{version}: {type(err).__name__}: {err}") from err
         self._parser = qparser.QueryParser(DEFAULT_FIELD, pubs_schema(for_queries=True), group=qparser.OrGroup)
         # + only at the start of a word ("C++" stays a word); a leading - is rewritten to NOT before
         # parsing (`_MINUS`), since Whoosh's own minus drops a lone "-badge" to "badge".

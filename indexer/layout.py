@@ -36,6 +36,10 @@ class IndexMissing(RuntimeError):
     """No index has been built (or published) at this path yet."""
 
 
+class IndexUnreadable(RuntimeError):
+    """The live version exists but its files cannot be read (damaged, truncated, permissions)."""
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write `path` so that readers see the old or the new content, never a part.
 

@@ -20,10 +20,10 @@ from cachetools import LRUCache
 from . import engine, spelling
 from .engine import ParsedQuery, Reader
 from .facets import FACETS, InvalidRequest, labelled, whole_numbers
-from .layout import IndexMissing, IndexRoot, read_manifest
+from .layout import IndexMissing, IndexRoot, IndexUnreadable, read_manifest
 from .status import build_state, problem_groups, problems
 
-__all__ = ["IndexMissing", "InvalidRequest", "SearchRequest", "SearchService"]
+__all__ = ["IndexMissing", "IndexUnreadable", "InvalidRequest", "SearchRequest", "SearchService"]
 
 SORTS = ("relevance", "newest", "oldest", "title", "added")
 MATCHES = ("any", "all")

@@ -14,7 +14,7 @@ from flask_compress import Compress
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
 from indexer.config import Settings
-from indexer.search import IndexMissing, InvalidRequest
+from indexer.search import IndexMissing, IndexUnreadable, InvalidRequest
 
 from . import api, suggest, views
 
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InvalidRequest, lambda error: _http_error(BadRequest(str(error))))
     app.register_error_handler(IndexMissing, _no_index)
+    app.register_error_handler(IndexUnreadable, _unreadable_index)
     app.register_error_handler(Exception, _unexpected_error)
     return app
 
@@ -124,6 +125,19 @@ def _no_index(error: IndexMissing):
     """Before the first build the app still starts and says what to do, instead of failing."""
     current_app.logger.warning("%s", error)
     return _http_error(ServiceUnavailable("the search index has not been built yet (run `observatory build`)"))
+
+
+def _unreadable_index(error: IndexUnreadable):
+    """A damaged or unreadable index is the operator's to fix, not a crash: each request tries to open
+    it again, so the site comes back by itself once the files are readable or a build replaces them.
+    The visitor is not shown file paths; the log has them. Retry-After tells clients and proxies
+    when to ask again."""
+    current_app.logger.error("the search index cannot be read: %s", error)
+    response = current_app.make_response(_http_error(ServiceUnavailable(
+        "the search index cannot be read: its files are damaged or not readable; "
+        "the operator can repair it with `observatory build --full`")))
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 def _unexpected_error(error: Exception):

@@ -287,14 +287,23 @@ def export_results(fmt: str):
 
 
 def _all_records(service: SearchService, req: SearchRequest):
-    """Full records of every match, one page of results at a time."""
-    page = 1
-    while True:
-        data = service.search(replace(req, page=page, per_page=MAX_PER_PAGE), snippets=False)
-        yield from service.records(r["id"] for r in data["results"])
-        if page >= data["pages"]:
-            return
-        page += 1
+    """Full records of every match, one page of results at a time.
+
+    The first page is searched before the response starts, so a search that cannot be answered
+    (an unreadable index) gets its error status instead of a cut-off 200 download.
+    """
+    def search(page: int) -> dict:
+        return service.search(replace(req, page=page, per_page=MAX_PER_PAGE), snippets=False)
+
+    def pages(data: dict):
+        page = 1
+        while True:
+            yield from service.records(r["id"] for r in data["results"])
+            if page >= data["pages"]:
+                return
+            page += 1
+            data = search(page)
+    return pages(search(1))
 
 
 def _download(body, fmt: str, name: str) -> Response:

@@ -1,0 +1,168 @@
+"""`python -m bench load`: the production server under concurrent clients, alone and during a full rebuild.
+
+It runs exactly what an operator runs — `gunicorn -c gunicorn.conf.py 'webapp:create_app()'` with
+`--workers` workers on 127.0.0.1 — over the speed bench's generated collection (served by the
+bench's local file server, built with `python -m indexer build`), and has `--clients` threads, each
+with its own `requests.Session`, ask a mix of searches, result pages, document views and exports
+for `--seconds`. Then it does the same while `python -m indexer build --full` rebuilds the same
+index again and again, which is when a server that reopens the index badly fails. An error is any
+answer outside 2xx/3xx or a connection that failed.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import requests
+
+from bench import generate
+from bench.report import table, write_json
+from bench.serve import FileServer
+from bench.speed import gunicorn, percentiles, query_mix, write_catalog
+from indexer.config import PROJECT_ROOT
+
+
+def request_mix(corpus: generate.Corpus, count: int, seed: int) -> list[tuple[str, str, dict]]:
+    """(kind, path, params): the speed bench's searches over the API, and the same as pages a
+    reader opens, plus document views and CSV exports of a search."""
+    searches = query_mix(corpus, count, seed)
+    rng = np.random.default_rng(seed)
+    mix = []
+    for n, (kind, params) in enumerate(searches):
+        mix.append((kind, "/api/search", params))
+        if n % 3 == 0:
+            mix.append(("search page", "/", params))
+        if n % 4 == 0:
+            pub = corpus.publications[rng.integers(len(corpus.publications))]
+            mix.append(("document view", f"/doc/{pub.id}", {"q": params.get("q", "")}))
+        if n % 10 == 0:
+            mix.append(("export", "/export.csv", params))
+    return mix
+
+
+def hammer(base: str, mix: list[tuple[str, str, dict]], clients: int, seconds: float) -> dict:
+    """`clients` threads asking the mix (each from its own starting point) until `seconds` are up."""
+    samples: list[tuple[str, float]] = []
+    errors: dict[str, int] = {}
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(offset: int) -> None:
+        with requests.Session() as session:
+            n = offset
+            while time.monotonic() < stop:
+                kind, path, params = mix[n % len(mix)]
+                n += clients
+                started = time.perf_counter()
+                try:
+                    response = session.get(base + path, params=params, timeout=60)
+                    outcome = None if response.status_code < 400 else f"HTTP {response.status_code}"
+                except requests.RequestException as err:
+                    outcome = type(err).__name__
+                ms = (time.perf_counter() - started) * 1000
+                with lock:
+                    if outcome:
+                        errors[outcome] = errors.get(outcome, 0) + 1
+                    else:
+                        samples.append((kind, ms))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    requests_done = len(samples) + sum(errors.values())
+    kinds = dict.fromkeys(kind for kind, _, _ in mix)
+    return {"clients": clients, "seconds": wall, "requests": requests_done, "errors": sum(errors.values()),
+            "error_kinds": errors, "requests_per_s": requests_done / wall,
+            **{k: v for k, v in percentiles([ms for _, ms in samples]).items() if k != "n"},
+            "by_kind": {k: percentiles([ms for kind, ms in samples if kind == k]) for k in kinds}}
+
+
+class Rebuilder:
+    """`python -m indexer build --full` in a loop, in its own process each time, until stopped."""
+
+    def __init__(self, env: dict, log: Path):
+        self.env, self.log = {**os.environ, **env}, log
+        self.runs: list[dict] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop)
+
+    def _loop(self) -> None:
+        with open(self.log, "ab") as log_file:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                code = subprocess.call([sys.executable, "-m", "indexer", "build", "--full", "--quiet"],
+                                       cwd=PROJECT_ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT)
+                self.runs.append({"exit_code": code, "seconds": time.perf_counter() - started})
+
+    def __enter__(self) -> "Rebuilder":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """The build running when the clients stop is let finish: a killed build is another bench."""
+        self._stop.set()
+        self._thread.join()
+
+
+def main(args) -> dict:
+    corpus = generate.generate(args.out, args.scale, args.seed)
+    work = args.out / "load-work"
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict = {"scale": args.scale, "seed": args.seed, "publications": len(corpus.publications),
+                     "pages": corpus.pages, "workers": args.workers, "clients": args.clients,
+                     "seconds_per_phase": args.seconds}
+    with FileServer({"corpus": corpus.files}) as server:
+        catalog = work / "catalog.yaml"
+        write_catalog(catalog, [p.record(server.url + "/corpus") for p in corpus.publications])
+        env = {"OBSERVATORY_CATALOG": str(catalog), "OBSERVATORY_INDEX": str(work / "index"),
+               "OBSERVATORY_CACHE": str(work / "cache"), "OBSERVATORY_ALLOW_HOSTS": "127.0.0.1"}
+        print(f"load: {len(corpus.publications):,} publications, {corpus.pages:,} pages; building (or updating) "
+              f"{work / 'index'} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "indexer", "build", "--quiet"], cwd=PROJECT_ROOT,
+                       env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
+        # Each phase its own searches, and more than it gets through: the service caches a query's
+        # scores and snippets, and a mix asked again would time the cache, not the server.
+        mix = request_mix(corpus, 2 * args.requests, args.seed)
+        alone, during = mix[:len(mix) // 2], mix[len(mix) // 2:]
+        with gunicorn(env, args.workers, work / "gunicorn.log", config="gunicorn.conf.py") as (_, port):
+            base = f"http://127.0.0.1:{port}"
+            print(f"load: {args.clients} clients for {args.seconds:g} s against {args.workers} workers ...", flush=True)
+            results["alone"] = {"load_average_before": os.getloadavg(),
+                                **hammer(base, alone, args.clients, args.seconds)}
+            print("load: again during `build --full` of the same index ...", flush=True)
+            load_before = os.getloadavg()
+            with Rebuilder(env, work / "rebuild.log") as rebuilder:
+                phase = hammer(base, during, args.clients, args.seconds)
+            results["during_rebuild"] = {"load_average_before": load_before, **phase, "builds": rebuilder.runs}
+
+    rows = [[name, r["requests"], r["errors"], r["p50"], r["p99"], r["requests_per_s"]]
+            for name, r in (("alone", results["alone"]), ("during build --full", results["during_rebuild"]))]
+    print()
+    print(table(["phase", "requests", "errors", "p50 ms", "p99 ms", "requests/s"], rows))
+    builds = results["during_rebuild"]["builds"]
+    print(f"\n{len(builds)} full build(s) during the second phase, exit codes {[b['exit_code'] for b in builds]}")
+    for name in ("alone", "during_rebuild"):
+        if results[name]["error_kinds"]:
+            print(f"errors {name}: {results[name]['error_kinds']}")
+    print("wrote", write_json(args.out, "load", results))
+    return results
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--scale", type=float, default=0.2,
+                        help="size of the generated collection (1 = ~330 publications; default 0.2)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seconds", type=float, default=60, help="length of each phase (default 60)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument("--requests", type=int, default=2000,
+                        help="distinct searches per phase, cycled through if the clients get to the end (default 2000)")
