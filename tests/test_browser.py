@@ -137,7 +137,7 @@ def test_keyboard_users_can_skip_to_results_and_always_see_the_focus(open_page, 
     assert skip.evaluate("el => el === document.activeElement")
     assert skip.bounding_box()["y"] >= 0, "the skip link shows when focused"
     page.keyboard.press("Enter")
-    assert page.url.endswith("#results")
+    page.wait_for_url("**#results")
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
