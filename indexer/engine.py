@@ -290,6 +290,9 @@ class Reader:
         self.version = version
         self._pubs_ix = index.open_dir(str(version), indexname="pubs")
         self._pages_ix = index.open_dir(str(version), indexname="pages")
+        # Read before opening: an index without segments (no page text at all) opens as an
+        # EmptyReader, which reports no generation, so Whoosh's own up_to_date() never holds.
+        self._generations = (self._pubs_ix.latest_generation(), self._pages_ix.latest_generation())
         self.pubs = self._pubs_ix.searcher(weighting=scoring.BM25F())
         self.pages = self._pages_ix.searcher(weighting=scoring.BM25F())
         self._parser = qparser.MultifieldParser(list(FIELD_BOOSTS), pubs_schema(for_queries=True),
@@ -301,7 +304,9 @@ class Reader:
         self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
 
     def up_to_date(self) -> bool:
-        return self.pubs.up_to_date() and self.pages.up_to_date()
+        """No commit since this reader opened (a commit between the read and the open only costs
+        one needless reopen)."""
+        return self._generations == (self._pubs_ix.latest_generation(), self._pages_ix.latest_generation())
 
     def close(self) -> None:
         self.pubs.close()

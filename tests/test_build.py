@@ -312,3 +312,20 @@ def test_an_offline_build_keeps_every_record_findable_by_its_metadata(world):
     assert "nz-rationale" not in [d["id"] for d in service.similar("nz-rationale")]
     page = create_app(world.settings).test_client().get("/?q=quality+framework&region=Canada")
     assert page.status_code == 200 and "Ontario Micro-credentials Quality Framework" in page.get_data(True)
+
+
+def test_an_unchanged_index_is_opened_once_even_without_page_text(world, monkeypatch):
+    """An index of metadata only (an offline build) has an empty pages index: it must not look stale."""
+    import indexer.search
+
+    world.write([entry("offline", title="Offline framework", url="http://offline.invalid/a.pdf")])
+    world.build()
+    opened = []
+    monkeypatch.setattr(indexer.search, "Reader", lambda version: opened.append(version) or engine.Reader(version))
+    service = SearchService(world.settings.index_dir)
+    for _ in range(3):
+        assert [h["id"] for h in service.search(SearchRequest(q="framework"))["results"]] == ["offline"]
+    assert len(opened) == 1
+    world.write([entry("offline", title="Offline framework, revised", url="http://offline.invalid/a.pdf")])
+    world.build()
+    assert service.search(SearchRequest(q="revised"))["total"] == 1 and len(opened) == 2, "a commit is seen"
