@@ -216,8 +216,12 @@ def metadata_text(record: Record) -> str:
 
 
 def build(settings: Settings, *, full: bool = False, jobs: int | None = None, extractor: str = "auto",
-          progress: bool = True) -> BuildReport:
-    """Bring the index in line with the catalog; see the module docstring for the rules."""
+          progress: bool = True, optimize: bool = False) -> BuildReport:
+    """Bring the index in line with the catalog; see the module docstring for the rules.
+
+    `optimize` merges the index into one segment even if nothing changed: incremental builds
+    only add segments (and merge the small ones when there are too many).
+    """
     started = time.monotonic()
     records = load_catalog(settings.catalog)  # invalid catalogs stop here, before anything is touched
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -230,7 +234,7 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
         target = root.new_version() if report.full else live
         if report.full:
             engine.create(target)
-        manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress)
+        manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress, optimize)
         write_manifest(target, manifest)
         if report.full:
             root.publish(target)
@@ -240,12 +244,12 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
 
 
 def _sync(settings: Settings, records: list[Record], target: Path, previous: dict, report: BuildReport,
-          extractor: str, progress: bool) -> dict:
+          extractor: str, progress: bool, optimize: bool) -> dict:
     """Fetch and extract every record, write what changed into `target`; return the new manifest."""
     fresh = report.full
     manifest = {} if fresh else dict(previous)
     by_id = {record.id: record for record in records}
-    with engine.Writer(target) as writer:
+    with engine.Writer(target, optimize=optimize) as writer:
         with ProcessPool(max_workers=report.jobs, context=worker.context()) as pool, \
                 ThreadPoolExecutor(settings.fetch_threads) as threads:
             builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh)
@@ -276,7 +280,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
             writer.remove(gone)
             del manifest[gone]
             report.removed += 1
-        if not (fresh or report.written or report.removed):
+        if not (fresh or optimize or report.written or report.removed):
             writer.discard()  # nothing changed: keep the generation, so servers keep their caches
     return manifest
 

@@ -19,10 +19,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh import index, qparser, query as wq, scoring
+from whoosh import index, qparser, query as wq, scoring, writing
 from whoosh.analysis import (STOP_WORDS, CharsetFilter, Filter, LowercaseFilter, RegexTokenizer,
                              SpaceSeparatedTokenizer, StemFilter, StopFilter)
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.reading import SegmentReader
 from whoosh.support.charset import accent_map
 
 #: What the files of a version look like. 2: pages carry pre-analysed text plus the raw page.
@@ -144,19 +145,55 @@ def create(version: Path) -> None:
     index.create_in(str(version), pages_schema(), indexname="pages")
 
 
+#: Segments an index may have before an incremental commit merges the small ones. Below it a
+#: commit writes only its own new segment: adding one publication to 60,000 pages must not rewrite
+#: them (a search opens one reader per segment, so the count is kept small).
+MAX_SEGMENTS = 8
+
+
+def merge_small_segments(writer, segments):
+    """Whoosh merge policy: nothing below MAX_SEGMENTS, then every segment but the largest into the new one.
+
+    Whoosh's own MERGE_SMALL goes by a Fibonacci rule on document counts that leaves segments of
+    one publication's dozen pages unmerged for ever. The largest segment (the full build's) is
+    only rewritten by `observatory build --optimize`.
+    """
+    if len(segments) + 1 <= MAX_SEGMENTS:
+        return segments
+    largest = max(segments, key=lambda segment: segment.doc_count_all())
+    for segment in segments:
+        if segment is not largest:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+    return [largest]
+
+
+def segments(version: Path) -> dict[str, list[str]]:
+    """The segment ids of each index of a version, oldest first (for builds' tests and the bench)."""
+    found = {}
+    for name in ("pubs", "pages"):
+        ix = index.open_dir(str(version), indexname=name)
+        found[name] = [segment.segment_id() for segment in ix._segments()]
+    return found
+
+
 class Writer:
     """Adds and removes whole publications (their metadata document and all their pages) at once.
 
     A context manager: leaving the block normally commits both indexes, leaving it by an exception
     (or after `discard()`) cancels both, so a failed build never half-writes a version.
+    `optimize` merges every segment into one (`observatory build --optimize`); otherwise a commit
+    adds a segment and merges only by `merge_small_segments`.
 
     The memory limits are generous because every flush to disk costs a merge at commit: at
     128 MB a 6,000-page build spent as long merging as indexing.
     """
 
-    def __init__(self, version: Path):
+    def __init__(self, version: Path, *, optimize: bool = False):
         self._pubs = index.open_dir(str(version), indexname="pubs").writer(limitmb=192)
         self._pages = index.open_dir(str(version), indexname="pages").writer(limitmb=320)
+        self._optimize = optimize
         self._discarded = False
 
     def __enter__(self) -> "Writer":
@@ -164,8 +201,9 @@ class Writer:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None and not self._discarded:
-            self._pubs.commit(optimize=False)
-            self._pages.commit(optimize=False)
+            policy = writing.OPTIMIZE if self._optimize else merge_small_segments
+            self._pubs.commit(mergetype=policy)
+            self._pages.commit(mergetype=policy)
         else:
             self._pubs.cancel()
             self._pages.cancel()

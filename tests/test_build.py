@@ -329,3 +329,40 @@ def test_an_unchanged_index_is_opened_once_even_without_page_text(world, monkeyp
     world.write([entry("offline", title="Offline framework, revised", url="http://offline.invalid/a.pdf")])
     world.build()
     assert service.search(SearchRequest(q="revised"))["total"] == 1 and len(opened) == 2, "a commit is seen"
+
+
+def _segments(world) -> dict[str, list[str]]:
+    return engine.segments(IndexRoot(world.settings.index_dir, engine.SCHEMA).current())
+
+
+def test_an_incremental_add_leaves_the_merged_segments_alone(world, monkeypatch):
+    """Adding one publication writes one small segment per index; the big ones are not rewritten."""
+    entries = three_reports(world)
+    world.write(entries)
+    world.build()
+    first = _segments(world)
+    assert {name: len(ids) for name, ids in first.items()} == {"pubs": 1, "pages": 1}
+    world.write([*entries, entry("added", url=world.server.add("/added.pdf", make_pdf(["Learner wallets"])))])
+    world.build()
+    after = _segments(world)
+    assert all(after[name][:-1] == first[name] and len(after[name]) == 2 for name in after)
+    assert world.ids("wallets") == ["added"] and world.ids("stackable") == ["stack-report"]
+
+
+def test_small_segments_are_merged_past_the_threshold_and_optimize_merges_all(world, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_SEGMENTS", 3)
+    entries = three_reports(world)
+    world.write(entries)
+    world.build()
+    big = _segments(world)
+    for n in range(4):
+        entries.append(entry(f"added-{n}", url=world.server.add(f"/a{n}.pdf", make_pdf([f"Wallet number{n}x"]))))
+        world.write(entries)
+        world.build()
+        now = _segments(world)
+        assert all(len(ids) <= 3 and ids[0] == big[name][0] for name, ids in now.items()), now
+    assert world.ids("wallet") and len(world.ids("wallet")) == 4
+    subprocess.run(_cli(world.settings, "build", "--quiet", "--optimize"), check=True, timeout=120)
+    assert {name: len(ids) for name, ids in _segments(world).items()} == {"pubs": 1, "pages": 1}
+    assert sorted(world.ids("wallet")) == [f"added-{n}" for n in range(4)]
+    assert world.ids("stackable") == ["stack-report"]
