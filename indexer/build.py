@@ -249,7 +249,8 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     fresh = report.full
     manifest = {} if fresh else dict(previous)
     by_id = {record.id: record for record in records}
-    with engine.Writer(target, optimize=optimize) as writer:
+    # Several page writers only pay for a full build: an incremental one writes a few pages.
+    with engine.Writer(target, optimize=optimize, processes=report.jobs if fresh else 1) as writer:
         with ProcessPool(max_workers=report.jobs, context=worker.context()) as pool, \
                 ThreadPoolExecutor(settings.fetch_threads) as threads:
             builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh)
