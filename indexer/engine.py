@@ -204,22 +204,26 @@ class Writer:
     `optimize` merges every segment into one (`observatory build --optimize`); otherwise a commit
     adds a segment and merges only by `merge_small_segments`.
 
+    Segments are left as separate files (not compound): Whoosh copies a compound file's
+    postings into each reading process' memory, separate files it reads through the page cache,
+    which every server worker shares.
+
     `processes` > 1 writes the pages, the bulk of a full build, in that many processes, each its
     own segment (Whoosh's multi-segment writer): the commit at the end, half of a build's writing,
     then runs on every core instead of one while the rest of the machine idles.
     """
 
     def __init__(self, version: Path, *, optimize: bool = False, processes: int = 1):
-        self._pubs = index.open_dir(str(version), indexname="pubs").writer(limitmb=192)
+        self._pubs = index.open_dir(str(version), indexname="pubs").writer(limitmb=192, compound=False)
         pages = index.open_dir(str(version), indexname="pages")
         self._sub_writers = []
         if processes > 1:
-            self._pages = pages.writer(procs=processes, multisegment=True, limitmb=320 // processes)
+            self._pages = pages.writer(procs=processes, multisegment=True, limitmb=320 // processes, compound=False)
             # Fork the sub-writers now, while this process has no threads yet (the build's fetch
             # threads start later): Whoosh would otherwise fork them at the first batch.
             self._sub_writers = [self._start_sub_writer() for _ in range(processes)]
         else:
-            self._pages = pages.writer(limitmb=320)
+            self._pages = pages.writer(limitmb=320, compound=False)
         self._optimize = optimize
         self._discarded = False
 
