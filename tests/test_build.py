@@ -326,6 +326,8 @@ def test_an_unchanged_index_is_opened_once_even_without_page_text(world, monkeyp
     for _ in range(3):
         assert [h["id"] for h in service.search(SearchRequest(q="framework"))["results"]] == ["offline"]
     assert len(opened) == 1
+    world.build()  # nothing changed: only the manifest (when each entry was checked) is rewritten
+    assert service.search(SearchRequest(q="framework"))["total"] == 1 and len(opened) == 1
     world.write([entry("offline", title="Offline framework, revised", url="http://offline.invalid/a.pdf")])
     world.build()
     assert service.search(SearchRequest(q="revised"))["total"] == 1 and len(opened) == 2, "a commit is seen"
