@@ -5,7 +5,10 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup system-packages run build serve test readme clean
+#: The screenshots the README shows, copied from build/screenshots/ by `make screenshots`.
+PUBLISHED_SCREENSHOTS := search-desktop search-phone doc-desktop doc-phone
+
+.PHONY: setup system-packages run build serve production test screenshots readme clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +31,25 @@ build: setup
 run: build
 	$(VENV)/bin/observatory serve --host $(HOST) --port $(PORT)
 
-test: setup system-packages
+# Production: gunicorn with gunicorn.conf.py (app, 127.0.0.1:8000, workers, timeouts, request limits).
+production: build
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py 'webapp:create_app()'
+
+# axe-core for the browser tests' accessibility checks; npm ci again only when the lock file changes.
+tests/node_modules/.installed: tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund
+	touch $@
+
+test: setup system-packages tests/node_modules/.installed
 	$(PY) -m pytest -q
 
+# The browser tests write screenshots to build/screenshots/ (git-ignored); this publishes the chosen ones.
+screenshots: setup system-packages tests/node_modules/.installed
+	$(PY) -m pytest -q -m browser
+	cp $(PUBLISHED_SCREENSHOTS:%=build/screenshots/%.png) docs/screenshots/
+
 clean:
-	rm -rf $(VENV) index corpus/cache bench/out
+	rm -rf $(VENV) index corpus/cache bench/out build tests/node_modules
 
 # Regenerate the README's "The collection" tables from the catalog.
 readme: setup

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.cranfield import Doc
+from bench.collections import Doc
 
 TANTIVY_SPECIAL = frozenset('+-&|!(){}[]^"~*?:\\/<>=\'')
 
@@ -116,9 +116,11 @@ class Observatory:
         files.mkdir(parents=True)
         records = []
         for doc in docs:
-            path = files / f"cran-{doc.id}.txt"
+            path = files / f"doc-{doc.id}.txt"
             path.write_text(doc.content, encoding="utf-8")
-            records.append({"id": f"cran-{doc.id}", "title": doc.title or f"Untitled Cranfield document {doc.id}",
+            # A collection without titles (MED, NPL) gets the bare number: a made-up title's words
+            # ("untitled", "document") would match queries that none of the text matches.
+            records.append({"id": f"doc-{doc.id}", "title": doc.title or doc.id,
                             "year": 2020, "section": "report", "type": "report", "regions": ["International"],
                             "language": "en", "path": str(path.relative_to(self.work_dir))})
         catalog = self.work_dir / "catalog.yaml"
@@ -126,6 +128,12 @@ class Observatory:
         settings = Settings.from_env(catalog=catalog, index=self.work_dir / "index", cache=self.work_dir / "cache")
         build(settings, full=True, progress=False)
         self._client = create_app(settings).test_client()
+
+    def ask(self, query: str) -> None:
+        """One search as a user sends it: GET /api/search?q=... with the default page size."""
+        response = self._client.get("/api/search", query_string={"q": query})
+        if response.status_code != 200:
+            raise RuntimeError(f"/api/search?q={query!r} answered {response.status_code}")
 
     def search(self, query: str, k: int) -> list[str]:
         ids: list[str] = []
@@ -136,7 +144,7 @@ class Observatory:
             if response.status_code != 200:
                 raise RuntimeError(f"/api/search?q={query!r} answered {response.status_code}: {response.get_data(True)}")
             results = response.get_json()["results"]
-            ids += [r["id"].removeprefix("cran-") for r in results]
+            ids += [r["id"].removeprefix("doc-") for r in results]
             if len(results) < self.per_page:
                 break
             page += 1

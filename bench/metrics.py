@@ -67,3 +67,8 @@ def randomization_p(a: Sequence[float], b: Sequence[float], trials: int = 10_000
     observed = abs(diffs.mean())
     signs = np.random.default_rng(seed).choice((-1.0, 1.0), size=(trials, len(diffs)))
     return float((np.abs((signs * diffs).mean(axis=1)) >= observed - 1e-12).mean())
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The q-th percentile (linear interpolation, as numpy's default), 0 for no samples."""
+    return float(np.percentile(samples, q)) if len(samples) else 0.0

@@ -6,6 +6,7 @@ nothing.
 """
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 from collections import Counter
@@ -14,6 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 CONTENT_TYPES = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (until someone binds it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class FileServer:

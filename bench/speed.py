@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import yaml
 from bench import generate, memory
 from bench.engines import tantivy_escape
 from bench.report import table, write_json
-from bench.serve import FileServer
+from bench.serve import FileServer, free_port
 from indexer.config import PROJECT_ROOT
 
 #: Hand-written queries a user of the Observatory would type: the start of every query mix.
@@ -189,12 +188,6 @@ def extraction_rate(corpus: generate.Corpus, sample_pages: int) -> dict:
 
 
 # ---------------------------------------------------------------- queries
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http_get(port: int, params: dict) -> tuple[float, int, bytes]:

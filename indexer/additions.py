@@ -86,8 +86,8 @@ def render_entry(fields: dict) -> str:
     ordered = {}
     for name in Record.model_fields:
         value = fields.get(name)
-        if value is None or value == () or value == []:
-            continue
+        if value is None or value == () or value == [] or value == Record.model_fields[name].default:
+            continue  # a default (`follow: true`) is what every entry says by saying nothing
         if isinstance(value, (list, tuple)):
             value = _Flow(_Quoted(v) for v in value)
         elif isinstance(value, str) and name not in _BARE_FIELDS:

@@ -6,11 +6,20 @@ deleted, and nothing else is written. Fetching runs in threads (it waits on the 
 extraction runs in worker processes with a time limit each, so one pathological PDF is killed
 instead of stalling the build. Every failure is recorded against its entry and the entry is still
 indexed by its metadata.
+
+A record's text can come from up to two sources besides its link. When the link is a publisher's
+landing page (see `landing`), the document it is about (or the `document_url` the curator pinned)
+is indexed instead of the page, unless the record says `follow: false`; if that document cannot be
+had, the page's own text is kept with a warning. A `transcript:` (WebVTT or SRT captions) is indexed
+after the document's pages, one page per minute of the recording with its start second, so a
+recording whose link is a video page (a few lines of description, or no text at all) is searchable
+by what was said; a record with `link: missing` and a transcript is indexed from the transcript alone.
 """
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import json
 import os
 import threading
@@ -23,13 +32,14 @@ from pathlib import Path
 from pebble import ProcessPool
 from tqdm import tqdm
 
-from . import engine, worker
-from .catalog import Record, load_catalog, resolve_path
+from . import engine, landing, spelling, worker
+from .catalog import Record, load_catalog, resolve_path, transcript_source
+from .extract.captions import sniff as sniff_captions
 from .config import Settings
 from .facets import labelled
-from .fetch import FetchError, Fetcher
+from .fetch import Fetched, FetchError, Fetcher
 from .layout import IndexRoot, atomic_write, read_manifest, write_manifest
-from .status import problems
+from .status import problem_since, problems
 
 #: Bump when extraction or normalisation changes, so cached texts are made again.
 EXTRACT_VERSION = 2
@@ -44,24 +54,32 @@ class Outcome:
     content_sha: str | None = None
     kind: str | None = None
     final_url: str | None = None
+    landing_url: str | None = None  # the landing page `final_url` was found behind
+    transcript_url: str | None = None  # where the transcript indexed after the document came from
     pages: list[str] = field(default_factory=list, repr=False)
     terms: list[str] = field(default_factory=list, repr=False)
+    times: list[int | None] = field(default_factory=list, repr=False)  # start second of transcript pages
     paged: bool = False
     engine: str | None = None
     language: str | None = None
     failure: str | None = None
     warning: str | None = None
+    needs_ocr: bool = False      # text found, but so little per page that the pages are probably images
+    stale: bool = False          # the link failed; the text is from an earlier fetch
     fetched_on: str | None = None  # date of the last successful fetch of these bytes
     unchanged: bool = False      # same bytes and metadata as the live index has: nothing to load
     extracted: bool = False      # extraction ran (not served from the cache)
     downloaded: bool = False     # the bytes came over the network this time
 
     def manifest_entry(self) -> dict:
+        windows = sum(time is not None for time in self.times)
         return {
             "meta_hash": self.meta_hash, "content_sha": self.content_sha, "kind": self.kind,
-            "url": self.final_url, "pages": len(self.pages), "paged": self.paged, "engine": self.engine,
+            "url": self.final_url, "landing_url": self.landing_url, "transcript_url": self.transcript_url,
+            "pages": len(self.pages) - windows, "windows": windows, "paged": self.paged, "engine": self.engine,
             "language": self.language,
             "failure": self.failure, "warning": self.warning, "fetched_on": self.fetched_on,
+            "needs_ocr": self.needs_ocr, "stale": self.stale,
             "status": "full_text" if self.pages else "metadata_only",
             "checked": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
@@ -135,37 +153,111 @@ class Builder:
     def process(self, record: Record, previous: dict | None) -> Outcome:
         """Fetch and (if needed) extract one record; runs in a fetch thread."""
         outcome = Outcome(id=record.id, meta_hash=record.metadata_hash())
-        if record.link == "missing":
+        if record.link == "missing" and not record.transcript:
             outcome.failure = "no source link (catalog says link: missing)"
             return outcome
-        base_dir = self.settings.catalog.parent
-        source = record.url or str(resolve_path(record, self.settings.catalog))
-        try:
-            fetched = self.fetcher.fetch(source, base_dir)
-        except FetchError as err:
-            return self._reuse_previous(outcome, previous, err.reason)
-        outcome.content_sha, outcome.kind, outcome.final_url = fetched.sha256, fetched.kind, fetched.url
-        outcome.downloaded = fetched.changed
+        sources: list[tuple[Fetched, str, str]] = []  # (bytes, the kind to extract them as, what they are)
+        notes: list[str] = []
+        fallback = None  # a landing page whose own text stands in if its document cannot be read
+        if record.link != "missing":
+            try:
+                fetched = self.fetcher.fetch(record.url or str(resolve_path(record, self.settings.catalog)),
+                                             self.settings.catalog.parent)
+            except FetchError as err:
+                return self._reuse_previous(outcome, previous, err.reason)
+            document = self._behind_landing(record, fetched, notes)
+            if document is not fetched:
+                fallback, outcome.landing_url = fetched, fetched.url
+            sources.append((document, document.kind, "document"))
+        if record.transcript:
+            try:
+                sources.append((*self._transcript(record), "transcript"))
+                outcome.transcript_url = sources[-1][0].url
+            except FetchError as err:
+                if not sources:
+                    return self._reuse_previous(outcome, previous, f"transcript: {err.reason}")
+                notes.append(f"transcript not indexed ({err.reason})")
+        first, kind, _ = sources[0]
+        composite = len(sources) > 1 or fallback is not None
+        outcome.content_sha = _content_key([fetched.sha256 for fetched, *_ in sources]
+                                           + ([fallback.sha256] if fallback else []))
+        outcome.kind, outcome.final_url = kind, first.url
+        outcome.downloaded = any(fetched.changed for fetched, *_ in sources)
         outcome.fetched_on = dt.date.today().isoformat()
-        if self.incremental and previous and not previous["failure"] and not previous["warning"] \
-                and (previous["content_sha"], previous["meta_hash"]) == (fetched.sha256, outcome.meta_hash):
+        if self.incremental and previous and not previous["failure"] and not previous.get("stale") \
+                and (previous["content_sha"], previous["meta_hash"]) == (outcome.content_sha, outcome.meta_hash):
             outcome.unchanged = True  # the usual case of a rebuild: don't even read the cached text
             return outcome
-        cached = self.texts.get(fetched.sha256)
-        if cached is None:
-            # Records with the same bytes (mirrors, a file listed twice) are extracted once: the
-            # first thread extracts, the others wait for it and read the cache.
-            with self._extracting_guard:
-                same_bytes = self._extracting.setdefault(fetched.sha256, threading.Lock())
-            with same_bytes:
-                cached = self.texts.get(fetched.sha256)
-                if cached is None:
-                    cached = self._extract(fetched.content, fetched.kind)
-                    outcome.extracted = True
-                    if not cached.get("timeout"):
-                        self.texts.put(fetched.sha256, cached)
-        self._apply(outcome, cached)
+        # Several sources are combined once and cached under their joint key (so is the choice of
+        # falling back to a landing page's text), so a stale link can reuse the combination.
+        combined = self.texts.get(outcome.content_sha) if composite else None
+        if combined is None:
+            results = [self._extracted(fetched, kind, outcome) for fetched, kind, _ in sources]
+            kept_landing = fallback is not None and "error" in results[0]
+            lost = f"the document linked from the landing page was not indexed ({results[0].get('error')})"
+            if kept_landing:
+                results[0] = self._extracted(fallback, fallback.kind, outcome)
+            combined = _combine(results, [role for *_, role in sources])
+            combined.update(landing_page_kept=kept_landing, notes=[lost] * kept_landing + combined["notes"])
+            if composite and not any(result.get("time_limit") for result in results):
+                self.texts.put(outcome.content_sha, combined)
+        if combined.get("landing_page_kept"):
+            outcome.kind, outcome.final_url, outcome.landing_url = fallback.kind, fallback.url, None
+        self._apply(outcome, combined)
+        outcome.warning = "; ".join(filter(None, [*notes, *combined.get("notes", ()), outcome.warning])) or None
         return outcome
+
+    def _behind_landing(self, record: Record, page: Fetched, notes: list[str]) -> Fetched:
+        """The document a landing page is about, fetched, or the page itself when there is none to
+        follow (a failure to get it is noted: the page's text is then what the record has)."""
+        if page.kind != "html" or not record.url or not record.follow:
+            return page
+        link = record.document_url or landing.document_link(page.content, page.url)
+        if link is None or link == page.url:
+            return page
+        try:
+            document = self.fetcher.fetch(link, self.settings.catalog.parent)
+        except FetchError as err:
+            notes.append(f"the document linked from the landing page was not indexed ({link}: {err.reason})")
+            return page
+        if document.kind == "html":
+            notes.append(f"the document linked from the landing page was not indexed ({link} is a web page)")
+            return page
+        return document
+
+    def _transcript(self, record: Record) -> tuple[Fetched, str]:
+        """The record's captions and their format; FetchError when they cannot be had or are not captions."""
+        fetched = self.fetcher.fetch(transcript_source(record, self.settings.catalog), self.settings.catalog.parent)
+        kind = sniff_captions(fetched.content)
+        if kind is None:
+            raise FetchError("not WebVTT or SRT captions")
+        return fetched, kind
+
+    def _extracted(self, fetched: Fetched, kind: str, outcome: Outcome) -> dict:
+        """The extraction of one source's bytes, from the cache or made (and cached) now."""
+        cached = self._cached(fetched.sha256)
+        if cached is not None:
+            return cached
+        # Records with the same bytes (mirrors, a file listed twice) are extracted once: the
+        # first thread extracts, the others wait for it and read the cache.
+        with self._extracting_guard:
+            same_bytes = self._extracting.setdefault(fetched.sha256, threading.Lock())
+        with same_bytes:
+            cached = self._cached(fetched.sha256)
+            if cached is None:
+                cached = self._extract(fetched.content, kind)
+                outcome.extracted = True
+                self.texts.put(fetched.sha256, cached)
+        return cached
+
+    def _cached(self, sha: str) -> dict | None:
+        """The cached extraction of these bytes; one that ran out of time counts only while the time
+        limit is what it was (a build with more time tries again, one with the same does not wait
+        for the same timeout on every run)."""
+        cached = self.texts.get(sha)
+        if cached is not None and cached.get("time_limit", float("inf")) < self.settings.extract_timeout:
+            return None
+        return cached
 
     def _extract(self, content: bytes, kind: str) -> dict:
         future = self.pool.schedule(worker.extract_job, args=(content, kind, self.extractor),
@@ -173,9 +265,10 @@ class Builder:
         try:
             return future.result()
         except FutureTimeout:
-            return {"error": f"extraction timed out after {self.settings.extract_timeout:g} s", "timeout": True}
-        except Exception as err:  # the worker died (segfault in a native library, out of memory)
-            return {"error": f"extraction crashed ({type(err).__name__}: {err})", "timeout": True}
+            return {"error": f"extraction timed out after {self.settings.extract_timeout:g} s",
+                    "time_limit": self.settings.extract_timeout}
+        except Exception as err:  # the worker died (a segfault in a native library): the same bytes would again
+            return {"error": f"extraction crashed ({type(err).__name__}: {err})"}
 
     @staticmethod
     def _apply(outcome: Outcome, result: dict) -> None:
@@ -183,7 +276,9 @@ class Builder:
             outcome.failure = result["error"]
             return
         outcome.pages, outcome.terms, outcome.paged = result["pages"], result["terms"], result["paged"]
+        outcome.times = result.get("times") or [None] * len(outcome.pages)
         outcome.engine, outcome.language = result["engine"], result["language"]
+        outcome.warning, outcome.needs_ocr = result.get("warning"), result.get("needs_ocr", False)
 
     def _reuse_previous(self, outcome: Outcome, previous: dict | None, reason: str) -> Outcome:
         """A link that fails now but worked before keeps its text, flagged, rather than losing it."""
@@ -192,10 +287,33 @@ class Builder:
             outcome.failure = reason
             return outcome
         outcome.content_sha, outcome.kind, outcome.final_url = previous["content_sha"], previous["kind"], previous["url"]
+        outcome.landing_url, outcome.transcript_url = previous.get("landing_url"), previous.get("transcript_url")
         self._apply(outcome, cached)
-        outcome.fetched_on = previous.get("fetched_on")
+        outcome.fetched_on, outcome.stale = previous.get("fetched_on"), True
         outcome.warning = f"{reason}; indexed the copy fetched on {outcome.fetched_on or 'an earlier build'}"
         return outcome
+
+
+def _content_key(shas: list[str]) -> str:
+    """What the index entry is made of: the one source's hash, or a hash of several sources' hashes."""
+    return shas[0] if len(shas) == 1 else hashlib.sha256(" ".join(shas).encode()).hexdigest()
+
+
+def _combine(results: list[dict], roles: list[str]) -> dict:
+    """A document's extraction followed by its transcript's, as one. A source that fails is a note
+    when another gives text, and the failure otherwise."""
+    readable = [result for result in results if "error" not in result]
+    if not readable:
+        return {**results[0], "notes": []}
+    notes = [f"{role} not indexed ({result['error']})" for role, result in zip(roles, results) if "error" in result]
+    combined = {**readable[0], "pages": [], "terms": [], "times": [], "notes": notes,
+                "needs_ocr": any(result.get("needs_ocr", False) for result in readable),
+                "warning": "; ".join(filter(None, (result.get("warning") for result in readable))) or None}
+    for result in readable:
+        combined["pages"] += result["pages"]
+        combined["terms"] += result["terms"]
+        combined["times"] += result.get("times") or [None] * len(result["pages"])
+    return combined
 
 
 def stored_record(record: Record) -> dict:
@@ -236,6 +354,7 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
             engine.create(target)
         manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress, optimize)
         write_manifest(target, manifest)
+        spelling.write_vocabulary(target)
         if report.full:
             root.publish(target)
     _summarise(report, manifest, records)
@@ -251,7 +370,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     by_id = {record.id: record for record in records}
     # Several page writers only pay for a full build: an incremental one writes a few pages.
     with engine.Writer(target, optimize=optimize, processes=report.jobs if fresh else 1) as writer:
-        with ProcessPool(max_workers=report.jobs, context=worker.context()) as pool, \
+        with worker.pool(settings, report.jobs) as pool, \
                 ThreadPoolExecutor(settings.fetch_threads) as threads:
             builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh)
             futures = [threads.submit(builder.process, record, previous.get(record.id)) for record in records]
@@ -273,10 +392,13 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
                         writer.remove(outcome.id)
                     record = by_id[outcome.id]
                     writer.add(stored_record(record), metadata_text(record), outcome.pages, outcome.terms,
-                               outcome.paged)
+                               outcome.paged, outcome.times)
                     report.written += 1
                 manifest[outcome.id] = entry
             report.requests, report.downloads = builder.fetcher.requests_sent, builder.fetcher.downloads
+        for record in records:
+            entry = manifest[record.id]
+            entry["problem_since"] = problem_since(record.model_dump(mode="json"), entry, previous.get(record.id))
         for gone in set(manifest) - set(by_id):
             writer.remove(gone)
             del manifest[gone]

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import reprlib
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +49,12 @@ SUPRANATIONAL_REGIONS = ("Europe", "International")
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EARLIEST_YEAR = 1990
+
+#: Shows a curator's value in a message, shortened: a hostile value (deeply nested, or megabytes
+#: long) must not make the message itself the problem.
+_shortener = reprlib.Repr()
+_shortener.maxlevel, _shortener.maxlist, _shortener.maxdict, _shortener.maxstring = 2, 4, 4, 80
+_shown = _shortener.repr
 
 
 def _country_names() -> frozenset[str]:
@@ -90,6 +97,9 @@ class Record(BaseModel):
     url: str | None = None
     path: str | None = None
     link: Literal["missing"] | None = None
+    document_url: str | None = None   # the document behind the landing page `url`, pinned by the curator
+    follow: bool = True               # false: index the page at `url` itself, never a document it links to
+    transcript: str | None = None     # URL or path (relative to the catalog) of WebVTT or SRT captions
     added: dt.date | None = None
 
     @field_validator("id")
@@ -103,7 +113,7 @@ class Record(BaseModel):
     @classmethod
     def _year(cls, value):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"must be a four-digit year, not {value!r}")
+            raise ValueError(f"must be a four-digit year, not {_shown(value)}")
         latest = dt.date.today().year + 1
         if not EARLIEST_YEAR <= value <= latest:
             raise ValueError(f"{value} is not a plausible year ({EARLIEST_YEAR}-{latest})")
@@ -113,7 +123,7 @@ class Record(BaseModel):
     @classmethod
     def _type(cls, value: str) -> str:
         if value not in DOCUMENT_TYPES:
-            raise ValueError(f"{value!r} is not a document type; use one of {', '.join(DOCUMENT_TYPES)}")
+            raise ValueError(f"{_shown(value)} is not a document type; use one of {', '.join(DOCUMENT_TYPES)}")
         return value
 
     @field_validator("regions", mode="before")
@@ -121,11 +131,11 @@ class Record(BaseModel):
     def _regions(cls, value):
         if isinstance(value, str):
             value = [value]
-        if not isinstance(value, (list, tuple)):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise ValueError("must be a list of region names")
         unknown = [v for v in value if v not in REGIONS]
         if unknown:
-            raise ValueError(f"unknown region(s) {', '.join(map(repr, unknown))}: use country names "
+            raise ValueError(f"unknown region(s) {', '.join(map(_shown, unknown))}: use country names "
                              f"(ISO 3166, e.g. 'United Kingdom'), 'Europe' or 'International'")
         if len(set(value)) != len(value):
             raise ValueError("lists a region twice")
@@ -135,14 +145,28 @@ class Record(BaseModel):
     @classmethod
     def _language(cls, value: str | None) -> str | None:
         if value is not None and value not in LANGUAGES:
-            raise ValueError(f"{value!r} is not an ISO 639-1 language code (en, fr, es, ...)")
+            raise ValueError(f"{_shown(value)} is not an ISO 639-1 language code (en, fr, es, ...)")
         return value
 
-    @field_validator("url")
+    @field_validator("url", "document_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+\.[^\s]*$|^https?://(localhost|127\.0\.0\.1)(:\d+)?/\S*$", value):
-            raise ValueError(f"{value!r} is not an http(s) URL")
+        if value is not None and not _is_http_url(value):
+            raise ValueError(f"{_shown(value)} is not an http(s) URL")
+        return value
+
+    @field_validator("follow", mode="before")
+    @classmethod
+    def _boolean(cls, value):
+        if not isinstance(value, bool):  # pydantic would take "no" or 0; YAML's own false is what is meant
+            raise ValueError(f"must be true or false, not {_shown(value)}")
+        return value
+
+    @field_validator("transcript")
+    @classmethod
+    def _transcript(cls, value: str | None) -> str | None:
+        if value is not None and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value) and not _is_http_url(value):
+            raise ValueError(f"{_shown(value)} is neither an http(s) URL nor a path to a file beside the catalog")
         return value
 
     @model_validator(mode="after")
@@ -151,6 +175,10 @@ class Record(BaseModel):
         if len(given) != 1:
             raise ValueError("give exactly one of url, path or 'link: missing'"
                              + (f" (found {', '.join(given)})" if given else ""))
+        if self.document_url and not self.url:
+            raise ValueError("document_url pins the document behind a landing page: it needs the page's url")
+        if self.document_url and not self.follow:
+            raise ValueError("give document_url or 'follow: false', not both")
         return self
 
     @property
@@ -164,9 +192,45 @@ class Record(BaseModel):
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def _is_http_url(value: str) -> bool:
+    return bool(re.match(r"^https?://[^\s/]+\.[^\s]*$|^https?://(localhost|127\.0\.0\.1)(:\d+)?/\S*$", value))
+
+
 def _describe(index: int, raw) -> str:
     ident = raw.get("id") if isinstance(raw, dict) else None
-    return f"entry {index + 1}" + (f" (id {ident!r})" if isinstance(ident, str) and ident else "")
+    return f"entry {index + 1}" + (f" (id {_shown(ident)})" if isinstance(ident, str) and ident else "")
+
+
+def _aliased_fields(raw: dict, seen: set[int]) -> list[str]:
+    """Fields whose value (or a part of it) is a list or mapping met before: a YAML alias.
+
+    YAML loads `*name` as the very object `&name` made, so aliases nested in aliases (the
+    "billion laughs") cost nothing to load but explode when anything walks the value. They are
+    refused outright, by identity, which visits each object once.
+    """
+    found = []
+    for name, value in raw.items():
+        stack = [value]
+        while stack:
+            current = stack.pop()
+            if not isinstance(current, (list, dict)):
+                continue
+            if id(current) in seen:
+                found.append(str(name))
+                break
+            seen.add(id(current))
+            stack.extend(current.values() if isinstance(current, dict) else current)
+    return found
+
+
+def _outside_folder(record: "Record", catalog_path: Path) -> list[str]:
+    """Why a local `path` or `transcript` is refused, if it is: it (or a symlink on the way) leads
+    outside the catalog's folder, from where the web app would serve any file the server can read."""
+    folder = catalog_path.parent.resolve()
+    local = {"path": record.path, "transcript": None if _transcript_is_url(record) else record.transcript}
+    return [f"field '{name}': {_shown(value)} leads outside the catalog's folder {folder}"
+            for name, value in local.items()
+            if value is not None and not _local_file(value, catalog_path).is_relative_to(folder)]
 
 
 def _field_name(loc: tuple) -> str:
@@ -179,11 +243,18 @@ def parse_records(raw_entries, path: Path) -> list[Record]:
         return []
     if not isinstance(raw_entries, list):
         raise CatalogError(path, ["the file must be a YAML list of records (each starting with '- id: ...')"])
-    records, problems, seen_ids, seen_sources = [], [], {}, {}
+    records, problems, seen_ids, seen_sources, seen_objects = [], [], {}, {}, {id(raw_entries)}
     for index, raw in enumerate(raw_entries):
         where = _describe(index, raw)
-        if not isinstance(raw, dict):
-            problems.append(f"{where}: must be a mapping of field: value, not {type(raw).__name__}")
+        if not isinstance(raw, dict) or id(raw) in seen_objects:
+            shown = "a YAML alias of another entry" if isinstance(raw, dict) else type(raw).__name__
+            problems.append(f"{where}: must be a mapping of field: value, not {shown}")
+            continue
+        seen_objects.add(id(raw))
+        aliased = _aliased_fields(raw, seen_objects)
+        if aliased:
+            problems.extend(f"{where}: field {_shown(name)}: YAML aliases (*name) are not allowed in the catalog; "
+                            f"write the value out" for name in aliased)
             continue
         try:
             record = Record.model_validate(raw)
@@ -200,6 +271,10 @@ def parse_records(raw_entries, path: Path) -> list[Record]:
             problems.append(f"{where}: field 'id': duplicate of entry {seen_ids[record.id] + 1}")
             continue
         seen_ids[record.id] = index
+        outside = _outside_folder(record, path)
+        if outside:
+            problems.extend(f"{where}: {problem}" for problem in outside)
+            continue
         if record.source in seen_sources:
             problems.append(f"{where}: field '{'url' if record.url else 'path'}': same source as "
                             f"entry {seen_sources[record.source] + 1}")
@@ -226,11 +301,20 @@ def load_catalog(path: Path) -> list[Record]:
 
 
 def resolve_path(record: Record, catalog_path: Path) -> Path:
-    """Local files are named relative to the catalog's folder's parent project, or absolutely."""
-    candidate = Path(record.path)
-    if candidate.is_absolute():
-        return candidate
-    for base in (catalog_path.parent, catalog_path.parent.parent):
-        if (base / candidate).exists():
-            return base / candidate
-    return catalog_path.parent / candidate
+    """A local file's real location (symlinks followed): `path` is relative to the catalog's folder,
+    or absolute; `load_catalog` refuses any that lead outside that folder."""
+    return _local_file(record.path, catalog_path)
+
+
+def transcript_source(record: Record, catalog_path: Path) -> str:
+    """What the fetcher is asked for a record's `transcript`: its URL, or its file's real location
+    (resolved like `path`, and like it refused by `load_catalog` outside the catalog's folder)."""
+    return record.transcript if _transcript_is_url(record) else str(_local_file(record.transcript, catalog_path))
+
+
+def _transcript_is_url(record: Record) -> bool:
+    return record.transcript is not None and _is_http_url(record.transcript)
+
+
+def _local_file(value: str, catalog_path: Path) -> Path:
+    return (catalog_path.parent / Path(value).expanduser()).resolve()

@@ -1,4 +1,4 @@
-"""The `observatory` command: thin wrappers over build, status, search, add and serve."""
+"""The `observatory` command: thin wrappers over build, status, search, add, suggestions and serve."""
 from __future__ import annotations
 
 import json
@@ -10,10 +10,13 @@ import click
 
 from .additions import AdditionError, add_record
 from .catalog import DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog
-from .config import Settings
+from .config import Settings, SettingsError
+from .fetch import CacheWriteError
 from .facets import FACETS
 from .layout import BuildInProgress, IndexMissing
 from .search import InvalidRequest, SearchRequest, SearchService
+from .status import GROUPS, problem_groups, status_report
+from .suggestions import SuggestionError, SuggestionQueue
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -32,7 +35,10 @@ def _fail(message: str, code: int = 1):
 @click.pass_context
 def cli(ctx, catalog, index_dir, cache):
     """Observatory Search: index the Micro-credential Observatory and search inside its reports."""
-    ctx.obj = Settings.from_env(catalog=catalog, index=index_dir, cache=cache)
+    try:
+        ctx.obj = Settings.from_env(catalog=catalog, index=index_dir, cache=cache)
+    except SettingsError as err:
+        _fail(f"setting not valid: {err}", 2)
 
 
 @cli.command()
@@ -56,6 +62,8 @@ def build(ctx, full, jobs, extractor, optimize, as_json, quiet):
         _fail(f"catalog not valid, index left as it was:\n{err}", 2)
     except BuildInProgress as err:
         _fail(str(err), 3)
+    except CacheWriteError as err:
+        _fail(f"build stopped, the live index is unchanged: {err}", 1)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return
@@ -69,12 +77,11 @@ def build(ctx, full, jobs, extractor, optimize, as_json, quiet):
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON, with `groups` of problems.")
+@click.option("--reason", type=click.Choice([group.reason for group in GROUPS]), help="Only this group's problems.")
 @click.pass_context
-def status(ctx, as_json):
-    """What is indexed, what is metadata only, and every failure with its reason."""
-    from .status import status_report
-
+def status(ctx, as_json, reason):
+    """What is indexed, and the curators' to-do list: problems grouped by what fixing them takes."""
     try:
         report = status_report(_settings(ctx))
     except CatalogError as err:
@@ -88,9 +95,13 @@ def status(ctx, as_json):
     if report["pending"]:
         click.echo(f"{len(report['pending'])} not yet built: {', '.join(report['pending'][:10])}"
                    + (" …" if len(report["pending"]) > 10 else ""))
-    for problem in report["failures"]:
-        click.echo(f"{problem['severity']:7} {problem['id']}: {problem['reason']}"
-                   + (f"\n        {problem['url']}" if problem["url"] else ""))
+    for group in problem_groups(report["failures"]):
+        if not group["count"] or reason not in (None, group["reason"]):
+            continue
+        click.secho(f"\n{group['label']} ({group['count']})  [--reason {group['reason']}]", bold=True)
+        for problem in group["rows"]:
+            click.echo(f"  {problem['id']}: {problem['reason']}  (since {problem['since'] or '?'})"
+                       + (f"\n    {problem['url']}" if problem["url"] else ""))
 
 
 def _facet_options(command):
@@ -137,42 +148,135 @@ def search(ctx, query, year_from, year_to, sort, page, per_page, as_json, **sele
             click.echo(f"     {'p. ' + str(snippet['page']) if snippet['page'] else '  '}: {text}")
 
 
+def _record_options(command):
+    """The curator's metadata of a new record: shared by `add` and `suggestions accept`."""
+    options = [
+        click.option("--section", type=click.Choice(list(SECTIONS)), required=True),
+        click.option("--type", "type_", type=click.Choice(list(DOCUMENT_TYPES)), required=True),
+        click.option("--region", "regions", multiple=True, required=True, help="Repeat for several."),
+        click.option("--id", "record_id", help="Stable slug (default: from the title and year)."),
+        click.option("--organisation"),
+        click.option("--jurisdiction"),
+        click.option("--language"),
+        click.option("--author", "authors", multiple=True, help="Repeat for several, in the publication's order."),
+        click.option("--summary"),
+        click.option("--added", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date added, YYYY-MM-DD (default: today)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _record_fields(title, year, section, type_, regions, record_id, organisation, jurisdiction, language, authors,
+                   summary, added) -> dict:
+    return {"id": record_id, "title": title, "year": year, "section": section, "type": type_,
+            "regions": list(regions), "jurisdiction": jurisdiction, "organisation": organisation,
+            "authors": list(authors), "summary": summary, "language": language,
+            "added": added.date() if added else None}
+
+
 @cli.command()
 @click.argument("source")
 @click.option("--title", required=True)
 @click.option("--year", type=int, required=True)
-@click.option("--section", type=click.Choice(list(SECTIONS)), required=True)
-@click.option("--type", "type_", type=click.Choice(list(DOCUMENT_TYPES)), required=True)
-@click.option("--region", "regions", multiple=True, required=True, help="Repeat for several.")
-@click.option("--id", "record_id", help="Stable slug (default: from the title and year).")
-@click.option("--organisation")
-@click.option("--jurisdiction")
-@click.option("--language")
-@click.option("--author", "authors", multiple=True, help="Repeat for several, in the publication's order.")
-@click.option("--summary")
-@click.option("--added", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date added, YYYY-MM-DD (default: today).")
+@_record_options
 @click.option("--create", is_flag=True, help="Start a new catalog file if --catalog names none.")
 @click.option("--build", "then_build", is_flag=True, help="Build the index right after adding.")
 @click.pass_context
-def add(ctx, source, title, year, section, type_, regions, record_id, organisation, jurisdiction, language,
-        authors, summary, added, create, then_build):
+def add(ctx, source, create, then_build, **metadata):
     """Add a publication (URL or local file) to the catalog, changing nothing else in the file.
 
     A local file is copied into files/ beside the catalog. Duplicates (same URL, same file content
     or a near-identical title) are refused with the existing record.
     """
     settings = _settings(ctx)
-    fields = {"id": record_id, "title": title, "year": year, "section": section, "type": type_,
-              "regions": list(regions), "jurisdiction": jurisdiction, "organisation": organisation,
-              "authors": list(authors), "summary": summary, "language": language,
-              "added": added.date() if added else None}
     try:
-        record = add_record(settings.catalog, fields, source, create=create)
+        record = add_record(settings.catalog, _record_fields(**metadata), source, create=create)
     except AdditionError as err:
         _fail(str(err), 2)
     click.echo(f"added {record.id} to {settings.catalog}")
     if then_build:
         ctx.invoke(build)
+
+
+@cli.group()
+def suggestions():
+    """Readers' suggestions from the web form: review them, then accept or reject each.
+
+    Nothing suggested is fetched or indexed until a curator accepts it.
+    """
+
+
+def _queue(ctx: click.Context) -> SuggestionQueue:
+    return SuggestionQueue(_settings(ctx).suggestion_db)
+
+
+@suggestions.command("list")
+@click.option("--state", type=click.Choice(["pending", "accepted", "rejected", "all"]), default="pending",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def suggestions_list(ctx, state, as_json):
+    """The queue, oldest first."""
+    found = _queue(ctx).list(None if state == "all" else state)
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo(f"no {'' if state == 'all' else state + ' '}suggestions")
+    for s in found:
+        click.echo(f"{s.id:>5}  {s.submitted[:10]}  {s.state:8}  {s.title} ({s.year})\n       {s.url}")
+
+
+@suggestions.command("show")
+@click.argument("suggestion_id", type=int)
+@click.pass_context
+def suggestions_show(ctx, suggestion_id):
+    """Every field of one suggestion, the reader's note and e-mail among them."""
+    try:
+        suggestion = _queue(ctx).get(suggestion_id)
+    except SuggestionError as err:
+        _fail(str(err), 2)
+    for key, value in suggestion.as_dict().items():
+        if value is not None:
+            click.echo(f"{key:10} {value}")
+
+
+@suggestions.command("accept")
+@click.argument("suggestion_id", type=int)
+@click.option("--title", help="Correct the suggested title.")
+@click.option("--year", type=int, help="Correct the suggested year.")
+@_record_options
+@click.option("--no-build", is_flag=True, help="Only add to the catalog (build later, e.g. after several).")
+@click.pass_context
+def suggestions_accept(ctx, suggestion_id, title, year, no_build, **metadata):
+    """Add a suggestion to the catalog as `observatory add` does, then build incrementally."""
+    settings = _settings(ctx)
+
+    def add(suggestion) -> str:
+        fields = _record_fields(title=title or suggestion.title, year=year or suggestion.year, **metadata)
+        return add_record(settings.catalog, fields, suggestion.url).id
+
+    try:
+        accepted = _queue(ctx).accept(suggestion_id, add)
+    except (SuggestionError, AdditionError) as err:
+        _fail(str(err), 2)
+    click.echo(f"accepted suggestion {suggestion_id}: added {accepted.record_id} to {settings.catalog}")
+    if not no_build:
+        ctx.invoke(build)
+
+
+@suggestions.command("reject")
+@click.argument("suggestion_id", type=int)
+@click.option("--reason", required=True, help="Kept with the suggestion, e.g. 'out of scope' or 'duplicate of X'.")
+@click.pass_context
+def suggestions_reject(ctx, suggestion_id, reason):
+    """Close a suggestion without adding it."""
+    try:
+        _queue(ctx).reject(suggestion_id, reason)
+    except SuggestionError as err:
+        _fail(str(err), 2)
+    click.echo(f"rejected suggestion {suggestion_id}")
 
 
 @cli.command()

@@ -21,6 +21,7 @@ import re
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from whoosh import index, qparser, query as wq, scoring, writing
 from whoosh.analysis import (STOP_WORDS, CharsetFilter, Filter, LowercaseFilter, RegexTokenizer,
@@ -32,11 +33,13 @@ from whoosh.support.charset import accent_map
 
 #: What the files of a version look like. 2: pages carry pre-analysed text plus the raw page.
 #: 3: stored records hold the curator's metadata only (labels and build state come from elsewhere).
-SCHEMA_VERSION = 3
+#: 4: title, metadata and text searched as one field `text`.
+#: 5: pages of a recording's transcript store the second they start at (`time`).
+SCHEMA_VERSION = 5
 #: Bump whenever the analysis below changes what terms a text yields: it is part of the schema
 #: marker (an index of other stems is not served) and of the text cache's key (cached terms are
 #: not reused), so a change can never leave old stems beside new ones.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2  # 2: Snowball's English stemmer (Porter2) in place of the original Porter
 SCHEMA = f"{SCHEMA_VERSION}.{ANALYSIS_VERSION}"
 
 
@@ -86,7 +89,7 @@ QUESTION_WORDS = frozenset("""
 def _analyzer(stoplist) -> object:
     """English stemming (stackable ~ stackability), accents folded (qualité ~ qualite), prefixes joined."""
     return (RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | PrefixJoinFilter()
-            | StopFilter(stoplist=stoplist) | StemFilter())
+            | StopFilter(stoplist=stoplist) | StemFilter(lang="en"))
 
 
 ANALYZER = _analyzer(STOP_WORDS)
@@ -101,15 +104,30 @@ def index_terms(text: str) -> str:
     """The index terms of `text`, in order, space-separated: what the body and page fields take."""
     return " ".join(token.text for token in ANALYZER(text))
 
-#: Field weights. A report's title is nearly always printed on its first page too, so at equal
-#: weight a title word already counts twice; a larger title boost let short title matches beat
-#: documents about the topic. Curated metadata (organisation, regions) is supporting evidence.
-FIELD_BOOSTS = {"title": 1.0, "meta": 0.5, "body": 1.0}
-#: Weight of "these two query words stand close together" (within 3 positions) in the body: a
-#: bonus that reorders documents matching the same words, never a condition for matching.
-PROXIMITY_BOOST = 0.25
-PROXIMITY_SLOP = 3
-PROXIMITY_DEPTH = 10
+#: The field plain words are searched in: title, curated metadata and full text as one field, so
+#: a word is scored once with its frequencies added before BM25's saturation (BM25F with weights
+#: of 1). Scoring title and text as separate fields and adding the scores counts a title word
+#: twice (a report prints its title on its first page) and beat documents about the topic with
+#: documents whose title merely names it. `title:` still searches titles alone.
+DEFAULT_FIELD = "text"
+
+
+class BM25(scoring.BM25F):
+    """Okapi BM25 with the idf of Lucene, tantivy and Anserini: ln(1 + (N - n + 0.5) / (n + 0.5)).
+
+    Whoosh's own idf, ln(N / (n + 1)) + 1, gives a word found in nearly every document about a
+    seventh of the weight of the rarest word instead of almost nothing: in a question of 20 words
+    the common ones ("results", "method", "based") then outvote the two words that matter.
+    """
+
+    def idf(self, searcher, fieldname, text):
+        parent = searcher.get_parent()
+        n = parent.doc_frequency(fieldname, text)
+        total = parent.doc_count_all()
+        return math.log(1 + (total - n + 0.5) / (n + 0.5))
+
+
+WEIGHTING = BM25()
 
 
 def pubs_schema(for_queries: bool = False) -> Schema:
@@ -118,8 +136,7 @@ def pubs_schema(for_queries: bool = False) -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
-        meta=TEXT(analyzer=analyzer, multitoken_query="and"),
-        body=TEXT(analyzer=analyzer if for_queries else PRE_ANALYZED, multitoken_query="and"),
+        text=TEXT(analyzer=analyzer if for_queries else PRE_ANALYZED, multitoken_query="and"),
         title_sort=ID(sortable=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True),
         regions=KEYWORD(stored=True, commas=True, lowercase=False),
@@ -137,6 +154,7 @@ def pages_schema() -> Schema:
         # level), and leaving positions out makes the largest part of a build ~1.7x faster.
         text=TEXT(analyzer=PRE_ANALYZED, phrase=False),
         raw=STORED(),
+        time=STORED(),  # transcripts: the second the page (a window of captions) starts at; page is 0
     )
 
 
@@ -267,19 +285,25 @@ class Writer:
         self._pubs.delete_by_term("id", pub_id)
         self._pages.delete_by_term("pub_id", pub_id)
 
-    def add(self, record: dict, search_text: str, pages: list[str], terms: list[str], paged: bool) -> None:
+    def add(self, record: dict, search_text: str, pages: list[str], terms: list[str], paged: bool,
+            times: list[int | None] | None = None) -> None:
         """`record` is the curator's metadata (stored whole, shown as is); `search_text` the words of
         it that match as metadata (organisation, authors, summary...); `pages` the extracted text
-        and `terms` each page's `index_terms`."""
+        and `terms` each page's `index_terms`; `times` each page's start second where it is a window
+        of a transcript (None for a document's page), which it is cited by instead of a number."""
+        times = times or [None] * len(pages)
         self._pubs.add_document(
-            id=record["id"], title=record["title"], meta=search_text, body=" ".join(terms),
+            id=record["id"], title=record["title"],
+            text=" ".join([index_terms(record["title"]), index_terms(search_text), *terms]),
             title_sort=record["title"].casefold(), year=record["year"],
             regions=",".join(record["regions"]), type=record["type"], section=record["section"],
             record=json.dumps(record),
         )
-        for number, (text, page_terms) in enumerate(zip(pages, terms), start=1):
+        for number, (text, page_terms, time) in enumerate(zip(pages, terms, times), start=1):
             if page_terms:
-                self._pages.add_document(pub_id=record["id"], page=number if paged else 0, text=page_terms, raw=text)
+                page = number if paged and time is None else 0
+                self._pages.add_document(pub_id=record["id"], page=page, text=page_terms, raw=text,
+                                         **({} if time is None else {"time": time}))
 
 
 # ---------------------------------------------------------------- reading and querying
@@ -293,7 +317,17 @@ class ParsedQuery:
     pages: object         # the same words over page text (None when there is nothing to look for)
     terms: frozenset      # analysed positive terms, for highlighting
     message: str | None
-    proximity: object = None  # bonus for consecutive query words near each other (plain-word queries)
+    phrases: tuple = ()   # the quoted phrases (as term sequences) a matching page must contain
+    all_words: object = None  # several plain words: the query asking for all of them (match=all)
+
+
+class Snippet(NamedTuple):
+    """Where a passage is (page number, or 0 when it has none; a transcript's start second, or None)
+    and the passage itself, escaped, its hits in <mark>."""
+
+    page: int
+    time: int | None
+    html: str
 
 
 _WORD = re.compile(r"\w+")
@@ -369,6 +403,7 @@ _BARE_WILDCARD = re.compile(r"^\s*[*?]+\s*$")
 _PARSER_SYNTAX = re.compile(r'["():^~\[\]{}+\-*]')
 #: Signs that the user wrote query syntax, whose meaning ranking extras must not change.
 _OPERATORS = re.compile(r'["():*]|(?<!\S)[+-]|\b(?:AND|OR|NOT)\b')
+_MINUS = re.compile(r"(?<!\S)-(?=\w|\(|\")")
 
 
 class Reader:
@@ -378,23 +413,23 @@ class Reader:
         self.version = version
         self._pubs_ix = index.open_dir(str(version), indexname="pubs")
         self._pages_ix = index.open_dir(str(version), indexname="pages")
-        # Read before opening: an index without segments (no page text at all) opens as an
-        # EmptyReader, which reports no generation, so Whoosh's own up_to_date() never holds.
-        self._generations = (self._pubs_ix.latest_generation(), self._pages_ix.latest_generation())
-        self.pubs = self._pubs_ix.searcher(weighting=scoring.BM25F())
-        self.pages = self._pages_ix.searcher(weighting=scoring.BM25F())
-        self._parser = qparser.MultifieldParser(list(FIELD_BOOSTS), pubs_schema(for_queries=True),
-                                                fieldboosts=FIELD_BOOSTS, group=qparser.OrGroup)
-        # +/- only at the start of a word: "micro-credentials" is a word, not "micro NOT credentials".
-        self._parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<!\S)\+(?=\S)", minusexpr=r"(?<!\S)-(?=\S)"))
+        # Read before the searchers open: a commit in between only makes the next check reopen.
+        self._opened = self.generation()
+        self.pubs = self._pubs_ix.searcher(weighting=WEIGHTING)
+        self.pages = self._pages_ix.searcher(weighting=WEIGHTING)
+        self._parser = qparser.QueryParser(DEFAULT_FIELD, pubs_schema(for_queries=True), group=qparser.OrGroup)
+        # + only at the start of a word ("C++" stays a word); a leading - is rewritten to NOT before
+        # parsing (`_MINUS`), since Whoosh's own minus drops a lone "-badge" to "badge".
+        self._parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<!\S)\+(?=\S)", minusexpr=r"(?!)"))
         self._parser.remove_plugin_class(qparser.BoostPlugin)
 
         self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
 
     def up_to_date(self) -> bool:
-        """No commit since this reader opened (a commit between the read and the open only costs
-        one needless reopen)."""
-        return self._generations == (self._pubs_ix.latest_generation(), self._pages_ix.latest_generation())
+        """Compares generations itself: whoosh's `Searcher.up_to_date` is always False for an index
+        without documents (an empty reader has no generation), which reopened a metadata-only
+        index on every request."""
+        return self.generation() == self._opened
 
     def close(self) -> None:
         self.pubs.close()
@@ -408,13 +443,18 @@ class Reader:
 
     # -- queries
 
-    def parse(self, text: str) -> ParsedQuery:
-        """Parse user syntax (phrases, -exclude, OR, title:word); never raise on odd input."""
+    def parse(self, text: str, match_all: bool = False) -> ParsedQuery:
+        """Parse user syntax (phrases, -exclude, NOT, OR, title:word); never raise on odd input.
+
+        Words are ORed and ranked (most matching first); `match_all` asks for publications with
+        every word. An excluded word always excludes: "credential NOT badge" is credential AND NOT
+        badge, and a lone "-badge" is everything without badges.
+        """
         text = _QUESTION_MARKS.sub(" ", text or "").strip()
         if not text or _BARE_WILDCARD.match(text):
             return ParsedQuery(None, None, frozenset(), None)
         message = None
-        parsed = self._parse_or_null(text)
+        parsed = self._parse_or_null(_MINUS.sub("NOT ", text))
         if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
             plain = _PARSER_SYNTAX.sub(" ", text)
             parsed = self._parse_or_null(plain) if plain.strip() else wq.NullQuery
@@ -424,11 +464,15 @@ class Reader:
         if not terms and parsed is wq.NullQuery:
             return ParsedQuery(wq.NullQuery, None, frozenset(),
                                "Nothing to search for: the query has only very common words or symbols.")
-        proximity = None
-        if isinstance(parsed, wq.Or) and not _OPERATORS.search(text):
-            parsed, proximity = _plain_words_ranking(parsed, [token.text for token in QUERY_ANALYZER(text)])
+        parsed = _exclusions_exclude(parsed)
+        plain = isinstance(parsed, wq.Or) and not _OPERATORS.search(text)
+        if plain:
+            parsed = _dampened(parsed, Counter(token.text for token in QUERY_ANALYZER(text)))
+        all_words = wq.And(parsed.subqueries) if isinstance(parsed, wq.Or) else None
+        if match_all and all_words is not None:
+            parsed = all_words
         pages = wq.Or([wq.Term("text", term) for term in sorted(terms)]) if terms else None
-        return ParsedQuery(parsed, pages, frozenset(terms), message, proximity)
+        return ParsedQuery(parsed, pages, frozenset(terms), message, _phrases(parsed), all_words)
 
     def _parse_or_null(self, text: str):
         try:
@@ -445,7 +489,7 @@ class Reader:
             return Reader._positive_terms(q.a)
         if q.is_leaf():
             return {text.decode() if isinstance(text, bytes) else text
-                    for field, text in q.iter_all_terms(phrases=True) if field in FIELD_BOOSTS}
+                    for field, text in q.iter_all_terms(phrases=True) if field in (DEFAULT_FIELD, "title")}
         found = set()
         for child in q.children():
             found |= Reader._positive_terms(child)
@@ -457,25 +501,14 @@ class Reader:
             return dict.fromkeys(self._ids.values(), 0.0)
         if parsed.pubs is wq.NullQuery:
             return {}
-        scores = {hit.docnum: hit.score for hit in self.pubs.search(parsed.pubs, limit=None)}
-        if parsed.proximity is not None and scores:
-            self._add_proximity(scores, parsed.proximity)
-        return {self._ids[docnum]: score for docnum, score in scores.items()}
+        return {self._ids[hit.docnum]: hit.score for hit in self.pubs.search(parsed.pubs, limit=None)}
 
-    def _add_proximity(self, scores: dict[int, float], proximity) -> None:
-        """Rerank the best PROXIMITY_DEPTH matches by how close the query words stand.
+    def matching_ids(self, query) -> set[str]:
+        """The ids of every publication matching `query`, unscored (counts, not ranking)."""
+        return {self._ids[docnum] for docnum in self.pubs.docs_for_query(query)}
 
-        Checking word positions is the costliest part of a query, so it is done only where it can
-        change what people see first, by intersecting with those publications' ids.
-        """
-        top = sorted(scores, key=scores.get, reverse=True)[:PROXIMITY_DEPTH]
-        ids = [self._ids[docnum] for docnum in top]
-        near = wq.And([wq.Or([wq.Term("id", pub_id) for pub_id in ids]), proximity])
-        for hit in self.pubs.search(near, limit=None):
-            scores[hit.docnum] += hit.score
-
-    def page_hits(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, list[tuple[int, str]]]:
-        """The best pages (number, highlighted html) of each of the given publications.
+    def page_hits(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, list[Snippet]]:
+        """The best pages (number, start time, highlighted html) of each of the given publications.
 
         Only the publications being shown are searched (an intersection with their pages, not a
         filter over every matching page), so a query costs the same however many pages match.
@@ -492,20 +525,52 @@ class Reader:
                 chosen.append(hit.docnum)
         return {pub: self._snippets(docnums, parsed.terms) for pub, docnums in best.items()}
 
-    def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int = 50) -> list[tuple[int, str]]:
+    def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int = 50) -> list[Snippet]:
         """Matching pages of one publication in page order (the document view)."""
         if parsed.pages is None or not self.pages.doc_count():
             return []
+        if parsed.phrases:
+            return self._snippets(self._phrase_pages(parsed, [pub_id]).get(pub_id, [])[:limit], parsed.terms)
         hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=limit, sortedby="page")
         return self._snippets([hit.docnum for hit in hits], parsed.terms)
 
-    def _snippets(self, docnums: list[int], terms: frozenset) -> list[tuple[int, str]]:
+    # -- phrases: pages are indexed without positions (a build ~1.7x faster), so a page is checked
+    # -- for a quoted phrase by reading it, among the few pages that have all of the phrase's words.
+
+    def phrase_page_hits(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, tuple]:
+        """For a query with phrases: per publication, (snippets of the best pages that contain every
+        phrase, how many pages contain them, how many more contain only some of the words)."""
+        if parsed.pages is None or not pub_ids or not self.pages.doc_count():
+            return {}
+        found = self._phrase_pages(parsed, pub_ids)
+        some = Counter(self._owner(docnum) for docnum in self.pages.docs_for_query(
+            wq.And([wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids]), parsed.pages])))
+        return {pub_id: (self._snippets(found.get(pub_id, [])[:per_pub], parsed.terms), len(found.get(pub_id, [])),
+                         some[pub_id] - len(found.get(pub_id, [])))
+                for pub_id in pub_ids}
+
+    def _phrase_pages(self, parsed: ParsedQuery, pub_ids: list[str]) -> dict[str, list[int]]:
+        """Docnums of the pages holding every phrase, best first, by publication."""
+        words = {term for phrase in parsed.phrases for term in phrase}
+        candidates = wq.And([wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids]), parsed.pages,
+                             *(wq.Term("text", term) for term in sorted(words))])
+        found: dict[str, list[int]] = {}
+        for hit in self.pages.search(candidates, limit=None):
+            terms = index_terms(hit["raw"]).split()
+            if all(contains_phrase(terms, phrase) for phrase in parsed.phrases):
+                found.setdefault(self._owner(hit.docnum), []).append(hit.docnum)
+        return found
+
+    def _owner(self, page_docnum: int) -> str:
+        return self.pages.reader().column_reader("pub_id")[page_docnum]
+
+    def _snippets(self, docnums: list[int], terms: frozenset) -> list[Snippet]:
         out = []
         for docnum in docnums:
             fields = self.pages.stored_fields(docnum)
             html_ = snippet(fields["raw"], terms)
             if html_:
-                out.append((fields["page"], html_))
+                out.append(Snippet(fields["page"], fields.get("time"), html_))
         return out
 
     def similar(self, pub_id: str, limit: int) -> list[tuple[str, float]]:
@@ -514,12 +579,12 @@ class Reader:
         if docnum is None:
             return []
         keywords = self.pubs.key_terms_from_text(
-            "body", self._body_sample(pub_id), numterms=12) if self.pages.doc_count() else []
+            DEFAULT_FIELD, self._body_sample(pub_id), numterms=12) if self.pages.doc_count() else []
         keywords += self.pubs.key_terms_from_text(
             "title", json.loads(self.pubs.stored_fields(docnum)["record"])["title"], numterms=6)
         if not keywords:
             return []
-        q = wq.Or([wq.Term("body", word, boost=weight) for word, weight in keywords]
+        q = wq.Or([wq.Term(DEFAULT_FIELD, word, boost=weight) for word, weight in keywords]
                   + [wq.Term("title", word, boost=weight) for word, weight in keywords])
         hits = self.pubs.search(q, limit=limit + 1, mask=wq.Term("id", pub_id))
         return [(self._ids[hit.docnum], hit.score) for hit in hits][:limit]
@@ -528,20 +593,70 @@ class Reader:
         hits = self.pages.search(wq.Term("pub_id", pub_id), limit=max_pages, sortedby="page")
         return index_terms("\n".join(hit["raw"] for hit in hits))
 
+    # -- the reading view (kept apart from ranking: these only read stored pages)
 
-def _plain_words_ranking(parsed, words: list[str]):
-    """Ranking evidence for queries of plain words, beyond each word's BM25F score.
+    def page_text(self, pub_id: str, number: int) -> str | None:
+        """The stored text of page `number` of a publication, or None when there is no such page."""
+        found = self.pages.document(pub_id=pub_id, page=number)
+        return found["raw"] if found else None
 
-    A word said three times in a long question is not three times as important (1 + ln n), and
-    documents where consecutive query words stand close together come first among equals.
-    Returns the reweighted query and the proximity query (None for a single word).
-    """
-    counts = Counter(words)
-    if any(n > 1 for n in counts.values()):
-        parsed = parsed.apply(lambda leaf: _scaled(leaf, 1 + math.log(counts.get(_term_text(leaf), 1))))
-    pairs = sorted({(a, b) for a, b in zip(words, words[1:]) if a != b})
-    near = [wq.Phrase("body", list(pair), slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST) for pair in pairs]
-    return parsed, (wq.Or(near) if near else None)
+    def matching_page_numbers(self, pub_id: str, parsed: ParsedQuery) -> list[int]:
+        """Every page of one publication that matches the query, in page order (no snippets made)."""
+        if parsed.pages is None or not self.pages.doc_count():
+            return []
+        hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=None, sortedby="page")
+        return [hit["page"] for hit in hits]
+
+    # -- the words people read (spelling help: see spelling.py; kept apart from ranking)
+
+    def generation(self) -> tuple[int, int]:
+        """Changes with every commit: what was derived from the index's contents is stale when it does."""
+        return self._pubs_ix.latest_generation(), self._pages_ix.latest_generation()
+
+    def page_texts(self):
+        """The stored text of every page, as extracted (not analysed)."""
+        for _, fields in self.pages.reader().iter_docs():
+            yield fields["raw"]
+
+
+def _exclusions_exclude(q):
+    """Whoosh's OR group reads "a NOT b" as "a, or anything without b"; people mean a AND NOT b."""
+    if q.is_leaf() or isinstance(q, wq.Not):
+        return q
+    q = q.apply(_exclusions_exclude)
+    if not isinstance(q, wq.Or):
+        return q
+    excluded = [child.query for child in q.subqueries if isinstance(child, wq.Not)]
+    if not excluded:
+        return q
+    kept = [child for child in q.subqueries if not isinstance(child, wq.Not)]
+    base = (wq.Or(kept) if len(kept) > 1 else kept[0]) if kept else wq.Every()
+    return wq.AndNot(base, wq.Or(excluded) if len(excluded) > 1 else excluded[0])
+
+
+def _phrases(q) -> tuple:
+    """The positive quoted phrases of a query, each as its sequence of index terms."""
+    if isinstance(q, wq.Not):
+        return ()
+    if isinstance(q, wq.AndNot):
+        return _phrases(q.a)
+    if isinstance(q, wq.Phrase):
+        return (tuple(q.words),) if q.fieldname in (DEFAULT_FIELD, "text") else ()
+    if q.is_leaf():
+        return ()
+    return tuple(phrase for child in q.children() for phrase in _phrases(child))
+
+
+def contains_phrase(terms: list[str], phrase: tuple) -> bool:
+    width = len(phrase)
+    return any(tuple(terms[i:i + width]) == phrase for i in range(len(terms) - width + 1))
+
+
+def _dampened(parsed, counts: Counter):
+    """A word said n times in a long question is not n times as important: weight 1 + ln n."""
+    if all(n == 1 for n in counts.values()):
+        return parsed
+    return parsed.apply(lambda leaf: _scaled(leaf, 1 + math.log(counts.get(_term_text(leaf), 1))))
 
 
 def _term_text(leaf) -> str | None:
@@ -555,3 +670,17 @@ def _scaled(q, factor: float):
         q.boost *= factor
         return q
     return q.apply(lambda child: _scaled(child, factor))
+
+
+# ---------------------------------------------------------------- the reading view (one page's text)
+
+
+def highlight(text: str, terms: frozenset) -> str:
+    """All of `text`, escaped, with every word whose index term is in `terms` in <mark> (same hit
+    finding as `snippet`, so the reading view marks exactly what the snippet promised)."""
+    parts, cursor = [], 0
+    for start, stop, _ in _hits(text, terms) if terms else ():
+        parts += [html.escape(text[cursor:start]), "<mark>", html.escape(text[start:stop]), "</mark>"]
+        cursor = stop
+    parts.append(html.escape(text[cursor:]))
+    return "".join(parts)

@@ -92,7 +92,7 @@ FACETS: tuple[Facet, ...] = (
     Facet("year", "years", "year", "Year", order="newest", numeric=True),
     Facet("regions", "regions", "region", "Region", vocabulary=REGIONS),
     Facet("type", "types", "type", "Document type", labels=DOCUMENT_TYPES, vocabulary=tuple(DOCUMENT_TYPES)),
-    Facet("section", "sections", "section", "Section", order="vocabulary", labels=SECTIONS,
+    Facet("section", "sections", "section", "Observatory list", order="vocabulary", labels=SECTIONS,
           vocabulary=tuple(SECTIONS)),
     Facet("organisation", "organisations", "organisation", "Organisation"),
     Facet("language", "languages", "language", "Language", labels=_language_name),

@@ -12,13 +12,16 @@ import codecs
 import contextlib
 import errno
 import hashlib
+import ipaddress
 import json
 import mimetypes
 import os
 import re
+import socket
 import ssl
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -47,8 +50,9 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 #: urllib3 waits 0, 1, 2, 4 ... seconds between attempts: enough for a restart or a brief overload.
 BACKOFF_FACTOR = 0.5
 #: A server may ask for a longer pause (Retry-After); past this we stop waiting on it, or one
-#: document would hold a build thread for an hour.
-MAX_RETRY_AFTER = 30.0
+#: document would hold a build thread for an hour. All the waits of one download also fit in its
+#: deadline (see `Fetcher._session`).
+MAX_RETRY_AFTER = 10.0
 
 SNIFF_BYTES = 1024
 CHUNK_BYTES = 64 * 1024
@@ -81,6 +85,27 @@ class FetchError(Exception):
         self.reason = reason
 
 
+class CacheWriteError(Exception):
+    """The download cache cannot be written (disk full, read-only, no permission).
+
+    Not one document's failure: every later one would fail alike, and a build that went on would
+    publish an index in which every document failed. So it stops the build, naming the real
+    cause (e.g. "No space left on device") and the folder; `errno` is the operating system's.
+    """
+
+    def __init__(self, path: Path, error: OSError):
+        super().__init__(f"cannot write the download cache in {path.parent}: {error.strerror or error}")
+        self.errno = error.errno
+
+
+class RefusedHost(FetchError):
+    """A URL (or a redirect hop) whose host is internal: loopback, private, link-local ...
+
+    Fetching it would let anyone who can edit the catalog (or any site it links to, through a
+    redirect) have internal services' answers indexed and published (SSRF).
+    """
+
+
 @dataclass(frozen=True)
 class Fetched:
     content: bytes = field(repr=False)  # up to max_download_bytes: keep it out of test failure output
@@ -104,11 +129,81 @@ class _Retry(Retry):
             raise MaxRetryError(_pool, url, error) from error
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
+    #: The longest Retry-After honoured; set per Fetcher so that all of a download's waits fit its deadline.
+    max_retry_after = MAX_RETRY_AFTER
+
+    def new(self, **kw) -> "_Retry":
+        policy = super().new(**kw)
+        policy.max_retry_after = self.max_retry_after
+        return policy
+
     def parse_retry_after(self, retry_after: str) -> float:
         try:
-            return min(super().parse_retry_after(retry_after), MAX_RETRY_AFTER)
+            return min(super().parse_retry_after(retry_after), self.max_retry_after)
         except InvalidHeader:
             return 0.0  # unreadable: fall back to our own backoff
+
+
+class _GuardedConnection:
+    """Refuses internal hosts on every connection: each hop of a redirect chain and each retry
+    opens its connections here.
+
+    Every address the host resolves to is checked before dialling, so an internal service is
+    never even connected to. The socket then connects by name again (urllib3 resolves anew), so
+    the address actually connected to is checked too, before a byte of the request is sent: a
+    DNS answer that changes between the two lookups (rebinding) gains nothing. Proxies (none are
+    configured) would defeat the second check.
+    """
+
+    allow_hosts: tuple[str, ...] = ()
+
+    def _new_conn(self):
+        host = self.host.lower()
+        if host in self.allow_hosts or f"{host}:{self.port}" in self.allow_hosts:
+            return super()._new_conn()
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)}
+        except socket.gaierror as err:
+            raise NameResolutionError(self.host, self, err) from err  # as urllib3's own lookup would
+        for address in sorted(addresses):
+            _refuse_internal(host, address)
+        sock = super()._new_conn()
+        try:
+            _refuse_internal(host, sock.getpeername()[0])
+        except RefusedHost:
+            sock.close()
+            raise
+        return sock
+
+
+class _GuardedAdapter(HTTPAdapter):
+    """An adapter whose connection pools open `_GuardedConnection`s allowing `allow_hosts`."""
+
+    def __init__(self, allow_hosts: tuple[str, ...], **kwargs):
+        self.allow_hosts = allow_hosts  # before super().__init__, which builds the pool manager
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        allowed = {"allow_hosts": self.allow_hosts}
+        self.poolmanager.pool_classes_by_scheme = {
+            scheme: type(f"Guarded{pool.__name__}", (pool,), {"ConnectionCls": type(
+                f"Guarded{pool.ConnectionCls.__name__}", (_GuardedConnection, pool.ConnectionCls), allowed)})
+            for scheme, pool in self.poolmanager.pool_classes_by_scheme.items()
+        }
+
+
+def _refuse_internal(host: str, address: str) -> None:
+    ip = ipaddress.ip_address(address.split("%")[0])  # drop an IPv6 scope (fe80::1%eth0)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    kinds = (("loopback", ip.is_loopback), ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
+             ("reserved", ip.is_reserved or ip.is_unspecified), ("private", ip.is_private),
+             ("non-public", not ip.is_global))  # e.g. carrier-grade NAT, 100.64.0.0/10
+    kind = next((name for name, matches in kinds if matches), None)
+    if kind is not None:
+        shown = host if host.strip("[]") == str(ip) else f"{host} ({ip})"
+        raise RefusedHost(f"refused: {shown} is a {kind} address (allow it with OBSERVATORY_ALLOW_HOSTS)")
 
 
 class Fetcher:
@@ -119,7 +214,7 @@ class Fetcher:
     at all (DNS, refused, unreachable, connect timeout, TLS) is not dialled again by this Fetcher:
     its remaining documents fail at once with the same reason. A `session` passed in is used as
     given, by every thread, with its own retry and redirect policy (tests and callers that bring
-    their own transport).
+    their own transport); the refusal of internal hosts (`_GuardedConnection`) is then theirs to make.
     """
 
     def __init__(self, settings: Settings, *, session: requests.Session | None = None):
@@ -164,6 +259,7 @@ class Fetcher:
             if entry.get("last_modified"):
                 headers["If-Modified-Since"] = entry["last_modified"]
         timeout = self.settings.http_timeout
+        started = time.monotonic()
         try:
             with self._session().get(url, headers=headers, timeout=(timeout, timeout), stream=True) as response:
                 self._count_responses(response)
@@ -171,7 +267,7 @@ class Fetcher:
                     return self._not_modified(url, response.url, entry)
                 if not 200 <= response.status_code < 300:
                     raise FetchError(_status_reason(response))
-                content = self._read_body(response)
+                content = self._read_body(response, started)
                 final_url = response.url
                 content_type = response.headers.get("Content-Type")
                 validators = {"etag": response.headers.get("ETag"),
@@ -194,18 +290,46 @@ class Fetcher:
         self._save_entry(url, {**entry, "url": final_url})
         return Fetched(content, entry["kind"], entry["sha256"], final_url, changed=False)
 
-    def _read_body(self, response: requests.Response) -> bytes:
-        """Stops at the cap, whatever the server claimed: a lying or absent Content-Length is common."""
-        limit = self.settings.max_download_bytes
+    def _read_body(self, response: requests.Response, started: float) -> bytes:
+        """Stops at the size cap, whatever the server claimed (a lying or absent Content-Length is
+        common), and at the download's deadline.
+
+        One read blocks until a whole chunk has come, and a server dripping a byte at a time never
+        trips the per-read timeout; so a watchdog shuts the socket down at the deadline, which ends
+        the read at once. What the deadline does not cover: the response headers, which a server
+        may drip too (each read of them is still bounded by `http_timeout`).
+        """
+        limit, deadline = self.settings.max_download_bytes, self.settings.fetch_deadline
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(f"too large (> {_size(limit)})")
+        expired = threading.Event()
+
+        def cut_off():
+            expired.set()
+            sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+            with contextlib.suppress(OSError, AttributeError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+        watchdog = threading.Timer(max(0.0, started + deadline - time.monotonic()), cut_off)
+        watchdog.daemon = True
         chunks, received = [], 0
-        for chunk in response.iter_content(CHUNK_BYTES):
-            received += len(chunk)
-            if received > limit:
-                raise FetchError(f"too large (> {_size(limit)})")
-            chunks.append(chunk)
+        watchdog.start()
+        try:
+            for chunk in response.iter_content(CHUNK_BYTES):
+                received += len(chunk)
+                if received > limit:
+                    raise FetchError(f"too large (> {_size(limit)})")
+                chunks.append(chunk)
+        except requests.RequestException:
+            if not expired.is_set():
+                raise
+        finally:
+            watchdog.cancel()
+            watchdog.join()
+        if expired.is_set():
+            response.close()  # its socket is shut: never hand the connection back to the pool
+            raise FetchError(f"download took longer than {deadline:g} s")
         return b"".join(chunks)
 
     def _session(self) -> requests.Session:
@@ -220,7 +344,8 @@ class Fetcher:
                 backoff_factor=BACKOFF_FACTOR, status_forcelist=RETRY_STATUSES,
                 respect_retry_after_header=True, raise_on_status=False,
             )
-            adapter = HTTPAdapter(max_retries=policy)
+            policy.max_retry_after = min(MAX_RETRY_AFTER, self.settings.fetch_deadline / (retries + 1))
+            adapter = _GuardedAdapter(self.settings.allow_hosts, max_retries=policy)
             session = requests.Session()
             session.mount("http://", adapter)
             session.mount("https://", adapter)
@@ -252,16 +377,16 @@ class Fetcher:
         if not path.is_absolute():
             path = Path(base_dir) / path
         path = path.resolve()
-        if not path.exists():
-            raise FetchError(f"file not found: {path}")
-        if not path.is_file():
-            raise FetchError(f"not a file: {path}")
         limit = self.settings.max_download_bytes
         try:
+            if not path.exists():
+                raise FetchError(f"file not found: {path}")
+            if not path.is_file():
+                raise FetchError(f"not a file: {path}")
             if path.stat().st_size > limit:
                 raise FetchError(f"too large (> {_size(limit)})")
             content = path.read_bytes()
-        except OSError as exc:
+        except OSError as exc:  # a name too long, a folder we may not enter ...
             raise FetchError(f"cannot read {path}: {exc.strerror or exc}") from exc
         kind = detect_kind(content, mimetypes.guess_type(path.name)[0])
         sha = hashlib.sha256(content).hexdigest()
@@ -430,13 +555,17 @@ def _is_sha256(value) -> bool:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     """Temp file and rename, so a killed build never leaves half a body under a content hash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+    temp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
+    except BaseException as err:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        if isinstance(err, OSError):
+            raise CacheWriteError(path, err) from err
         raise

@@ -8,6 +8,7 @@ on the page being shown, which keeps a query's cost independent of how many page
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -16,15 +17,16 @@ from typing import Callable, Mapping
 
 from cachetools import LRUCache
 
-from . import engine
+from . import engine, spelling
 from .engine import ParsedQuery, Reader
 from .facets import FACETS, InvalidRequest, labelled, whole_numbers
 from .layout import IndexMissing, IndexRoot, read_manifest
-from .status import build_state, problems
+from .status import build_state, problem_groups, problems
 
 __all__ = ["IndexMissing", "InvalidRequest", "SearchRequest", "SearchService"]
 
-SORTS = ("relevance", "newest", "oldest", "title")
+SORTS = ("relevance", "newest", "oldest", "title", "added")
+MATCHES = ("any", "all")
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 1_000
@@ -44,6 +46,7 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    match: str = "any"   # "all": only publications with every word of the query
 
     def selected(self, key: str) -> tuple:
         return tuple(self.filters.get(key, ()))
@@ -75,6 +78,9 @@ class SearchRequest:
         sort = (getlist("sort") or ["relevance"])[-1]
         if sort not in SORTS:
             raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+        match = (getlist("match") or ["any"])[-1]
+        if match not in MATCHES:
+            raise InvalidRequest(f"match must be one of {', '.join(MATCHES)}, got {match!r}")
         filters = {facet.key: facet.parse(getlist(facet.param)) for facet in FACETS}
         return cls(
             q=q.strip(),
@@ -84,6 +90,7 @@ class SearchRequest:
             sort=sort,
             page=last_number("page", 1, MAX_PAGE) or 1,
             per_page=last_number("per_page", 1, MAX_PER_PAGE) or cls.per_page,
+            match=match,
         )
 
     def to_args(self, **changes) -> list[tuple[str, str]]:
@@ -94,6 +101,7 @@ class SearchRequest:
             args += [(facet.param, str(value)) for value in state.selected(facet.key)]
         args += [("year_from", str(state.year_from))] if state.year_from is not None else []
         args += [("year_to", str(state.year_to))] if state.year_to is not None else []
+        args += [("match", state.match)] if state.match != "any" else []
         args += [("sort", state.sort)] if state.sort != "relevance" else []
         args += [("page", str(state.page))] if state.page != 1 else []
         args += [("per_page", str(state.per_page))] if state.per_page != SearchRequest.per_page else []
@@ -129,7 +137,18 @@ def _sort_key(sort: str, scores: dict[str, float], records: dict[str, dict]):
         return lambda d: (records[d]["year"], -scores[d], title(d))
     if sort == "title":
         return lambda d: (title(d), -records[d]["year"])
+    if sort == "added":
+        return _added_key(records, title)
     return lambda d: (-scores[d], -records[d]["year"], title(d))
+
+
+def _added_key(records: dict[str, dict], title):
+    """Recently added first; records without an `added` date come after every dated one (newest year first)."""
+    def key(d):
+        added = records[d].get("added")
+        day = dt.date.fromisoformat(added).toordinal() if added else 0
+        return (not added, -day, -records[d]["year"], title(d))
+    return key
 
 
 # ---------------------------------------------------------------- the service
@@ -153,6 +172,7 @@ class _Snapshot:
     scores: LRUCache = field(default_factory=lambda: LRUCache(maxsize=64))
     snippets: LRUCache = field(default_factory=lambda: LRUCache(maxsize=4096))
     stored: dict[str, dict] = field(default_factory=dict)   # the index's records, before build state
+    spelling: tuple | None = None  # (Vocabulary, Titles), made on first use: see SearchService._spelling
 
     @classmethod
     def open(cls, reader: Reader, stamp: float | None, same_index: "_Snapshot | None" = None) -> "_Snapshot":
@@ -160,20 +180,36 @@ class _Snapshot:
         manifest = read_manifest(reader.version)
         stored = same_index.stored if same_index else reader.records()
         records = {pub_id: {**record, **build_state(record, manifest.get(pub_id))} for pub_id, record in stored.items()}
-        caches = {"scores": same_index.scores, "snippets": same_index.snippets} if same_index else {}
+        caches = {"scores": same_index.scores, "snippets": same_index.snippets,
+                  "spelling": same_index.spelling} if same_index else {}
         return cls(reader, records, manifest, stamp, stored=stored, **caches)
 
-    def match(self, parsed: ParsedQuery, q: str) -> dict[str, float]:
-        if q not in self.scores:
-            self.scores[q] = self.reader.match(parsed)
-        return self.scores[q]
+    def match(self, parsed: ParsedQuery, key: tuple) -> dict[str, float]:
+        if key not in self.scores:
+            self.scores[key] = self.reader.match(parsed)
+        return self.scores[key]
 
-    def page_hits(self, parsed: ParsedQuery, q: str, pub_ids: list[str]) -> dict[str, list]:
-        missing = [pub_id for pub_id in pub_ids if (q, pub_id) not in self.snippets]
-        found = self.reader.page_hits(parsed, missing) if missing else {}
+    def all_words(self, parsed: ParsedQuery, q: str) -> set[str]:
+        """The publications with every word of a several-word query (what match=all would show)."""
+        key = ("all", q)
+        if key not in self.scores:
+            self.scores[key] = self.reader.matching_ids(parsed.all_words)
+        return self.scores[key]
+
+    def page_hits(self, parsed: ParsedQuery, key: tuple, pub_ids: list[str]) -> dict[str, tuple]:
+        """Per publication: (its best pages as (number, html), pages with the phrases, pages with only
+        some of the words); the two counts are None unless the query has quoted phrases."""
+        # Read what is cached before adding to it: adding may evict entries this call needs.
+        answer = {pub_id: self.snippets.get((key, pub_id)) for pub_id in pub_ids}
+        missing = [pub_id for pub_id, cached in answer.items() if cached is None]
+        if parsed.phrases:
+            found = self.reader.phrase_page_hits(parsed, missing) if missing else {}
+        else:
+            found = {pub: (hits, None, None) for pub, hits in self.reader.page_hits(parsed, missing).items()} \
+                if missing else {}
         for pub_id in missing:
-            self.snippets[(q, pub_id)] = found.get(pub_id, [])
-        return {pub_id: self.snippets[(q, pub_id)] for pub_id in pub_ids}
+            answer[pub_id] = self.snippets[(key, pub_id)] = found.get(pub_id, ([], None, None))
+        return answer
 
 
 def _manifest_stamp(version: Path) -> float | None:
@@ -183,9 +219,10 @@ def _manifest_stamp(version: Path) -> float | None:
         return None
 
 
-def _public(record: dict, score: float, snippets: list[dict]) -> dict:
+def _public(record: dict, score: float, snippets: list[dict], terms: frozenset = frozenset()) -> dict:
     return {
-        "id": record["id"], "title": record["title"], "year": record["year"], "section": record["section"],
+        "id": record["id"], "title": record["title"], "title_html": engine.highlight(record["title"], terms),
+        "matched_in": _matched_in(record, terms), "year": record["year"], "section": record["section"],
         "type": record["type"], "regions": record["regions"], "organisation": record.get("organisation"),
         "url": record.get("url"), "score": round(score, 4), "snippets": snippets,
         "jurisdiction": record.get("jurisdiction"), "language": record.get("language"),
@@ -195,8 +232,24 @@ def _public(record: dict, score: float, snippets: list[dict]) -> dict:
     }
 
 
-def _snippet_dicts(hits: list[tuple[int, str]]) -> list[dict]:
-    return [{"page": page or None, "html": html} for page, html in hits]
+#: Curated fields a publication can match by besides its title and text, as the result says "why".
+METADATA_FIELDS = ("authors", "organisation", "summary", "jurisdiction")
+
+
+def _matched_in(record: dict, terms: frozenset) -> list[str]:
+    """The curated fields holding a query word, so a match in metadata can say so."""
+    found = []
+    for name in METADATA_FIELDS:
+        value = record.get(name)
+        text = " ".join(value) if isinstance(value, (list, tuple)) else value
+        if text and terms & set(engine.index_terms(text).split()):
+            found.append(name)
+    return found
+
+
+def _snippet_dicts(hits: list[engine.Snippet]) -> list[dict]:
+    """A passage cites its page number or, in a transcript, the second it starts at ("page": None)."""
+    return [{"page": hit.page or None, "time": hit.time, "html": hit.html} for hit in hits]
 
 
 class SearchService:
@@ -224,13 +277,14 @@ class SearchService:
                 self._snapshot = _Snapshot.open(snap.reader, stamp, snap)
             return self._snapshot
 
-    def search(self, req: SearchRequest, snippets: bool = True) -> dict:
-        """`snippets=False` skips the page search (exports need every match, not where it is)."""
+    def search(self, req: SearchRequest, snippets: bool = True, correct: bool = True) -> dict:
+        """`snippets=False` skips the page search (exports need every match, not where it is);
+        `correct=False` never replaces a query's results by its correction's (see `_with_spelling`)."""
         with self._lock:
             snap = self._current()
-            parsed = snap.reader.parse(req.q)
-            scores = snap.match(parsed, req.q)
-            return self._respond(snap, req, parsed, scores, snippets)
+            parsed = snap.reader.parse(req.q, match_all=req.match == "all")
+            scores = snap.match(parsed, (req.q, req.match))
+            return self._with_spelling(snap, req, self._respond(snap, req, parsed, scores, snippets), snippets, correct)
 
     def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[str, float],
                  with_snippets: bool) -> dict:
@@ -248,14 +302,62 @@ class SearchService:
         hits.sort(key=_sort_key(sort, scores, records))
         start = (req.page - 1) * req.per_page
         shown = hits[start:start + req.per_page]
-        snippets = snap.page_hits(parsed, req.q, shown) if with_snippets else {}
+        found = snap.page_hits(parsed, (req.q, req.match), shown) if with_snippets else {}
+        results = []
+        for d in shown:
+            hits_of, with_phrase, some_words = found.get(d, ([], None, None))
+            result = _public(records[d], scores[d], _snippet_dicts(hits_of), parsed.terms)
+            result["phrase_pages"], result["other_pages"] = with_phrase, some_words
+            results.append(result)
+        all_words = None
+        if parsed.all_words is not None and req.match == "any":
+            all_words = sum(1 for d in snap.all_words(parsed, req.q) if d in records and not fails.get(d, True))
         return {
             "total": len(hits), "page": req.page, "per_page": req.per_page,
-            "pages": max(1, -(-len(hits) // req.per_page)), "query": req.q, "sort": sort,
-            "message": parsed.message,
-            "results": [_public(records[d], scores[d], _snippet_dicts(snippets.get(d, []))) for d in shown],
-            "facets": facets,
+            "pages": max(1, -(-len(hits) // req.per_page)), "query": req.q, "match": req.match,
+            "all_words_total": all_words, "sort": sort, "message": parsed.message,
+            "results": results, "facets": facets,
         }
+
+    # ---------------------------------------------------------------- spelling help (see spelling.py)
+
+    @staticmethod
+    def _spelling(snap: _Snapshot) -> tuple[spelling.Vocabulary, spelling.Titles]:
+        if snap.spelling is None:
+            snap.spelling = (spelling.vocabulary(snap.reader),
+                             spelling.Titles([record["title"] for record in snap.records.values()]))
+        return snap.spelling
+
+    def _with_spelling(self, snap: _Snapshot, req: SearchRequest, data: dict, with_snippets: bool,
+                       correct: bool) -> dict:
+        """`data` with "suggestion": the corrected query, or None. A query that finds little has its
+        unknown and rare words corrected, any other query its unknown words only. When the query
+        found nothing or has a word the collection lacks, the correction has results and `correct`
+        holds, those results come instead, with "original_query" saying what was asked (as web
+        search engines do)."""
+        data.update(suggestion=None, original_query=None)
+        if not req.q:
+            return data
+        correction = self._spelling(snap)[0].correct(req.q, rare_too=data["total"] < spelling.FEW_RESULTS)
+        if correction is None:
+            return data
+        data["suggestion"] = suggestion = correction.query
+        if not correct or (data["total"] and not correction.unknown):
+            return data
+        parsed = snap.reader.parse(suggestion, match_all=req.match == "all")
+        found = self._respond(snap, replace(req, q=suggestion), parsed, snap.match(parsed, (suggestion, req.match)),
+                              with_snippets)
+        if not found["total"]:
+            return data
+        return {**found, "suggestion": suggestion, "original_query": req.q}
+
+    def completions(self, text: str) -> list[str]:
+        """What the search box offers while `text` is typed (`GET /api/suggest`)."""
+        with self._lock:
+            vocab, titles = self._spelling(self._current())
+        return spelling.completions(vocab, titles, text)
+
+    # ---------------------------------------------------------------- end of spelling help
 
     def document(self, doc_id: str, q: str = "") -> dict | None:
         """One record with every field, its build status, and the pages matching `q`."""
@@ -265,12 +367,43 @@ class SearchService:
             if record is None:
                 return None
             parsed = snap.reader.parse(q)
-            result = _public(record, 0.0, _snippet_dicts(snap.reader.pages_of(doc_id, parsed)))
+            result = _public(record, 0.0, _snippet_dicts(snap.reader.pages_of(doc_id, parsed)), parsed.terms)
             result.update({k: v for k, v in record.items() if k not in result and k != "path"})
             entry = snap.manifest.get(doc_id, {})
             result["build"] = {k: entry.get(k) for k in ("checked", "fetched_on", "engine", "content_sha")}
             result["message"] = parsed.message
             return result
+
+    # -- the reading view (kept apart from search and ranking)
+
+    def page(self, doc_id: str, number: int, q: str = "") -> dict | None:
+        """One page's text with the query's words marked, and where the other matching pages are.
+
+        None when the publication or the page does not exist.
+        """
+        with self._lock:
+            snap = self._current()
+            record = snap.records.get(doc_id)
+            text = snap.reader.page_text(doc_id, number) if record is not None and number >= 1 else None
+            if text is None:
+                return None
+            parsed = snap.reader.parse(q)
+            matching = snap.reader.matching_page_numbers(doc_id, parsed)
+            return {
+                "id": doc_id, "page": number, "pages": record.get("pages", 0), "query": q,
+                "html": engine.highlight(text, parsed.terms), "matching": matching,
+                "previous_match": max((n for n in matching if n < number), default=None),
+                "next_match": min((n for n in matching if n > number), default=None),
+                "record": _public(record, 0.0, []),
+            }
+
+    def records(self, doc_ids) -> list[dict]:
+        """Full records (authors, summary, labels, build state; never a file path) of the given ids
+        that exist, in the order given: result lines and exports need more than a search result."""
+        with self._lock:
+            snap = self._current()
+            return [{**{k: v for k, v in snap.records[d].items() if k != "path"}, **labelled(snap.records[d])}
+                    for d in doc_ids if d in snap.records]
 
     def local_file(self, doc_id: str) -> Path | None:
         """The file a local record was indexed from (server-side only: never shown to users)."""
@@ -304,4 +437,5 @@ class SearchService:
                     "failures": problems(records, snap.manifest),
                     "version": snap.reader.version.name,
                 }
+                snap.overview["problems"] = problem_groups(snap.overview["failures"])
             return snap.overview

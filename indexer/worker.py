@@ -4,38 +4,145 @@ The processes are forked from a fork server, which is single-threaded (forking t
 whose fetch threads may hold locks, can deadlock a child) and has run `ready()` once through
 `worker_preload`: the libraries' one-time set-up (language profiles, HTML cleaners, ~1 s) is
 inherited, so no document's time limit is spent on it.
+
+Documents are hostile input, so each process is fenced in by `initialise`: an address-space limit
+(a decompression bomb fails its document, not the machine), text caps per page and per document
+(one 60 MB page would make every search that matches it slow), and death with its parent (a
+build killed with -9 must not leave extractions running for minutes).
 """
 from __future__ import annotations
 
-import contextlib
+import ctypes
 import logging
 import multiprocessing
+import os
+import resource
+import signal
+import sys
+from dataclasses import dataclass
 
+from pebble import ProcessPool
+
+from .config import Settings
 from .extract import ExtractionError, detect_language, extract
 from .engine import index_terms
-
 
 #: pdfminer.six logs every oddity of a broken PDF as a warning; the outcome is what counts, and it
 #: is recorded against the entry, so its chatter would only bury the progress bar.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
+#: What `extract_job` returns for a document that exceeded the process's memory limit.
+TOO_LARGE = "too large to extract"
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What `initialise` hands each extraction process: only these numbers of the build's Settings."""
+
+    memory_mb: int = Settings.extract_memory_mb
+    page_chars: int = Settings.max_page_chars
+    document_chars: int = Settings.max_document_chars
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Limits":
+        return cls(settings.extract_memory_mb, settings.max_page_chars, settings.max_document_chars)
+
+
+#: This process's limits: the defaults until `initialise` sets the build's.
+_limits = Limits()
+
 
 def extract_job(content: bytes, kind: str, engine: str) -> dict:
-    """Plain data to pickle back: pages, their index terms, language; or the failure reason."""
+    """Plain data to pickle back: pages, their index terms, language and any warning ("warning",
+    e.g. text truncated at the caps); or the failure reason ("error")."""
     try:
         result = extract(content, kind, engine=engine)
+        pages, warning = cap_text(result.pages, _limits)
+        terms = [index_terms(page) for page in pages]
     except ExtractionError as err:
-        return {"error": err.reason}
-    sample = "\n".join(result.pages)[:20000]
-    return {"pages": result.pages, "terms": [index_terms(page) for page in result.pages], "paged": result.paged,
-            "engine": result.engine, "language": detect_language(sample)}
+        return {"error": TOO_LARGE if _ran_out_of_memory(err) else err.reason}
+    except MemoryError:
+        return {"error": TOO_LARGE}
+    sample = "\n".join(pages)[:20000]
+    return {"pages": pages, "terms": terms, "paged": result.paged, "engine": result.engine,
+            "language": detect_language(sample), "warning": warning, "needs_ocr": result.needs_ocr,
+            "times": result.times}
+
+
+def _ran_out_of_memory(error: BaseException) -> bool:
+    """The extractors turn any library error into an ExtractionError; the MemoryError the address
+    space limit caused is somewhere in its chain. (A library that reports its own allocation
+    failure differently, as lxml's "unknown error", keeps its own message.)"""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, MemoryError):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def cap_text(pages: list[str], limits: Limits) -> tuple[list[str], str | None]:
+    """Pages cut to the per-page cap and, past the per-document cap, emptied (so that page numbers
+    still match the source); with a warning saying what was dropped, or None."""
+    capped, total, long_pages, dropped_from = [], 0, 0, None
+    for number, page in enumerate(pages, 1):
+        if len(page) > limits.page_chars:
+            page, long_pages = page[:limits.page_chars], long_pages + 1
+        room = limits.document_chars - total
+        if len(page) > room:
+            page, dropped_from = page[:room], dropped_from or number
+        capped.append(page)
+        total += len(page)
+    cuts = []
+    if long_pages:
+        cuts.append(f"{long_pages} page(s) cut to {limits.page_chars:,} characters")
+    if dropped_from:
+        cuts.append(f"text from page {dropped_from} on dropped ({limits.document_chars:,}-character document limit)")
+    return capped, f"text truncated: {'; '.join(cuts)}" if cuts else None
+
+
+def initialise(limits: Limits) -> None:
+    """Runs first in every extraction process (the pool's initializer)."""
+    global _limits
+    _limits = limits
+    die_with_parent()
+    size = limits.memory_mb * 1024 * 1024
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        size = min(size, hard)  # an unprivileged process may only lower its hard limit
+    resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+
+def die_with_parent() -> None:
+    """Have Linux kill this process when its parent dies: the fork server's parent is the build,
+    an extraction process's is the fork server, so a build killed with -9 takes both along.
+
+    (The fork server alone would not notice: it waits for every holder of its "alive" pipe to
+    close it, and each extraction process holds a copy.) Elsewhere than Linux, an orphaned
+    extraction process still ends when its current document does.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def pool(settings: Settings, jobs: int) -> ProcessPool:
+    """The extraction pool of a build: `jobs` processes, each initialised with the build's limits."""
+    return ProcessPool(max_workers=jobs, context=context(), initializer=initialise,
+                       initargs=(Limits.of(settings),))
 
 
 def ready() -> bool:
     """Extract a small sample: afterwards the libraries' set-up is paid in this process."""
     sample = b"<html><body><p>Micro-credentials certify short courses of learning.</p></body></html>"
-    with contextlib.suppress(ExtractionError):
-        extract_job(sample, "html", "auto")
+    extract_job(sample, "html", "auto")
     return True
 
 

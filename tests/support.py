@@ -6,37 +6,49 @@ from __future__ import annotations
 
 import hashlib
 import io
+import textwrap
 import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from PIL import Image
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.pdfencrypt import StandardEncryption
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
+from bench.serve import free_port  # noqa: F401  (one helper for the tests and the speed bench)
+from indexer.config import PROJECT_ROOT as PROJECT
+#: Eval data and real PDFs next to the checkout (`../shared`); tests that need them skip without them.
+SHARED = PROJECT.parent / "shared"
+REAL_CATALOG = PROJECT / "corpus" / "catalog.yaml"
+#: Where the browser tests write screenshots (git-ignored); `make screenshots` publishes chosen ones.
+SCREENSHOTS = PROJECT / "build" / "screenshots"
 
-def make_pdf(pages: list[str], title: str | None = None, user_password: str | None = None) -> bytes:
-    """A PDF whose page n shows pages[n-1] (wrapped at ~90 characters); an empty string makes a blank page."""
+
+def make_pdf(pages: list[str], title: str | None = None, user_password: str | None = None,
+             image: bool = False) -> bytes:
+    """A PDF whose page n shows pages[n-1]: one PDF line per text line (so a test decides where lines
+    break), text lines longer than ~90 characters wrapped at a space; "" makes a blank page.
+
+    `image` puts a grey square on every page, as a scan has; `user_password` encrypts the file.
+    """
     buf = io.BytesIO()
-    kwargs = {}
-    if user_password is not None:
-        from reportlab.lib import pdfencrypt
-        kwargs["encrypt"] = pdfencrypt.StandardEncryption(user_password, ownerPassword="owner", strength=128)
-    pdf = canvas.Canvas(buf, pagesize=A4, **kwargs)
+    encrypt = StandardEncryption(user_password, ownerPassword="owner", strength=128) \
+        if user_password is not None else None
+    pdf = canvas.Canvas(buf, pagesize=A4, encrypt=encrypt)
     if title:
         pdf.setTitle(title)
     for text in pages:
-        y = 800
-        for paragraph in text.split("\n"):
-            words, line = paragraph.split(), ""
-            for word in words:
-                if len(line) + len(word) > 90:
-                    pdf.drawString(50, y, line)
-                    y, line = y - 14, ""
-                line = f"{line} {word}".strip()
-            pdf.drawString(50, y, line)
-            y -= 20
+        lines = pdf.beginText(50, 800)
+        for line in text.splitlines():
+            for wrapped in textwrap.wrap(line, 90, break_long_words=False) or [""]:
+                lines.textLine(wrapped)
+        pdf.drawText(lines)
+        if image:
+            pdf.drawImage(ImageReader(Image.new("L", (64, 64), 128)), 60, 400, 200, 200)
         pdf.showPage()
     pdf.save()
     return buf.getvalue()
@@ -55,6 +67,9 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers (also on failures)
     repeat: int = 1  # send the body this many times: a huge download without holding it in memory
     content_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+    drip: float = 0.0  # send the body a byte at a time, this many seconds apart
+    sent: int = 0  # body bytes written so far (to the socket's buffers, not necessarily read)
+    finished: threading.Event = field(default_factory=threading.Event)  # set when a response has ended
 
 
 @dataclass
@@ -118,23 +133,34 @@ class DocServer:
                     self.end_headers()
                     return
                 extra = {"ETag": etag, "Last-Modified": formatdate(usegmt=True)} if route.validators else {}
-                self._send(route.status, route.body, route.content_type, {**extra, **route.headers},
-                           repeat=route.repeat, content_length=route.content_length)
+                self._send(route.status, route.body, route.content_type, {**extra, **route.headers}, route)
 
-            def _send(self, status, body, content_type, extra=None, repeat=1, content_length=True):
+            def _send(self, status, body, content_type, extra=None, route: Route | None = None):
+                """A response; with `route`, its repeat, drip and Content-Length, counting what is sent."""
+                repeat = route.repeat if route else 1
                 server._served.append(("GET", self.path, status))
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
-                if content_length:
+                if route is None or route.content_length:
                     self.send_header("Content-Length", str(len(body) * repeat))
                 for key, value in (extra or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
+                chunks = [body[i:i + 1] for i in range(len(body))] if route and route.drip else [body]
                 try:
                     for _ in range(repeat):
-                        self.wfile.write(body)
+                        for chunk in chunks:
+                            self.wfile.write(chunk)
+                            if route:
+                                route.sent += len(chunk)
+                                if route.drip:
+                                    self.wfile.flush()
+                                    time.sleep(route.drip)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                finally:
+                    if route:
+                        route.finished.set()
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
@@ -146,6 +172,21 @@ class DocServer:
     def close(self):
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+#: A text document whose extraction `extract_or_hang` never finishes.
+HANGS = b"This document hangs the extraction: apprenticeships."
+
+
+def extract_or_hang(content: bytes, kind: str, engine: str) -> dict:
+    """The build's extraction job, except that HANGS blocks until the pool kills the process: a
+    document over the time limit, whatever the machine's speed. (A module-level function, so the
+    extraction processes can unpickle it.)"""
+    from indexer import worker
+
+    if content == HANGS:
+        threading.Event().wait()
+    return worker.extract_job(content, kind, engine)
 
 
 def write_catalog(path, entries: list[dict]) -> None:

@@ -9,9 +9,8 @@ import pytest
 
 from indexer.additions import AdditionError, DuplicateRecord, add_record, render_entry
 from indexer.catalog import load_catalog, resolve_path
-from support import entry, make_pdf, write_catalog
+from support import REAL_CATALOG, entry, make_pdf, write_catalog
 
-REAL_CATALOG = Path(__file__).resolve().parents[1] / "corpus" / "catalog.yaml"
 
 FIELDS = {"title": "Micro-credentials and the recognition of prior learning across the European Higher "
                    "Education Area: a review of twelve national approaches, with recommendations",

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from bench import metrics
+from support import PROJECT
 
-ROOT = Path(__file__).resolve().parents[1]
+
 
 # ranking d1 d2 d3 d4; judged: d1 grade 3, d3 grade 1, d5 grade 2 (never retrieved)
 RANKING = ["d1", "d2", "d3", "d4"]
@@ -52,21 +53,25 @@ def test_randomization_test_calls_a_consistent_win_significant_and_a_wash_not():
 
 
 def run_bench(*args: str, out: Path) -> dict:
-    done = subprocess.run([sys.executable, "-m", "bench", *args, "--out", str(out)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "bench", *args, "--out", str(out)], cwd=PROJECT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads((out / f"{args[0]}.json").read_text())
 
 
-def test_quality_bench_scores_every_engine_on_a_cranfield_subset(tmp_path):
-    data = run_bench("quality", "--docs", "150", "--queries", "20", out=tmp_path)
-    results = {r["engine"]: r for r in data["results"]}
-    assert set(results) == {"observatory", "tantivy", "sqlite-fts5", "rank-bm25"}
-    assert (data["docs"], data["queries"]) == (150, 20)
-    for result in results.values():
-        assert 0.2 < result["nDCG@10"] <= 1, result["engine"]
-        assert 0 < result["Recall@100"] <= 1
-    assert data["verdict"]["best_competitor"] in results
+def test_quality_bench_scores_every_engine_on_subsets_of_two_collections(tmp_path):
+    data = run_bench("quality", "cranfield", "med", "--docs", "150", "--queries", "10", out=tmp_path)
+    assert [run["collection"] for run in data["collections"]] == ["cranfield", "med"]
+    for run in data["collections"]:
+        results = {r["engine"]: r for r in run["results"]}
+        assert set(results) == {"observatory", "tantivy", "sqlite-fts5", "rank-bm25"}
+        assert run["docs"] == 150 and 0 < run["queries"] <= 10  # queries whose judged documents were cut go
+        for result in results.values():
+            assert 0.2 < result["nDCG@10"] <= 1, (run["collection"], result["engine"])
+            assert 0 < result["Recall@100"] <= 1 and result["ms_p95"] >= result["ms_p50"] > 0
+        assert run["verdict"]["best_competitor"] in results
+    ratios = [row["ratio"] for row in data["summary"]["rows"]]
+    assert data["summary"]["mean_ratio"] == pytest.approx(sum(ratios) / 2)
 
 
 def test_speed_bench_builds_serves_and_adds_at_a_tiny_scale(tmp_path):

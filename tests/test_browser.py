@@ -1,6 +1,7 @@
 """The search page in a real chromium, with and without JavaScript, at desktop and phone widths.
 
-Screenshots land in docs/screenshots/ so a change to the look is seen in review, not only tested.
+Screenshots land in build/screenshots/ (git-ignored, so a test run leaves the work tree clean); every
+page type is checked with axe-core (tests/package.json: `npm ci --prefix tests`).
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from support import DocServer
+from support import SCREENSHOTS, DocServer
 from web_world import build_world
 from webapp import create_app
 
@@ -20,7 +21,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -52,14 +53,17 @@ def open_page(browser):
     """A fresh context per test; console errors (CSP violations among them) fail the test."""
     contexts, errors = [], []
 
-    def opener(viewport=DESKTOP, javascript=True):
-        context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
+    def opener(viewport=DESKTOP, javascript=True, bypass_csp=False):
+        """`bypass_csp` only for injecting axe-core, whose script the strict CSP rightly refuses."""
+        context = browser.new_context(viewport=viewport, java_script_enabled=javascript, bypass_csp=bypass_csp,
+                                      permissions=["clipboard-read", "clipboard-write"] if javascript else [])
         contexts.append(context)
         page = context.new_page()
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: errors.append(str(error)))
         return page
 
+    opener.errors = errors
     yield opener
     for context in contexts:
         context.close()
@@ -78,8 +82,8 @@ def test_search_tick_a_facet_remove_its_chip_page_and_open_a_document(open_page,
     page.locator("#f-type-report").check()                     # auto-submits
     page.wait_for_url("**/?q=education&type=report")
     assert page.evaluate("document.activeElement.id") == "f-type-report", "focus stays where the user was"
-    types = page.locator(".result .meta div:nth-child(2) dd").all_inner_texts()
-    assert types and all(t == "Report" for t in types)
+    bylines = page.locator(".result .byline").all_inner_texts()
+    assert bylines and all(" · Report" in line for line in bylines)
 
     page.get_by_role("link", name="Document type: Report (remove)").click()
     page.wait_for_url("**/?q=education")
@@ -120,7 +124,7 @@ def test_everything_works_without_javascript(open_page, base_url):
     page.get_by_role("link", name="Document type: Framework or recommendation (remove)").click()
     page.get_by_role("link", name="Oldest").click()
     page.wait_for_url(lambda url: "sort=oldest" in url)
-    assert page.locator(".result .meta dd").first.inner_text() == "2021"
+    assert " · 2021 · " in page.locator(".result .byline").first.inner_text()
     page.locator(".result h3 a").first.click()
     assert page.get_by_role("link", name="‹ Back to results").is_visible()
 
@@ -160,4 +164,99 @@ def test_screenshots_of_the_search_page_and_document_view(open_page, base_url):
         page.goto(base_url + url)
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path))
+        assert path.stat().st_size > 10_000
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA rules run on the page as it is now."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core missing: run `npm ci --prefix tests` ({AXE})")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""() => axe.run(document, {runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                                "best-practice"]})""")
+    return [f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})" for v in result["violations"]]
+
+
+PAGE_TYPES = ["/", "/?q=stackable&region=Europe", "/?q=nothingmatchesthis", "/doc/oecd-quality-and-value?q=stackable",
+              "/doc/dead-link-report", "/doc/oecd-quality-and-value/page/3?q=stackable", "/trends?q=stackable&q=badges",
+              "/trends?q=stackable&by=region", "/about", "/status", "/no-such-page"]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_page_type_has_no_axe_violations(open_page, base_url, viewport):
+    page = open_page(viewport=viewport, bypass_csp=True)
+    found = {}
+    for url in PAGE_TYPES:
+        page.goto(base_url + url)
+        found[url] = axe_violations(page)
+    assert not any(found.values()), {url: v for url, v in found.items() if v}
+    # The error page's own 404 status is the one console error expected here.
+    open_page.errors[:] = [e for e in open_page.errors if "status of 404" not in e]
+
+
+def test_a_result_page_link_opens_the_reading_view_with_the_words_marked(open_page, base_url):
+    page = open_page()
+    page.goto(base_url + "/?q=stackable")
+    page.locator(".result a[href$='/page/3?q=stackable']").click()
+    page.wait_for_url("**/doc/oecd-quality-and-value/page/3?q=stackable")
+    assert page.locator(".page-text mark").first.inner_text() == "Stackable"
+    assert page.get_by_role("link", name="Open the source at this page (PDF)").get_attribute("href").endswith("#page=3")
+    page.get_by_role("link", name="Page 4 ›").click()
+    assert "Page 4 of 4" in page.locator("h1").inner_text()
+
+
+def test_trends_draw_a_line_per_query_with_a_table(open_page, base_url):
+    page = open_page()
+    page.goto(base_url + "/?q=stackable")
+    page.get_by_role("link", name="This search over time").click()
+    page.get_by_label("Query 2").fill("badges")
+    page.get_by_role("button", name="Show trends").click()
+    page.wait_for_url(lambda url: "q=badges" in url)
+    assert page.locator("svg.trend-chart polyline").count() == 2
+    assert page.locator(".trend-table tbody tr").count() >= 5
+
+
+def test_on_a_phone_ticking_a_filter_then_show_results_lands_on_the_results(open_page, base_url):
+    for javascript in (True, False):
+        page = open_page(viewport=PHONE, javascript=javascript)
+        page.goto(base_url + "/?q=micro-credentials")
+        page.get_by_text("Filters").first.click() if javascript else None
+        page.locator("#f-region-Europe").check()
+        if javascript:
+            page.wait_for_url(lambda url: "region=Europe" in url)
+        show = page.locator(".show-results")
+        assert show.is_visible()
+        show.click()
+        page.wait_for_url(lambda url: "region=Europe" in url and url.endswith("#results"))
+        results_top = page.locator("#results").bounding_box()["y"]
+        assert -5 <= results_top <= PHONE["height"] / 2, "the results are in view, not a panel above them"
+        assert page.locator(".result h3").count() >= 1
+
+
+def test_the_copy_button_copies_the_citation_and_without_javascript_the_text_is_there(open_page, base_url):
+    page = open_page()
+    page.goto(base_url + "/doc/oecd-quality-and-value")
+    page.get_by_role("button", name="Copy APA 7th citation").click()
+    expected = page.locator("#cite-apa").inner_text().strip()
+    assert page.evaluate("navigator.clipboard.readText()") == expected
+    assert "Copied" in page.get_by_role("button", name="Copied APA 7th citation").inner_text()
+    static = open_page(javascript=False)
+    static.goto(base_url + "/doc/oecd-quality-and-value")
+    assert static.locator("button[data-copy]").first.is_hidden()
+    assert static.locator("#cite-apa").inner_text().startswith("OECD. (2021).")
+
+
+def test_screenshots_of_the_new_pages(open_page, base_url):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots = [("reading-desktop", DESKTOP, "/doc/oecd-quality-and-value/page/3?q=stackable"),
+             ("reading-phone", PHONE, "/doc/oecd-quality-and-value/page/3?q=stackable"),
+             ("trends-desktop", DESKTOP, "/trends?q=stackable&q=badges&q=recognition"),
+             ("trends-phone", PHONE, "/trends?q=stackable&by=region"),
+             ("cite-desktop", DESKTOP, "/doc/digital-badges-review#cite"),
+             ("filters-phone", PHONE, "/?q=micro-credentials&region=Europe#results")]
+    for name, viewport, url in shots:
+        page = open_page(viewport=viewport)
+        page.goto(base_url + url)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=name.startswith(("trends", "reading")))
         assert path.stat().st_size > 10_000

@@ -28,7 +28,7 @@ def test_webvtt_cues_become_pages_of_a_minute_with_their_start_second():
 
     result = extract(content, "vtt")
 
-    assert (result.engine, result.paged, result.title) == ("vtt", False, None)
+    assert (result.engine, result.paged) == ("vtt", False)
     assert result.pages == ["Welcome to the webinar.\nStackability comes first.", "Portability is next.",
                             "Questions from the audience."]
     assert result.times == [5, 70, 754]

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.catalog import CatalogError, load_catalog
+from indexer.catalog import CatalogError, load_catalog, resolve_path
 from support import entry, write_catalog
 
 
@@ -89,3 +89,98 @@ def test_metadata_hash_changes_only_with_metadata(tmp_path):
     write_catalog(path, [entry("a", title="A new title"), entry("b")])
     second = {r.id: r.metadata_hash() for r in load_catalog(path)}
     assert first["a"] != second["a"] and first["b"] == second["b"]
+
+
+# --- hostile catalogs --------------------------------------------------------------------------
+
+BILLION_LAUGHS = """\
+- id: laughs
+  title: Laughs
+  section: report
+  type: report
+  regions: [Ireland]
+  link: missing
+  year: &l9 [&l8 [&l7 [&l6 [&l5 [&l4 [&l3 [&l2 [&l1 [&l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol],
+        *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0], *l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1],
+        *l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2], *l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3],
+        *l4, *l4, *l4, *l4, *l4, *l4, *l4, *l4], *l5, *l5, *l5, *l5, *l5, *l5, *l5, *l5],
+        *l6, *l6, *l6, *l6, *l6, *l6, *l6, *l6], *l7, *l7, *l7, *l7, *l7, *l7, *l7, *l7],
+        *l8, *l8, *l8, *l8, *l8, *l8, *l8, *l8]
+"""
+
+
+def test_nested_yaml_aliases_are_refused_without_being_expanded(tmp_path):
+    """9^10 'lol's if anything walked the value; refused by looking at each object once."""
+    path = tmp_path / "catalog.yaml"
+    path.write_text(BILLION_LAUGHS)
+    with pytest.raises(CatalogError) as err:
+        load_catalog(path)
+    assert err.value.problems == ["entry 1 (id 'laughs'): field 'year': YAML aliases (*name) are not allowed "
+                                  "in the catalog; write the value out"]
+
+
+def test_an_entry_that_is_an_alias_of_another_is_refused(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text("- &first {id: a, title: A, year: 2022, section: report, type: report, regions: [Ireland], "
+                    "link: missing}\n- *first\n")
+    with pytest.raises(CatalogError) as err:
+        load_catalog(path)
+    assert err.value.problems == ["entry 2 (id 'a'): must be a mapping of field: value, not a YAML alias of another entry"]
+
+
+HOSTILE_VALUES = [[["Canada"]], {"name": "Canada"}, [{"a": 1}], 12, 3.5, True, "x" * 100_000]
+
+
+@pytest.mark.parametrize("field", ["id", "title", "year", "section", "type", "regions", "jurisdiction", "organisation",
+                                   "authors", "summary", "language", "url", "path", "link", "added"])
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=["nested-list", "mapping", "list-of-mappings", "int", "float",
+                                                       "bool", "huge-string"])
+def test_a_wrong_type_in_any_field_is_a_clear_problem_naming_entry_and_field(tmp_path, field, value):
+    bad = entry("bad-one")
+    bad.pop("link")
+    bad[field] = value
+    if field not in ("url", "path", "link"):
+        bad["link"] = "missing"
+    if value == HOSTILE_VALUES[-1] and field in ("title", "jurisdiction", "organisation", "summary", "path"):
+        write_catalog(tmp_path / "catalog.yaml", [bad])
+        assert len(load_catalog(tmp_path / "catalog.yaml")) == 1  # free text: long is not wrong
+        return
+    problems = problems_of(tmp_path, [entry("fine"), bad])
+    assert problems and all(p.startswith("entry 2") and f"field '{field}" in p for p in problems), problems
+    assert all(len(p) < 600 for p in problems), "a hostile value is shown shortened, if at all"
+
+
+def test_nested_regions_name_the_field(tmp_path):
+    problems = problems_of(tmp_path, [entry("nested", regions=[["Canada"]])])
+    assert problems == ["entry 1 (id 'nested'): field 'regions': must be a list of region names"]
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """A catalog folder with one file inside and one secret beside it."""
+    (tmp_path / "corpus" / "files").mkdir(parents=True)
+    (tmp_path / "corpus" / "files" / "inside.txt").write_text("public")
+    (tmp_path / "secret.txt").write_text("private")
+    return tmp_path / "corpus"
+
+
+@pytest.mark.parametrize("given", ["../secret.txt", "files/../../secret.txt", "{root}/secret.txt", "files/link.txt",
+                                   "/etc/passwd"])
+def test_local_paths_outside_the_catalog_folder_are_refused(corpus, given):
+    (corpus / "files" / "link.txt").symlink_to(corpus.parent / "secret.txt")
+    path = given.format(root=corpus.parent)
+    catalog = corpus / "catalog.yaml"
+    write_catalog(catalog, [entry("leak", path=path)])
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog)
+    assert err.value.problems == [f"entry 1 (id 'leak'): field 'path': {path!r} leads outside the catalog's "
+                                  f"folder {corpus.resolve()}"]
+
+
+def test_local_paths_inside_the_catalog_folder_resolve_there(corpus):
+    (corpus / "files" / "alias.txt").symlink_to(corpus / "files" / "inside.txt")
+    catalog = corpus / "catalog.yaml"
+    write_catalog(catalog, [entry("relative", path="files/inside.txt"), entry("linked", path="files/alias.txt"),
+                            entry("absolute", path=str(corpus / "files" / "inside.txt"))])
+    records = load_catalog(catalog)
+    assert {resolve_path(record, catalog) for record in records} == {(corpus / "files" / "inside.txt").resolve()}

@@ -123,3 +123,10 @@ def test_status_before_and_after_a_build(run, catalog):
 
 def test_search_without_an_index_says_how_to_make_one(run, catalog):
     assert "run `observatory build` first" in run("search", "x", code=1).output
+
+
+def test_a_malformed_setting_is_named_without_a_traceback(monkeypatch, tmp_path):
+    monkeypatch.setenv("OBSERVATORY_HTTP_TIMEOUT", "abc")
+    result = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "c.yaml"), "status"])
+    assert result.exit_code == 2 and "OBSERVATORY_HTTP_TIMEOUT='abc' is not a number" in result.output
+    assert "Traceback" not in result.output

@@ -2,25 +2,18 @@
 from __future__ import annotations
 
 import functools
-import io
 import pickle
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from PIL import Image
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.pdfencrypt import StandardEncryption
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfgen import canvas
+from support import SHARED, make_pdf
 
 from indexer.extract import Extraction, ExtractionError, detect_language, extract
 from indexer.extract import html as html_reader
 from indexer.extract import pdf as pdf_reader
-from indexer.extract.normalize import SECTION_CHARS, clean_title, normalize, split_sections
+from indexer.extract.normalize import SECTION_CHARS, normalize, split_sections
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 EVAL_PDFS_DIR = SHARED / "eval" / "pdfs"
 REPORT60 = EVAL_PDFS_DIR / "generated" / "report60.pdf"
 needs_eval_pdfs = pytest.mark.skipif(not EVAL_PDFS_DIR.is_dir(), reason="shared eval PDFs not available")
@@ -38,27 +31,6 @@ NEEDS_PASSWORD = {
 }
 
 
-def make_pdf(*pages: str, title: str | None = None, user_password: str | None = None,
-             image: bool = False) -> bytes:
-    """Page n shows pages[n-1], one PDF line per text line, so a test decides where lines break."""
-    buf = io.BytesIO()
-    encrypt = StandardEncryption(user_password, ownerPassword="owner", strength=128) \
-        if user_password is not None else None
-    doc = canvas.Canvas(buf, pagesize=A4, encrypt=encrypt)
-    if title:
-        doc.setTitle(title)
-    for text in pages:
-        lines = doc.beginText(60, 780)
-        for line in text.splitlines():
-            lines.textLine(line)
-        doc.drawText(lines)
-        if image:
-            doc.drawImage(ImageReader(Image.new("L", (64, 64), 128)), 60, 400, 200, 200)
-        doc.showPage()
-    doc.save()
-    return buf.getvalue()
-
-
 def words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
@@ -74,7 +46,7 @@ def eval_pdf_facts() -> dict[str, tuple[int, bool]]:
 # --- PDFs ------------------------------------------------------------------------------------------
 
 def test_words_are_found_on_the_page_that_shows_them():
-    result = extract(make_pdf("Alpha policy on micro-credentials", "Bravo report on stackability"), "pdf")
+    result = extract(make_pdf(["Alpha policy on micro-credentials", "Bravo report on stackability"]), "pdf")
 
     assert result.paged and result.engine == "pdfium"
     assert len(result.pages) == 2
@@ -84,7 +56,7 @@ def test_words_are_found_on_the_page_that_shows_them():
 
 @pytest.mark.parametrize("engine", ["pdfium", "pdfminer"])
 def test_both_engines_keep_page_numbers_even_across_a_blank_page(engine):
-    result = extract(make_pdf("Alpha on page one", "", "Charlie on page three"), "pdf", engine=engine)
+    result = extract(make_pdf(["Alpha on page one", "", "Charlie on page three"]), "pdf", engine=engine)
 
     assert result.engine == engine
     assert [("alpha" in words(p), "charlie" in words(p)) for p in result.pages] == \
@@ -93,32 +65,23 @@ def test_both_engines_keep_page_numbers_even_across_a_blank_page(engine):
 
 @pytest.mark.parametrize("engine", ["pdfium", "pdfminer"])
 def test_a_word_hyphenated_at_a_line_end_is_found_whole(engine):
-    result = extract(make_pdf("Learners value the stack-\nability of micro-credentials."), "pdf", engine=engine)
+    result = extract(make_pdf(["Learners value the stack-\nability of micro-credentials."]), "pdf", engine=engine)
 
     assert "stackability" in words(result.pages[0])
     assert "micro-credentials" in result.pages[0]
 
 
-def test_title_comes_from_the_pdf_metadata():
-    assert extract(make_pdf("Some text", title="Micro-credentials in Europe"), "pdf").title == \
-        "Micro-credentials in Europe"
-
-
-def test_a_tools_placeholder_title_is_no_title():
-    assert extract(make_pdf("Some text"), "pdf").title is None  # reportlab writes "untitled"
-
-
 @pytest.mark.parametrize("engine", ["auto", "pdfium", "pdfminer"])
 def test_a_pdf_with_only_an_image_has_no_text_layer(engine):
     with pytest.raises(ExtractionError) as error:
-        extract(make_pdf("", image=True), "pdf", engine=engine)
+        extract(make_pdf([""], image=True), "pdf", engine=engine)
 
     assert error.value.reason == "no text layer (scanned?)"
 
 
 @pytest.mark.parametrize("engine", ["auto", "pdfium", "pdfminer"])
 def test_a_pdf_encrypted_with_an_empty_user_password_opens_and_says_so(engine):
-    result = extract(make_pdf("Open secret about credentials", user_password=""), "pdf", engine=engine)
+    result = extract(make_pdf(["Open secret about credentials"], user_password=""), "pdf", engine=engine)
 
     assert result.encrypted
     assert "Open secret about credentials" in result.pages[0]
@@ -127,7 +90,7 @@ def test_a_pdf_encrypted_with_an_empty_user_password_opens_and_says_so(engine):
 @pytest.mark.parametrize("engine", ["auto", "pdfium", "pdfminer"])
 def test_a_pdf_that_needs_a_password_is_flagged_encrypted(engine):
     with pytest.raises(ExtractionError) as error:
-        extract(make_pdf("Closed secret", user_password="letmein"), "pdf", engine=engine)
+        extract(make_pdf(["Closed secret"], user_password="letmein"), "pdf", engine=engine)
 
     assert error.value.reason == "encrypted (password required)"
     assert error.value.encrypted
@@ -137,7 +100,7 @@ def test_a_pdf_that_needs_a_password_is_flagged_encrypted(engine):
     pytest.param(b"", id="empty"),
     pytest.param(b"<html><body>Not a PDF</body></html>", id="html"),
     pytest.param(b"%PDF-1.7\n" + bytes(range(256)) * 20, id="header-then-garbage"),
-    pytest.param(make_pdf("Cut short")[:600], id="truncated"),
+    pytest.param(make_pdf(["Cut short"])[:600], id="truncated"),
 ])
 @pytest.mark.parametrize("engine", ["auto", "pdfium", "pdfminer"])
 def test_corrupt_bytes_are_reported_as_not_a_valid_pdf(content, engine):
@@ -154,7 +117,7 @@ def test_an_unexpected_library_failure_becomes_a_reason(monkeypatch):
     monkeypatch.setattr(pdf_reader.pdfium, "PdfDocument", crash)
 
     with pytest.raises(ExtractionError) as error:
-        extract(make_pdf("Anything"), "pdf")
+        extract(make_pdf(["Anything"]), "pdf")
 
     assert error.value.reason == "extraction failed: RuntimeError: boom"
 
@@ -168,7 +131,7 @@ def test_a_page_the_engine_cannot_read_is_left_empty_and_the_others_keep_their_n
         return read_page(document, index)
     monkeypatch.setattr(pdf_reader, "_pdfium_page_text", fail_on_page_two)
 
-    result = extract(make_pdf("Alpha", "Bravo", "Charlie"), "pdf")
+    result = extract(make_pdf(["Alpha", "Bravo", "Charlie"]), "pdf")
 
     assert result.pages == ["Alpha", "", "Charlie"]
 
@@ -189,7 +152,7 @@ BODY = ["Alpha paragraph on stackability of short courses.\nIt continues with po
 def test_running_headers_and_page_numbers_are_stripped(engine, header, footer):
     pages = [f"{header.format(n=n)}\n{body}\n{footer.format(n=n)}" for n, body in enumerate(BODY, 1)]
 
-    result = extract(make_pdf(*pages), "pdf", engine=engine)
+    result = extract(make_pdf(pages), "pdf", engine=engine)
 
     assert result.pages == BODY
 
@@ -199,7 +162,7 @@ def test_running_lines_need_a_clear_majority_of_pages():
     pages[0] = "See the annex for details.\n" + pages[0]
     pages[3] = "See the annex for details.\n" + pages[3]
 
-    result = extract(make_pdf(*pages), "pdf")
+    result = extract(make_pdf(pages), "pdf")
 
     assert [page.startswith("See the annex for details.") for page in result.pages] == \
         [True, False, False, True, False]
@@ -209,13 +172,13 @@ def test_running_lines_need_a_clear_majority_of_pages():
 def test_a_short_document_keeps_its_repeated_lines():
     pages = [f"Observatory\n{body}\nPage {n}" for n, body in enumerate(BODY[:3], 1)]
 
-    assert extract(make_pdf(*pages), "pdf").pages == pages
+    assert extract(make_pdf(pages), "pdf").pages == pages
 
 
 def test_a_page_of_nothing_but_running_lines_keeps_them():
     pages = [f"Observatory\n{body}\nPage {n}" for n, body in enumerate(BODY, 1)] + ["Observatory\nPage 6"]
 
-    result = extract(make_pdf(*pages), "pdf")
+    result = extract(make_pdf(pages), "pdf")
 
     assert result.pages == BODY + ["Observatory\nPage 6"]
 
@@ -223,7 +186,7 @@ def test_a_page_of_nothing_but_running_lines_keeps_them():
 def test_a_scan_with_a_heading_per_page_needs_ocr():
     pages = [f"Chapter {n}: scanned minutes of the board" for n in range(1, 6)]
 
-    result = extract(make_pdf(*pages, image=True), "pdf")
+    result = extract(make_pdf(pages, image=True), "pdf")
 
     assert result.needs_ocr
     assert "Chapter 3: scanned minutes of the board" in result.pages[2]
@@ -232,13 +195,13 @@ def test_a_scan_with_a_heading_per_page_needs_ocr():
 def test_a_typed_cover_does_not_hide_a_scanned_body():
     cover = "\n".join(["Annual report on micro-credentials, typed cover and foreword with a long text line."] * 8)
 
-    assert extract(make_pdf(cover, "Figure 1", "Figure 2", image=True), "pdf").needs_ocr
+    assert extract(make_pdf([cover, "Figure 1", "Figure 2"], image=True), "pdf").needs_ocr
 
 
 def test_pages_of_prose_do_not_need_ocr():
     prose = "\n".join(["Micro-credentials certify the learning outcomes of short, assessed courses."] * 4)
 
-    result = extract(make_pdf(prose, prose, "", image=True), "pdf")
+    result = extract(make_pdf([prose, prose, ""], image=True), "pdf")
 
     assert len(prose) > pdf_reader.LITTLE_TEXT_CHARS and not result.needs_ocr
 
@@ -264,7 +227,7 @@ def test_an_unknown_kind_is_a_reason_but_an_unknown_engine_is_a_bug():
     with pytest.raises(ExtractionError, match=r"unsupported content \(docx\)"):
         extract(b"PK\x03\x04", "docx")
     with pytest.raises(ValueError):
-        extract(make_pdf("Text"), "pdf", engine="tesseract")
+        extract(make_pdf(["Text"]), "pdf", engine="tesseract")
 
 
 # --- the eval PDFs ---------------------------------------------------------------------------------
@@ -336,20 +299,6 @@ def test_normalize(raw, expected):
     assert normalize(raw) == expected
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("  Micro-credentials\n in   Europe ", "Micro-credentials in Europe"),
-    ("untitled", None),
-    ("(unspecified)", None),
-    ("final_report_v3.docx", None),
-    ("Microsoft Word - draft policy", None),
-    ("   ", None),
-    ("1234", None),
-    (None, None),
-])
-def test_clean_title_keeps_real_titles_only(raw, expected):
-    assert clean_title(raw) == expected
-
-
 def test_long_text_is_cut_into_sections_at_paragraph_breaks():
     paragraphs = [f"Paragraph {n} " + "word " * 100 for n in range(40)]
     text = "\n\n".join(p.strip() for p in paragraphs)
@@ -391,11 +340,11 @@ micro-credential is visible to employers across borders.</p>
 </body></html>"""
 
 
-def test_a_web_page_gives_its_main_text_and_title_only():
+def test_a_web_page_gives_its_main_text_only():
     result = extract(ARTICLE.encode(), "html")
 
     text = "\n".join(result.pages)
-    assert (result.engine, result.paged, result.title) == ("html", False, "Micro-credentials in Europe")
+    assert (result.engine, result.paged) == ("html", False)
     assert "make stackability possible" in text and "visible to employers" in text
     for token in ("SCRIPTTOKEN", "NAVTOKEN", "COOKIETOKEN", "FOOTERTOKEN", "color: red"):
         assert token not in text
@@ -416,7 +365,6 @@ def test_a_web_page_without_main_content_falls_back_to_its_visible_text(monkeypa
 
     result = extract(page, "html")
 
-    assert result.title == "Events"
     assert result.pages == ["Webinar\n\n12 May\n\nRegistration\nopen"]
 
 
@@ -436,7 +384,7 @@ def test_plain_text_is_decoded_and_sectioned():
 
     result = extract(text, "text")
 
-    assert (result.engine, result.paged, result.title) == ("text", False, None)
+    assert (result.engine, result.paged) == ("text", False)
     assert result.pages[0].startswith("Über micro-credentials.") and len(result.pages) > 1
 
 

@@ -1,4 +1,7 @@
-"""The real catalog (corpus/catalog.yaml) keeps its invariants, and the collection summary works.
+"""Facts about the real catalog (corpus/catalog.yaml) that validation cannot know, and the collection summary.
+
+What `load_catalog` enforces (vocabularies, id pattern, unique ids and sources, url schemes, one source
+per record) is tested in test_catalog.py; loading the real catalog here already proves it holds.
 
 The counts below are the ones the catalog was built with (issue 3). When a curator adds or merges
 records on purpose, update them in the same change: a mismatch here means the catalog changed.
@@ -7,14 +10,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from indexer.catalog import DOCUMENT_TYPES, LANGUAGES, REGIONS, SECTIONS, Record, load_catalog
+from indexer.catalog import SECTIONS, Record, load_catalog
 from indexer.collection import summarise, to_markdown
+from support import REAL_CATALOG
 
-CATALOG = Path(__file__).resolve().parents[1] / "corpus" / "catalog.yaml"
 
 #: Records per section after splitting the Observatory page and merging duplicate listings.
 EXPECTED_PER_SECTION = {"policy": 35, "report": 68, "article": 132, "event": 68}
@@ -30,34 +32,17 @@ PROVINCIAL_MARKERS = ("Ontario", "British Columbia", "BC ", "BCcampus", "Alberta
 
 @pytest.fixture(scope="module")
 def records() -> list[Record]:
-    return load_catalog(CATALOG)
+    return load_catalog(REAL_CATALOG)
 
 
 def _normalise(title: str) -> str:
     return re.sub(r"[\W_]+", "", title.casefold())
 
 
-def test_catalog_loads_with_the_expected_number_of_records(records):
-    assert len(records) == EXPECTED_TOTAL
-
-
-def test_ids_are_unique(records):
-    duplicates = [i for i, n in Counter(r.id for r in records).items() if n > 1]
-    assert duplicates == []
-
-
 def test_titles_are_unique_ignoring_case_and_punctuation(records):
     counts = Counter(_normalise(r.title) for r in records)
     duplicates = sorted(r.title for r in records if counts[_normalise(r.title)] > 1)
     assert duplicates == []
-
-
-def test_values_are_in_the_vocabularies(records):
-    for r in records:
-        assert r.section in SECTIONS, r.id
-        assert r.type in DOCUMENT_TYPES, r.id
-        assert r.regions and all(region in REGIONS for region in r.regions), r.id
-        assert r.language is None or r.language in LANGUAGES, r.id
 
 
 def test_language_is_only_given_when_not_english(records):
@@ -72,35 +57,20 @@ def test_every_section_is_present_with_its_documented_count(records):
     assert dict(Counter(r.section for r in records)) == EXPECTED_PER_SECTION
 
 
-def test_every_url_is_http_or_https(records):
-    assert [r.id for r in records if r.url and not re.match(r"^https?://\S+$", r.url)] == []
-
-
-def test_no_record_has_both_url_and_link_missing(records):
-    for r in records:
-        assert not (r.url and r.link), r.id
-        assert sum(bool(x) for x in (r.url, r.path, r.link)) == 1, r.id
-
-
-def test_urls_are_not_repeated(records):
-    urls = Counter(r.url for r in records if r.url)
-    assert [u for u, n in urls.items() if n > 1] == []
-
-
 def test_canadian_provincial_records_name_their_jurisdiction(records):
-    missing = []
-    for r in records:
-        if "Canada" not in r.regions:
-            continue
-        text = f" {r.organisation or ''} {r.title} "
-        if any(marker in text for marker in PROVINCIAL_MARKERS) and not r.jurisdiction:
-            missing.append(r.id)
-    assert missing == []
+    provincial = [r for r in records if "Canada" in r.regions
+                  and any(marker in f" {r.organisation or ''} {r.title} " for marker in PROVINCIAL_MARKERS)]
+
+    assert provincial, "the markers no longer find any provincial record"
+    assert [r.id for r in provincial if not r.jurisdiction] == []
 
 
 def test_a_jurisdiction_belongs_to_a_country(records):
     supranational = {"Europe", "International"}
-    assert [r.id for r in records if r.jurisdiction and set(r.regions) <= supranational] == []
+    with_jurisdiction = [r for r in records if r.jurisdiction]
+
+    assert with_jurisdiction
+    assert [r.id for r in with_jurisdiction if set(r.regions) <= supranational] == []
 
 
 def test_merged_duplicates_appear_once(records):

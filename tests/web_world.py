@@ -8,13 +8,13 @@ link and one `link: missing` fill the status page.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
-
-import yaml
+from urllib.parse import parse_qsl, urlsplit
 
 from indexer.build import build
 from indexer.config import Settings
-from support import DocServer, make_pdf
+from support import DocServer, make_pdf, write_catalog
 
 HOSTILE_TITLE = "<script>alert(1)</script> Badges & <b>bold</b> claims"
 
@@ -111,7 +111,9 @@ class World:
         return self.server.url(f"/docs/{pub_id}.pdf")
 
     def rebuild(self, pubs: list[Pub], full: bool = False) -> None:
-        write_catalog(self, pubs)
+        """Serve or store each publication's PDF, write the catalog of them, and build."""
+        self.pubs = {pub.id: pub for pub in pubs}
+        write_catalog(self.settings.catalog, [_entry(self, pub) for pub in pubs])
         build(self.settings, full=full, progress=False, jobs=2)
 
 
@@ -137,14 +139,77 @@ def _entry(world: World, pub: Pub) -> dict:
     return entry
 
 
-def write_catalog(world: World, pubs: list[Pub]) -> None:
-    world.pubs = {pub.id: pub for pub in pubs}
-    entries = [_entry(world, pub) for pub in pubs]
-    world.settings.catalog.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
-
-
 def build_world(root: Path, server: DocServer, pubs: list[Pub] = PUBLICATIONS) -> World:
     settings = Settings.from_env(catalog=root / "catalog.yaml", index=root / "index", cache=root / "cache")
     world = World(settings, server, root, {})
     world.rebuild(pubs)
     return world
+
+
+# ---------------------------------------------------------------- reading pages in tests
+
+
+class Page(HTMLParser):
+    """Just enough of a page's structure to assert on what a visitor (or a screen reader) gets.
+
+    Text inside aria-hidden elements is left out, as assistive technology leaves it out.
+    """
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text_parts: list[str] = []
+        self._open: list[bool] = []              # per open element: is it aria-hidden?
+        self._link: dict | None = None
+        self.links: list[tuple[str, str]] = []   # (accessible text, href)
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag not in self.VOID:
+            self._open.append(attrs.get("aria-hidden") == "true")
+        if tag == "a":
+            self._link = {"href": attrs.get("href"), "text": ""}
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self._open:
+            self._open.pop()
+        if tag == "a" and self._link is not None:
+            self.links.append((" ".join(self._link["text"].split()), self._link["href"]))
+            self._link = None
+
+    def handle_data(self, data):
+        if any(self._open):
+            return
+        self.text_parts.append(data)
+        if self._link is not None:
+            self._link["text"] += data
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.text_parts).split())
+
+    def all(self, tag: str, **match) -> list[dict]:
+        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in match.items())]
+
+    def href(self, text: str) -> str:
+        found = [href for label, href in self.links if label == text]
+        assert found, f"no link {text!r} among {[label for label, _ in self.links]}"
+        return found[0]
+
+
+def page(client, url: str, status: int = 200) -> Page:
+    response = client.get(url)
+    assert response.status_code == status, response.get_data(as_text=True)[:2000]
+    return Page(response.get_data(as_text=True))
+
+
+def result_ids(p: Page) -> list[str]:
+    return [a["id"].removeprefix("title-") for a in p.all("h3") if a.get("id", "").startswith("title-")]
+
+
+def query_of(href: str) -> list[tuple[str, str]]:
+    return parse_qsl(urlsplit(href).query)

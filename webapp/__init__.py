@@ -4,15 +4,19 @@ Production: ``gunicorn -c gunicorn.conf.py 'webapp:create_app()'``.
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
+from functools import lru_cache
+from pathlib import Path
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_compress import Compress
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
 from indexer.config import Settings
 from indexer.search import IndexMissing, InvalidRequest
 
-from . import api, views
+from . import api, suggest, views
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -44,18 +48,60 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
         FACET_SIZE=8,
         FEED_SIZE=50,
+        # Pages, feeds and exports are text that shrinks 4-8x; flask-compress picks br/gzip by Accept-Encoding.
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+                            "application/atom+xml", "application/opensearchdescription+xml", "image/svg+xml",
+                            "text/csv", "application/x-research-info-systems", "application/x-bibtex"],
     )
     app.config.update(config)
     app.json.sort_keys = False  # keep the documented key order of the JSON shape
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(suggest.bp)
+    app.url_defaults(_fingerprint_static)
+    app.after_request(_cache_fingerprinted)
     app.after_request(_secure)
+    Compress(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InvalidRequest, lambda error: _http_error(BadRequest(str(error))))
     app.register_error_handler(IndexMissing, _no_index)
     app.register_error_handler(Exception, _unexpected_error)
     return app
+
+
+#: A year: a fingerprinted static URL names one version of the file forever.
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+@lru_cache(maxsize=64)
+def _digest(path: Path, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def _static_digest(filename: str) -> str | None:
+    path = Path(current_app.static_folder, filename)
+    try:
+        return _digest(path, path.stat().st_mtime_ns)
+    except OSError:
+        return None
+
+
+def _fingerprint_static(endpoint: str, values: dict) -> None:
+    """Every `url_for('static', ...)` carries the file's content hash (?v=...), so it can be cached
+    for a year and a changed file is a new URL."""
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        digest = _static_digest(values["filename"])
+        if digest:
+            values["v"] = digest
+
+
+def _cache_fingerprinted(response):
+    """Long-lived caching only when the URL names the current version (an old ?v= gets revalidated)."""
+    if (request.endpoint == "static" and response.status_code == 200
+            and request.args.get("v") == _static_digest(request.view_args.get("filename", ""))):
+        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
+    return response
 
 
 def _secure(response):

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from indexer.search import SearchRequest
+from indexer.search import MAX_QUERY_CHARS, InvalidRequest, SearchRequest
+from indexer.spelling import spelling_wanted
 
 from .service import search_service
 
@@ -15,7 +16,18 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.get("/search")
 def search():
-    return jsonify(search_service().search(SearchRequest.from_args(request.args)))
+    """`spell=off` runs the words as written, never replaced by their correction."""
+    req = SearchRequest.from_args(request.args)
+    return jsonify(search_service().search(req, correct=spelling_wanted(request.args)))
+
+
+@bp.get("/suggest")
+def suggest():
+    """Completions for the search box as a JSON list of strings (at most `spelling.MAX_COMPLETIONS`)."""
+    q = request.args.get("q", "")
+    if len(q) > MAX_QUERY_CHARS:
+        raise InvalidRequest(f"q is too long ({len(q)} characters; at most {MAX_QUERY_CHARS})")
+    return jsonify(search_service().completions(q))
 
 
 @bp.get("/documents/<doc_id>")

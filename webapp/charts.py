@@ -78,3 +78,82 @@ def _ticks(bars: list[Bar], plot_width: float, tick_room: int) -> list[Tick]:
     last = len(bars) - 1
     chosen = [i for i in range(0, last, every) if last - i >= every or i == 0] + [last]
     return [Tick(round(bars[i].x + bars[i].width / 2, 1), bars[i].label) for i in chosen]
+
+
+# ---------------------------------------------------------------- trend lines
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    year: int
+    share: float
+    matches: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    points: list[Point]
+
+    @property
+    def path(self) -> str:
+        return " ".join(f"{p.x},{p.y}" for p in self.points)
+
+
+@dataclass(frozen=True)
+class LineChart:
+    lines: list[Line]
+    ticks: list[Tick]          # years along the bottom
+    levels: list[tuple[float, str]]  # (y, "20%") gridlines
+    width: int
+    height: int
+    left: float
+    right: float
+    baseline: float
+
+    @property
+    def summary(self) -> str:
+        """What a screen reader hears instead of the picture (the table below has every number)."""
+        if not self.lines or not self.ticks:
+            return "No publications to chart."
+        peaks = []
+        for line in self.lines:
+            top = max(line.points, key=lambda p: p.share, default=None)
+            if top is not None:
+                peaks.append(f"{line.label}: highest in {top.year} ({top.share:.0%})")
+        return (f"Share of each year's publications matching, {self.ticks[0].label} to {self.ticks[-1].label}. "
+                + "; ".join(peaks) + ".")
+
+
+def line_chart(series: list[dict], width: int = 640, height: int = 260, left: int = 44, right: int = 16,
+               label_room: int = 22, tick_room: int = 48) -> LineChart:
+    """Shares (0–1) per year as lines on a common year axis; the y axis runs to the next 10% above
+    the highest share, so small shares are not flattened against a 100% ceiling."""
+    years = sorted({year for s in series for year, *_ in s["points"]})
+    peak = max((share for s in series for *_, share in s["points"]), default=0.0)
+    top = max(0.1, math.ceil(peak * 10) / 10)
+    baseline = height - label_room
+    span = width - left - right
+    top_pad = 8
+
+    def x(year: int) -> float:
+        if len(years) == 1:
+            return round(left + span / 2, 1)
+        return round(left + span * years.index(year) / (len(years) - 1), 1)
+
+    def y(share: float) -> float:
+        return round(baseline - (baseline - top_pad) * share / top, 1)
+
+    lines = [Line(s["label"], [Point(x(year), y(share), year, share, matches, total)
+                               for year, matches, total, share in s["points"]]) for s in series]
+    every = max(1, math.ceil(len(years) * tick_room / max(span, 1)))
+    chosen = sorted(set(range(0, len(years), every)) | ({len(years) - 1} if years else set()))
+    if len(chosen) > 1 and chosen[-1] - chosen[-2] < every:
+        chosen.pop(-2)
+    ticks = [Tick(x(years[i]), str(years[i])) for i in chosen]
+    steps = round(top * 10) if top <= 0.5 else round(top * 5)  # gridlines at round 10% or 20% steps
+    levels = [(y(top * i / steps), f"{top * i / steps:.0%}") for i in range(steps + 1)]
+    return LineChart(lines, ticks, levels, width, height, left, width - right, baseline)

@@ -18,6 +18,15 @@ class FacetView:
     more: list[dict]
 
 
+#: Facets with many values of a few publications each start shorter: a panel of 40 issuing bodies
+#: would push every other filter out of sight.
+SHORT_FACETS = {"organisation": 5}
+
+
+def facet_size(spec: Facet, default: int) -> int:
+    return min(SHORT_FACETS.get(spec.key, default), default)
+
+
 def facet_view(spec: Facet, values: list[dict], size: int) -> FacetView:
     """Selected values always stay in sight, so unticking one never means opening "more" first.
 

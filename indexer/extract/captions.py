@@ -65,4 +65,4 @@ def extract_captions(content: bytes, kind: str) -> Extraction:
             last_line = line
     if not pages:
         raise ExtractionError("no text (empty captions)")
-    return Extraction(pages=["\n".join(page) for page in pages], paged=False, engine=kind, title=None, times=times)
+    return Extraction(pages=["\n".join(page) for page in pages], paged=False, engine=kind, times=times)

@@ -8,7 +8,7 @@ import trafilatura
 from lxml import etree
 
 from .model import Extraction, ExtractionError
-from .normalize import clean_title, normalize, split_sections
+from .normalize import normalize, split_sections
 from .text import decode
 
 _DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
@@ -28,13 +28,12 @@ def extract_html(content: bytes) -> Extraction:
         tree = lxml.html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
         raise ExtractionError("no text (empty page)") from None
-    title = clean_title(tree.xpath("string((//title[not(ancestor::svg)])[1])"))
     main = trafilatura.extract(markup, include_comments=False, include_tables=True, deduplicate=False)
     # trafilatura writes one block (paragraph, heading, list item) per line; blocks are our paragraphs.
     text = normalize(main.replace("\n", "\n\n")) if main else normalize(_plain_text(tree))
     if not text:
         raise ExtractionError("no text (empty page)")
-    return Extraction(pages=split_sections(text), paged=False, engine="html", title=title)
+    return Extraction(pages=split_sections(text), paged=False, engine="html")
 
 
 def _plain_text(tree: lxml.html.HtmlElement) -> str:

@@ -17,10 +17,10 @@ class Extraction:
     pages: list[str]
     paged: bool
     engine: str
-    title: str | None
     encrypted: bool = False
     times: list[int] | None = None
     needs_ocr: bool = False
+    image_pages: frozenset[int] = frozenset()  # PDFs: the (0-based) pages that show an image
 
 
 class ExtractionError(Exception):

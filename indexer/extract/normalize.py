@@ -29,12 +29,6 @@ _HYPHEN_AT_LINE_END = re.compile(r"(?<=[^\W\d_])[-\u2010]\n(?=([^\W\d_]))")
 BLANK_LINES = re.compile(r"\n{3,}")
 """Runs of blank lines; one blank line is the paragraph break every reader produces."""
 
-_PLACEHOLDER_TITLES = frozenset({"untitled", "(unspecified)", "unspecified", "unknown", "title", "document",
-                                 "none", "null", "anonymous", "microsoft word"})
-_FILE_NAME = re.compile(r"\.(pdf|docx?|odt|rtf|pptx?|xlsx?|indd|tex|dvi|e?ps|txt|html?)$", re.IGNORECASE)
-_TOOL_PREFIX = re.compile(r"^Microsoft (Word|PowerPoint|Excel) - ", re.IGNORECASE)
-_MAX_TITLE_CHARS = 300
-
 
 def normalize(text: str) -> str:
     """Lines are kept (they help snippets); paragraphs stay separated by exactly one blank line."""
@@ -54,17 +48,6 @@ def normalize(text: str) -> str:
 def _join_if_word_continues(match: re.Match) -> str:
     """A lower-case letter after the break means one word ("stack-/ability"); "Anglo-/Saxon" keeps its hyphen."""
     return "" if match.group(1).islower() else match.group(0)
-
-
-def clean_title(raw: str | None) -> str | None:
-    """A document's own title, or None when it is a tool's placeholder or a file name rather than a title."""
-    if not raw:
-        return None
-    title = " ".join(normalize(raw).split())
-    if (len(title) < 3 or len(title) > _MAX_TITLE_CHARS or not any(ch.isalpha() for ch in title)
-            or title.lower() in _PLACEHOLDER_TITLES or _FILE_NAME.search(title) or _TOOL_PREFIX.match(title)):
-        return None
-    return title
 
 
 def split_sections(text: str, size: int = SECTION_CHARS) -> list[str]:

@@ -16,17 +16,15 @@ from typing import TypeVar
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pdfminer.converter import PDFPageAggregator
-from pdfminer.layout import LAParams, LTTextContainer
+from pdfminer.layout import LAParams, LTFigure, LTTextContainer
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
-from pdfminer.pdftypes import resolve1
-from pdfminer.utils import decode_text
 
 from .furniture import strip_running_lines
 from .model import Extraction, ExtractionError, describe
-from .normalize import clean_title, normalize
+from .normalize import normalize
 
 ENGINES = ("auto", "pdfium", "pdfminer")
 
@@ -37,7 +35,8 @@ LITTLE_TEXT_CHARS = 200
 """Below this many characters on the median page (running lines removed), a PDF probably needs OCR. A page
 of prose carries 1,500-3,500 characters and even a sparse slide a few hundred, while a scanned page
 with a heading or a caption in its text layer carries a few dozen. The median, not the mean, so that a
-typed cover page cannot hide a scanned body, nor a few blank pages flag a typed report."""
+typed cover page cannot hide a scanned body, nor a few blank pages flag a typed report. A thin page
+counts only when it shows an image: a one-page flyer of two lines is short, not scanned."""
 
 _PDFIUM_LOCK = threading.Lock()
 """PDFium is not thread-safe, not even across separate documents, and callers may extract from threads."""
@@ -80,11 +79,16 @@ def _finish(result: Extraction) -> Extraction:
     if not any(result.pages):
         raise ExtractionError(NO_TEXT_LAYER, encrypted=result.encrypted)
     pages = strip_running_lines(result.pages)
-    return replace(result, pages=pages, needs_ocr=_little_text(pages))
+    return replace(result, pages=pages, needs_ocr=_looks_scanned(pages, result.image_pages))
 
 
-def _little_text(pages: list[str]) -> bool:
-    return statistics.median(sum(not ch.isspace() for ch in page) for page in pages) < LITTLE_TEXT_CHARS
+def _looks_scanned(pages: list[str], image_pages: frozenset[int]) -> bool:
+    """The median page is thin, and most thin pages carry an image (the scan)."""
+    chars = [sum(not ch.isspace() for ch in page) for page in pages]
+    if statistics.median(chars) >= LITTLE_TEXT_CHARS:
+        return False
+    thin = [index for index, count in enumerate(chars) if count < LITTLE_TEXT_CHARS]
+    return sum(index in image_pages for index in thin) * 2 > len(thin)
 
 
 def _read_pages(pages: Iterable[_Page], read: Callable[[_Page], str], engine: str) -> list[str]:
@@ -110,11 +114,21 @@ def _pdfium(content: bytes) -> Extraction:
             raise _pdfium_refusal(exc) from None
         try:
             encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(document.raw) != _PDFIUM_NOT_ENCRYPTED
-            title = clean_title(document.get_metadata_dict().get("Title"))
             pages = _read_pages(range(len(document)), lambda index: _pdfium_page_text(document, index), "pdfium")
+            images = frozenset(index for index in range(len(document)) if _pdfium_has_image(document, index))
         finally:
             document.close()
-    return Extraction(pages=pages, paged=True, engine="pdfium", title=title, encrypted=encrypted)
+    return Extraction(pages=pages, paged=True, engine="pdfium", encrypted=encrypted, image_pages=images)
+
+
+def _pdfium_has_image(document: pdfium.PdfDocument, index: int) -> bool:
+    page = document[index]
+    try:
+        return next(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)), None) is not None
+    except pdfium.PdfiumError:
+        return False
+    finally:
+        page.close()
 
 
 def _pdfium_page_text(document: pdfium.PdfDocument, index: int) -> str:
@@ -161,23 +175,15 @@ def _pdfminer(content: bytes) -> Extraction:
     device = PDFPageAggregator(resources, laparams=LAParams())
     interpreter = PDFPageInterpreter(resources, device)
 
+    images: set[int] = set()
+
     def page_text(page: PDFPage) -> str:
         interpreter.process_page(page)
-        return "\n".join(box.get_text() for box in device.get_result() if isinstance(box, LTTextContainer))
+        layout = device.get_result()
+        if any(isinstance(box, LTFigure) for box in layout):
+            images.add(layout.pageid - 1)  # the aggregator numbers the pages it is given from 1
+        return "\n".join(box.get_text() for box in layout if isinstance(box, LTTextContainer))
 
     texts = _read_pages(pages, page_text, "pdfminer")
-    return Extraction(pages=texts, paged=True, engine="pdfminer", title=_pdfminer_title(document),
-                      encrypted=document.encryption is not None)
-
-
-def _pdfminer_title(document: PDFDocument) -> str | None:
-    try:
-        for info in document.info:
-            value = resolve1(info.get("Title"))
-            if isinstance(value, bytes):
-                value = decode_text(value)
-            if isinstance(value, str):
-                return clean_title(value)
-    except Exception:  # metadata is optional: a broken info dictionary must not cost the text
-        return None
-    return None
+    return Extraction(pages=texts, paged=True, engine="pdfminer",
+                      encrypted=document.encryption is not None, image_pages=frozenset(images))

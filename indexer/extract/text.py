@@ -13,7 +13,7 @@ def extract_text(content: bytes) -> Extraction:
     text = normalize(decode(content))
     if not text:
         raise ExtractionError("no text (empty document)")
-    return Extraction(pages=split_sections(text), paged=False, engine="text", title=None)
+    return Extraction(pages=split_sections(text), paged=False, engine="text")
 
 
 def decode(content: bytes, declared: str | None = None) -> str:

@@ -1,4 +1,4 @@
-"""The Cranfield collection from ../shared, and its subsets for quick runs.
+"""The test collections in ../shared/eval (Cranfield, MED, CACM, NPL: one layout), and subsets for quick runs.
 
 A subset keeps the judged documents of the queries it keeps (plus unjudged distractors), so that a
 smoke run on 150 documents still has something to find for each query.
@@ -12,7 +12,8 @@ from pathlib import Path
 
 from indexer.config import PROJECT_ROOT
 
-CRANFIELD_DIR = PROJECT_ROOT.parent / "shared" / "eval" / "cranfield"
+EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
+NAMES = ("cranfield", "med", "cacm", "npl")
 
 
 @dataclass(frozen=True)
@@ -23,18 +24,20 @@ class Doc:
 
     @property
     def content(self) -> str:
-        """What a reader of the file sees: title on the first line, then the abstract."""
-        return f"{self.title}\n{self.text}\n"
+        """What a reader of the file sees: title on the first line (when there is one), then the abstract."""
+        return f"{self.title}\n{self.text}\n" if self.title else f"{self.text}\n"
 
 
 @dataclass(frozen=True)
 class Collection:
+    name: str
     docs: list[Doc]
     queries: dict[str, str]                 # query id -> text as a user would type it
     qrels: dict[str, dict[str, int]]        # query id -> doc id -> grade (1..4)
 
 
-def load(directory: Path = CRANFIELD_DIR) -> Collection:
+def load(name: str, directory: Path = EVAL_DIR) -> Collection:
+    directory = directory / name
     with open(directory / "docs.jsonl", encoding="utf-8") as f:
         docs = [Doc(d["id"], d["title"], d["text"]) for d in map(json.loads, f)]
     with open(directory / "queries.jsonl", encoding="utf-8") as f:
@@ -43,7 +46,7 @@ def load(directory: Path = CRANFIELD_DIR) -> Collection:
     with open(directory / "qrels.tsv", encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f, delimiter="\t"):
             qrels.setdefault(row["query_id"], {})[row["doc_id"]] = int(row["grade"])
-    return Collection(docs, queries, qrels)
+    return Collection(name, docs, queries, qrels)
 
 
 def subset(collection: Collection, n_docs: int | None, n_queries: int | None) -> Collection:
@@ -58,5 +61,5 @@ def subset(collection: Collection, n_docs: int | None, n_queries: int | None) ->
     doc_ids = set(list(keep)[:limit])
     qrels = {q: {d: g for d, g in collection.qrels[q].items() if d in doc_ids} for q in query_ids}
     qrels = {q: j for q, j in qrels.items() if j}
-    return Collection([d for d in collection.docs if d.id in doc_ids],
+    return Collection(collection.name, [d for d in collection.docs if d.id in doc_ids],
                       {q: collection.queries[q] for q in qrels}, qrels)

@@ -1,0 +1,250 @@
+"""Spelling help from the collection's own words: "did you mean" corrections and search-box completions.
+
+Both are shown to people, so they are made of words as the texts spell them ("credentials"), never
+of index terms (the stem "credenti"). The vocabulary counts the words of every title, the curated
+metadata and every page; a word is keyed by its lower-case spelling with micro-/nano-/meso-/macro-
+compounds joined as the analyzer joins them, so "micro credentails" is corrected like
+"microcredentails" and the correction keeps the user's own way of writing the compound.
+
+The build writes the vocabulary next to the index version (`write_vocabulary`); a version without
+it (or with one of an older generation) is counted when first needed, so spelling help is never
+wrong about what the index holds, only slower once.
+
+Edit distances come from rapidfuzz (already a dependency, actively released, C++): its optimal
+string alignment distance counts a swap of two letters ("credentails") as one edit, and scanning
+tens of thousands of words with a distance cut-off takes a few milliseconds. symspellpy answers a
+lookup faster but precomputes every deletion of every word (memory and start-up time grow with the
+vocabulary) for a speed that only matters when a query finds almost nothing.
+"""
+from __future__ import annotations
+
+import bisect
+import heapq
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from .engine import JOINED_PREFIXES, Reader, index_terms
+from .facets import InvalidRequest, labelled
+from .layout import atomic_write
+
+VOCABULARY_FILE = "vocabulary.json"
+#: A query finding fewer publications than this gets spelling help.
+FEW_RESULTS = 3
+#: A word the collection has is still corrected when a close word is this many times as frequent
+#: (a typo the texts happen to share, such as "credentails" once in a report, should not block help).
+DOMINANCE = 20
+#: A correction is a word the texts use at least this often: one seen once is as likely a typo or a
+#: name. Titles are curated, so their words count this much from the start.
+MIN_CORRECTION_COUNT = 2
+#: Completions offered at most (words first, then titles).
+MAX_COMPLETIONS = 8
+MAX_TITLE_COMPLETIONS = 3
+#: The `spell` parameter: "off" runs a query exactly as written (the "search instead for" link).
+SPELL_VALUES = ("on", "off")
+
+_PREFIX = "|".join(sorted(JOINED_PREFIXES))
+#: A word people write: letters only, a micro-/nano-/... compound as one word (joined, hyphenated or
+#: spaced, like `engine.PrefixJoinFilter`). Group 1-3: prefix, separator, rest of a compound.
+_WORD = re.compile(rf"\b({_PREFIX})(\s+|-)?((?!(?:{_PREFIX})\b)[^\W\d_]{{4,}})\b|[^\W\d_]+", re.IGNORECASE)
+#: Query words that are syntax, not words: operators and field names.
+_OPERATOR = re.compile(r"^(?:AND|OR|NOT)$")
+
+
+def _key(match: re.Match) -> str:
+    return (match.group(1) + match.group(3) if match.group(1) else match.group()).lower()
+
+
+def max_edits(word: str) -> int:
+    """Short words have many close neighbours: one edit up to five letters, two beyond."""
+    return 0 if len(word) < 3 else 1 if len(word) <= 5 else 2
+
+
+@dataclass(frozen=True)
+class Correction:
+    query: str
+    #: A replaced word is nowhere in the collection: the query as written cannot mean what it says.
+    unknown: bool
+
+
+@dataclass
+class Vocabulary:
+    """Word (key) counts, the usual written form of compounds, and the counts of the index terms
+    the words make (a word is known when its term is: "credentialing" is known through "credentials")."""
+
+    counts: dict[str, int]
+    forms: dict[str, str]
+    terms: dict[str, int]
+    _sorted: list[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._sorted = sorted(self.counts)
+
+    @staticmethod
+    def term(word: str) -> str:
+        return index_terms(word)
+
+    @classmethod
+    def count(cls, texts) -> "Vocabulary":
+        """`texts`: (text, weight) pairs; a word counts `weight` times for each time it occurs."""
+        counts: Counter = Counter()
+        spellings: dict[str, Counter] = {}
+        for text, weight in texts:
+            for match in _WORD.finditer(text):
+                key = _key(match)
+                counts[key] += weight
+                if match.group(1):
+                    spellings.setdefault(key, Counter())[" ".join(match.group().lower().split())] += weight
+        forms = {key: seen.most_common(1)[0][0] for key, seen in spellings.items()}
+        terms: Counter = Counter()
+        for word, count in counts.items():
+            terms[cls.term(word)] += count
+        return cls(dict(counts), forms, dict(terms))
+
+    # -- did you mean
+
+    def correct_word(self, word: str, rare_too: bool) -> str | None:
+        """The most frequent close word when `word` is unknown to the collection or (`rare_too`) a
+        rare variant of a common word."""
+        limit = max_edits(word)
+        term = self.term(word)
+        if not limit or not term:  # short words and stop words are left alone
+            return None
+        own = self.terms.get(term, 0)
+        if own and not rare_too:
+            return None
+        least = max(MIN_CORRECTION_COUNT, own * DOMINANCE + 1)
+        found = process.extract(word, self._sorted, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        best = min(((distance, -self.counts[candidate], candidate) for candidate, distance, _ in found
+                    if self.counts[candidate] >= least and self.term(candidate) != term),
+                   default=None)
+        return best[2] if best else None
+
+    def correct(self, query: str, rare_too: bool) -> Correction | None:
+        """`query` with its misspelt words replaced (syntax, case of the rest and spacing kept), or
+        None when nothing needs correcting. Words the collection lacks are always looked at, rare
+        ones only if `rare_too` (a query that found little)."""
+        changed, unknown = False, False
+
+        def replace(match: re.Match) -> str:
+            nonlocal changed, unknown
+            written = match.group()
+            if _OPERATOR.match(written) or match.string[match.end():match.end() + 1] == ":":
+                return written
+            better = self.correct_word(_key(match), rare_too)
+            if better is None:
+                return written
+            changed = True
+            unknown = unknown or not self.terms.get(self.term(_key(match)))
+            if match.group(1):  # keep the user's way of writing the compound
+                prefix = next(p for p in JOINED_PREFIXES if better.startswith(p))
+                return match.group(1) + (match.group(2) or "") + better[len(prefix):]
+            return better
+        corrected = _WORD.sub(replace, query)
+        return Correction(corrected, unknown) if changed else None
+
+    # -- completion
+
+    def complete_word(self, start: str, limit: int) -> list[str]:
+        """The most frequent words beginning with `start`, written as the texts usually write them."""
+        key = start.lower()
+        begin = bisect.bisect_left(self._sorted, key)
+        end = bisect.bisect_left(self._sorted, key + "\U0010ffff")
+        words = heapq.nlargest(limit + 1, self._sorted[begin:end], key=self.counts.__getitem__)
+        return [self.forms.get(word, word) for word in words if word != key][:limit]
+
+    # -- storage
+
+    def to_json(self, generation) -> str:
+        return json.dumps({"generation": list(generation), "counts": self.counts, "forms": self.forms,
+                           "terms": self.terms})
+
+
+def _texts(reader: Reader):
+    """What people read: titles and curated metadata of every record, and every page."""
+    for record in reader.records().values():
+        yield record["title"], MIN_CORRECTION_COUNT
+        yield " ".join(filter(None, [record.get("organisation"), record.get("jurisdiction"), record.get("summary"),
+                                     *record.get("authors", []), *record.get("regions", []),
+                                     labelled(record)["type_label"]])), 1
+    for text in reader.page_texts():
+        yield text, 1
+
+
+def write_vocabulary(version: Path) -> None:
+    """Count the words of an index version into it (the build calls this after writing the version)."""
+    reader = Reader(version)
+    try:
+        if _stored(version, reader.generation()) is None:
+            atomic_write(version / VOCABULARY_FILE, Vocabulary.count(_texts(reader)).to_json(reader.generation()))
+    finally:
+        reader.close()
+
+
+def _stored(version: Path, generation) -> Vocabulary | None:
+    try:
+        data = json.loads((version / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        if data["generation"] == list(generation):
+            return Vocabulary(data["counts"], data["forms"], data["terms"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def vocabulary(reader: Reader) -> Vocabulary:
+    """The vocabulary of the reader's generation: the build's file, or counted now if it has none."""
+    return _stored(reader.version, reader.generation()) or Vocabulary.count(_texts(reader))
+
+
+# ---------------------------------------------------------------- completions
+
+
+@dataclass
+class Titles:
+    """Titles found by the words they contain, the last word by its beginning (as it is typed)."""
+
+    titles: list[str]
+    _words: list[tuple[str, int]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._words = sorted({(word.lower(), i) for i, title in enumerate(self.titles)
+                              for word in re.findall(r"\w+", title)})
+
+    def complete(self, words: list[str], limit: int) -> list[str]:
+        if not words:
+            return []
+        *whole, start = [word.lower() for word in words]
+        begin = bisect.bisect_left(self._words, (start, -1))
+        end = bisect.bisect_left(self._words, (start + "\U0010ffff", -1))
+        found = {i for _, i in self._words[begin:end]}
+        for word in whole:
+            found &= {i for w, i in self._words[bisect.bisect_left(self._words, (word, -1)):
+                                                bisect.bisect_left(self._words, (word, len(self.titles)))]}
+        start_matches = sorted(found, key=lambda i: (not self.titles[i].lower().startswith(" ".join(words).lower()),
+                                                     self.titles[i].casefold()))
+        return [self.titles[i] for i in start_matches[:limit]]
+
+
+def completions(vocab: Vocabulary, titles: Titles, text: str) -> list[str]:
+    """What the search box offers for `text`: the query with its last word completed (frequent words
+    first), then titles containing the words."""
+    words = re.findall(r"\w+", text)
+    if not words or not text[-1:].isalnum():
+        return []
+    head = text[:text.rfind(words[-1])]
+    found = [head + word for word in vocab.complete_word(words[-1], MAX_COMPLETIONS - MAX_TITLE_COMPLETIONS)]
+    found += [title for title in titles.complete(words, MAX_TITLE_COMPLETIONS) if title not in found]
+    return found[:MAX_COMPLETIONS]
+
+
+def spelling_wanted(args) -> bool:
+    """The `spell` parameter (on by default); "off" is how "search instead for" runs the words as written."""
+    value = (args.get("spell") or "on").strip().lower()
+    if value not in SPELL_VALUES:
+        raise InvalidRequest(f"spell must be one of {', '.join(SPELL_VALUES)}, got {value!r}")
+    return value == "on"
