@@ -127,7 +127,8 @@ def _build_child(paths: dict, full: bool, jobs: int | None, conn) -> None:
     from indexer.build import build
     from indexer.config import Settings
 
-    settings = Settings.from_env(**paths)
+    # The bench's documents are served from 127.0.0.1, which builds refuse unless allowed (SSRF).
+    settings = Settings.from_env(**paths).with_(allow_hosts=("127.0.0.1",))
     started = time.perf_counter()
     report = build(settings, full=full, jobs=jobs, progress=False).as_dict()
     seconds = time.perf_counter() - started
