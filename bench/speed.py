@@ -7,6 +7,7 @@ queries over the same text, without facets or snippets, is the floor to compare 
 """
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import math
@@ -128,7 +129,7 @@ def _build_child(paths: dict, full: bool, jobs: int | None, conn) -> None:
     from indexer.config import Settings
 
     # The bench's documents are served from 127.0.0.1, which builds refuse unless allowed (SSRF).
-    settings = Settings.from_env(**paths).with_(allow_hosts=("127.0.0.1",))
+    settings = dataclasses.replace(Settings.from_env(**paths), allow_hosts=("127.0.0.1",))
     started = time.perf_counter()
     report = build(settings, full=full, jobs=jobs, progress=False).as_dict()
     seconds = time.perf_counter() - started
