@@ -192,6 +192,16 @@ def merge_small_segments(writer, segments):
     return [segment for segment in segments if segment not in merged]
 
 
+def bare_top(reader: "Reader", parsed: "ParsedQuery", restrict: dict, limit: int = 20) -> list[str]:
+    """Whoosh alone: `searcher.search` of the parsed query, `restrict` ({field: value}, "year" an
+    int or a (low, high) range) as its filter, top `limit` ids. The speed bench's yardstick for
+    what our own layers (facets, snippets, reranking, the web app) add to a search."""
+    parts = [wq.NumericRange("year", *value) if isinstance(value, tuple) else wq.Term(field, value)
+             for field, value in restrict.items()]
+    hits = reader.pubs.search(parsed.pubs or wq.Every(), limit=limit, filter=wq.And(parts) if parts else None)
+    return [hit["id"] for hit in hits]
+
+
 def segments(version: Path) -> dict[str, dict[str, int]]:
     """Each index's segments (id: documents), oldest first: what builds' tests and the bench check."""
     found = {}
