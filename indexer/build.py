@@ -334,8 +334,12 @@ def metadata_text(record: Record) -> str:
 
 
 def build(settings: Settings, *, full: bool = False, jobs: int | None = None, extractor: str = "auto",
-          progress: bool = True) -> BuildReport:
-    """Bring the index in line with the catalog; see the module docstring for the rules."""
+          progress: bool = True, optimize: bool = False) -> BuildReport:
+    """Bring the index in line with the catalog; see the module docstring for the rules.
+
+    `optimize` merges the index into one segment even if nothing changed: incremental builds
+    only add segments (and merge the small ones when there are too many).
+    """
     started = time.monotonic()
     records = load_catalog(settings.catalog)  # invalid catalogs stop here, before anything is touched
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -348,7 +352,7 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
         target = root.new_version() if report.full else live
         if report.full:
             engine.create(target)
-        manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress)
+        manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress, optimize)
         write_manifest(target, manifest)
         spelling.write_vocabulary(target)
         if report.full:
@@ -359,12 +363,13 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
 
 
 def _sync(settings: Settings, records: list[Record], target: Path, previous: dict, report: BuildReport,
-          extractor: str, progress: bool) -> dict:
+          extractor: str, progress: bool, optimize: bool) -> dict:
     """Fetch and extract every record, write what changed into `target`; return the new manifest."""
     fresh = report.full
     manifest = {} if fresh else dict(previous)
     by_id = {record.id: record for record in records}
-    with engine.Writer(target) as writer:
+    # Several page writers only pay for a full build: an incremental one writes a few pages.
+    with engine.Writer(target, optimize=optimize, processes=report.jobs if fresh else 1) as writer:
         with worker.pool(settings, report.jobs) as pool, \
                 ThreadPoolExecutor(settings.fetch_threads) as threads:
             builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh)
@@ -390,6 +395,9 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
                                outcome.paged, outcome.times)
                     report.written += 1
                 manifest[outcome.id] = entry
+                # The futures list keeps every outcome to the end: let go of its text once written,
+                # or a build holds the whole collection's text (~400 MB at 60,000 pages).
+                outcome.pages, outcome.terms = [], []
             report.requests, report.downloads = builder.fetcher.requests_sent, builder.fetcher.downloads
         for record in records:
             entry = manifest[record.id]
@@ -398,7 +406,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
             writer.remove(gone)
             del manifest[gone]
             report.removed += 1
-        if not (fresh or report.written or report.removed):
+        if not (fresh or optimize or report.written or report.removed):
             writer.discard()  # nothing changed: keep the generation, so servers keep their caches
     return manifest
 

@@ -52,15 +52,18 @@ def cli(ctx, catalog, index_dir, cache):
 @click.option("--jobs", type=click.IntRange(1, 64), help="Extraction worker processes (default: CPU count).")
 @click.option("--extractor", type=click.Choice(["auto", "pdfium", "pdfminer"]), default="auto", show_default=True,
               help="PDF engine: PDFium with pdfminer.six as fallback, or one forced.")
+@click.option("--optimize", is_flag=True,
+              help="Merge the index into one segment (incremental builds add segments; fewer is faster to search).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def build(ctx, full, jobs, extractor, as_json, quiet):
+def build(ctx, full, jobs, extractor, optimize, as_json, quiet):
     """Fetch, extract and index what changed in the catalog."""
     from .build import build as run_build
 
     try:
-        report = run_build(_settings(ctx), full=full, jobs=jobs, extractor=extractor, progress=not quiet)
+        report = run_build(_settings(ctx), full=full, jobs=jobs, extractor=extractor, progress=not quiet,
+                           optimize=optimize)
     except CatalogError as err:
         _fail(f"catalog not valid, index left as it was:\n{err}", 2)
     except BuildInProgress as err:

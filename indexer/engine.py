@@ -11,21 +11,26 @@ facets, and `pages`, one per page for "where in the report" and snippets.
 from __future__ import annotations
 
 from collections import Counter
+import contextlib
+import ctypes
 import functools
 import html
 import json
 import math
 import pickle
 import re
+import signal
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from whoosh import index, qparser, query as wq, scoring
+from whoosh import index, qparser, query as wq, scoring, writing
 from whoosh.analysis import (STOP_WORDS, CharsetFilter, Filter, LowercaseFilter, RegexTokenizer,
                              SpaceSeparatedTokenizer, StemFilter, StopFilter)
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.multiproc import SubWriterTask
+from whoosh.reading import SegmentReader
 from whoosh.support.charset import accent_map
 
 from .layout import IndexUnreadable
@@ -166,19 +171,92 @@ def create(version: Path) -> None:
     index.create_in(str(version), pages_schema(), indexname="pages")
 
 
+#: Segments an index may have before an incremental commit merges the small ones. Below it a
+#: commit writes only its own new segment: adding one publication to 60,000 pages must not rewrite
+#: them (a search opens one reader per segment, so the count is kept small).
+MAX_SEGMENTS = 8
+
+
+def merge_small_segments(writer, segments):
+    """Whoosh merge policy: nothing below MAX_SEGMENTS, then the smallest segments into the new one.
+
+    Whoosh's own MERGE_SMALL goes by a Fibonacci rule on document counts that leaves segments of
+    one publication's dozen pages unmerged for ever. Keeping the largest half of the limit leaves
+    the full build's big segments alone (only `observatory build --optimize` rewrites those) and
+    keeps merges rare.
+    """
+    if len(segments) + 1 <= MAX_SEGMENTS:
+        return segments
+    by_size = sorted(segments, key=lambda segment: segment.doc_count_all())
+    merged = by_size[:-(MAX_SEGMENTS // 2)]
+    for segment in merged:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [segment for segment in segments if segment not in merged]
+
+
+def bare_top(reader: "Reader", parsed: "ParsedQuery", restrict: dict, limit: int = 20) -> list[str]:
+    """Whoosh alone: `searcher.search` of the parsed query, `restrict` ({field: value}, "year" an
+    int or a (low, high) range) as its filter, top `limit` ids. The speed bench's yardstick for
+    what our own layers (facets, snippets, reranking, the web app) add to a search."""
+    parts = [wq.NumericRange("year", *value) if isinstance(value, tuple) else wq.Term(field, value)
+             for field, value in restrict.items()]
+    hits = reader.pubs.search(parsed.pubs or wq.Every(), limit=limit, filter=wq.And(parts) if parts else None)
+    return [hit["id"] for hit in hits]
+
+
+def segments(version: Path) -> dict[str, dict[str, int]]:
+    """Each index's segments (id: documents), oldest first: what builds' tests and the bench check."""
+    found = {}
+    for name in ("pubs", "pages"):
+        ix = index.open_dir(str(version), indexname=name)
+        found[name] = {segment.segment_id(): segment.doc_count_all() for segment in ix._segments()}
+    return found
+
+
+class _SubWriter(SubWriterTask):
+    """A page writer process that is killed when the build process dies (Linux): Whoosh's would
+    wait for work for ever, since it holds the job queue's write end itself."""
+
+    def run(self):
+        with contextlib.suppress(AttributeError, OSError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        super().run()
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class Writer:
     """Adds and removes whole publications (their metadata document and all their pages) at once.
 
     A context manager: leaving the block normally commits both indexes, leaving it by an exception
     (or after `discard()`) cancels both, so a failed build never half-writes a version.
+    `optimize` merges every segment into one (`observatory build --optimize`); otherwise a commit
+    adds a segment and merges only by `merge_small_segments`.
 
-    The memory limits are generous because every flush to disk costs a merge at commit: at
-    128 MB a 6,000-page build spent as long merging as indexing.
+    Segments are left as separate files (not compound): Whoosh copies a compound file's
+    postings into each reading process' memory, separate files it reads through the page cache,
+    which every server worker shares.
+
+    `processes` > 1 writes the pages, the bulk of a full build, in that many processes, each its
+    own segment (Whoosh's multi-segment writer): the commit at the end, half of a build's writing,
+    then runs on every core instead of one while the rest of the machine idles.
     """
 
-    def __init__(self, version: Path):
-        self._pubs = index.open_dir(str(version), indexname="pubs").writer(limitmb=192)
-        self._pages = index.open_dir(str(version), indexname="pages").writer(limitmb=320)
+    def __init__(self, version: Path, *, optimize: bool = False, processes: int = 1):
+        self._pubs = index.open_dir(str(version), indexname="pubs").writer(limitmb=192, compound=False)
+        pages = index.open_dir(str(version), indexname="pages")
+        self._sub_writers = []
+        if processes > 1:
+            self._pages = pages.writer(procs=processes, multisegment=True, limitmb=320 // processes, compound=False)
+            # Fork the sub-writers now, while this process has no threads yet (the build's fetch
+            # threads start later): Whoosh would otherwise fork them at the first batch.
+            self._sub_writers = [self._start_sub_writer() for _ in range(processes)]
+        else:
+            self._pages = pages.writer(limitmb=320, compound=False)
+        self._optimize = optimize
         self._discarded = False
 
     def __enter__(self) -> "Writer":
@@ -186,11 +264,31 @@ class Writer:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None and not self._discarded:
-            self._pubs.commit(optimize=False)
-            self._pages.commit(optimize=False)
+            policy = writing.OPTIMIZE if self._optimize else merge_small_segments
+            self._pubs.commit(mergetype=policy)
+            if not getattr(self._pages, "_added_sub", True):
+                self._stop_sub_writers()  # no page at all: Whoosh commits without telling them
+            self._pages.commit(mergetype=policy)
         else:
+            self._stop_sub_writers()
             self._pubs.cancel()
             self._pages.cancel()
+
+    def _start_sub_writer(self):
+        """Whoosh's `MpWriter._new_task`, with a sub-writer that dies with the build."""
+        mp = self._pages
+        task = _SubWriter(mp.storage, mp.indexname, mp.jobqueue, mp.resultqueue, mp.subargs, mp.multisegment)
+        mp.tasks.append(task)
+        task.start()
+        return task
+
+    def _stop_sub_writers(self) -> None:
+        """Whoosh's sub-writers wait for work until a commit with pages tells them to finish; its
+        cancel() does not reach them, and the build would wait for them for ever at exit. They
+        have written nothing but temporary files of this version, which the cancel drops."""
+        for task in self._sub_writers:
+            task.terminate()
+            task.join()
 
     def discard(self) -> None:
         """Write nothing: the generation stays as it was, so servers keep their caches."""

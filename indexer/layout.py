@@ -28,6 +28,20 @@ MANIFEST = "manifest.json"
 SCHEMA_MARKER = "schema_version"
 
 
+#: Lock files this process holds. A forked child (a build's page writer) closes its copy, so a
+#: child outliving a killed build cannot keep later builds out.
+_held_locks: set = set()
+
+
+def _drop_locks_in_child() -> None:
+    for handle in _held_locks:
+        handle.close()
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
 class BuildInProgress(RuntimeError):
     """Another build holds the lock; the caller should stop at once, not wait."""
 
@@ -102,9 +116,11 @@ class IndexRoot:
         handle.truncate(0)
         handle.write(str(os.getpid()))
         handle.flush()
+        _held_locks.add(handle)
         try:
             yield
         finally:
+            _held_locks.discard(handle)
             handle.truncate(0)
             handle.close()
 

@@ -171,7 +171,18 @@ class _Snapshot:
     # generation: facet clicks, paging and the back button ask for them again and again.
     scores: LRUCache = field(default_factory=lambda: LRUCache(maxsize=64))
     snippets: LRUCache = field(default_factory=lambda: LRUCache(maxsize=4096))
+    stored: dict[str, dict] = field(default_factory=dict)   # the index's records, before build state
     spelling: tuple | None = None  # (Vocabulary, Titles), made on first use: see SearchService._spelling
+
+    @classmethod
+    def open(cls, reader: Reader, stamp: float | None, same_index: "_Snapshot | None" = None) -> "_Snapshot":
+        """`same_index`: a snapshot of the same index generation whose records and caches still hold."""
+        manifest = read_manifest(reader.version)
+        stored = same_index.stored if same_index else reader.records()
+        records = {pub_id: {**record, **build_state(record, manifest.get(pub_id))} for pub_id, record in stored.items()}
+        caches = {"scores": same_index.scores, "snippets": same_index.snippets,
+                  "spelling": same_index.spelling} if same_index else {}
+        return cls(reader, records, manifest, stamp, stored=stored, **caches)
 
     def match(self, parsed: ParsedQuery, key: tuple) -> dict[str, float]:
         if key not in self.scores:
@@ -256,15 +267,14 @@ class SearchService:
         stamp = _manifest_stamp(version)
         with self._lock:
             snap = self._snapshot
-            if (snap is None or snap.reader.version != version or snap.manifest_stamp != stamp
-                    or not snap.reader.up_to_date()):
-                reader = Reader(version)
-                manifest = read_manifest(version)
-                records = {pub_id: {**record, **build_state(record, manifest.get(pub_id))}
-                           for pub_id, record in reader.records().items()}
-                self._snapshot = _Snapshot(reader, records, manifest, stamp)
+            if snap is None or snap.reader.version != version or not snap.reader.up_to_date():
+                self._snapshot = _Snapshot.open(Reader(version), stamp)
                 if snap is not None:
                     snap.reader.close()
+            elif snap.manifest_stamp != stamp:
+                # A build that changed nothing in the index still rewrites the manifest (when each
+                # entry was checked): new build state, same index, so the reader and caches stay.
+                self._snapshot = _Snapshot.open(snap.reader, stamp, snap)
             return self._snapshot
 
     def search(self, req: SearchRequest, snippets: bool = True, correct: bool = True) -> dict:

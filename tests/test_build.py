@@ -322,3 +322,80 @@ def test_an_offline_build_keeps_every_record_findable_by_its_metadata(world):
     assert service.similar("nz-rationale") == [], "similarity is over the full text, which it does not have"
     page = create_app(world.settings).test_client().get("/?q=quality+framework&region=Canada")
     assert page.status_code == 200 and "Ontario Micro-credentials Quality Framework" in page.get_data(True)
+
+
+def test_an_unchanged_index_is_opened_once_even_without_page_text(world, monkeypatch):
+    """An index of metadata only (an offline build) has an empty pages index: it must not look stale."""
+    import indexer.search
+
+    world.write([entry("offline", title="Offline framework", url="http://offline.invalid/a.pdf")])
+    world.build()
+    opened = []
+    monkeypatch.setattr(indexer.search, "Reader", lambda version: opened.append(version) or engine.Reader(version))
+    service = SearchService(world.settings.index_dir)
+    for _ in range(3):
+        assert [h["id"] for h in service.search(SearchRequest(q="framework"))["results"]] == ["offline"]
+    assert len(opened) == 1
+    world.build()  # nothing changed: only the manifest (when each entry was checked) is rewritten
+    assert service.search(SearchRequest(q="framework"))["total"] == 1 and len(opened) == 1
+    world.write([entry("offline", title="Offline framework, revised", url="http://offline.invalid/a.pdf")])
+    world.build()
+    assert service.search(SearchRequest(q="revised"))["total"] == 1 and len(opened) == 2, "a commit is seen"
+
+
+def _segments(world) -> dict[str, list[str]]:
+    return engine.segments(IndexRoot(world.settings.index_dir, engine.SCHEMA).current())
+
+
+def test_an_incremental_add_leaves_the_merged_segments_alone(world, monkeypatch):
+    """Adding one publication writes one small segment per index; the big ones are not rewritten."""
+    entries = three_reports(world)
+    world.write(entries)
+    world.build()
+    first = _segments(world)
+    world.write([*entries, entry("added", url=world.server.add("/added.pdf", make_pdf(["Learner wallets"])))])
+    world.build()
+    after = _segments(world)
+    assert all(list(after[name])[:-1] == list(first[name]) for name in after), (first, after)
+    assert world.ids("wallets") == ["added"] and world.ids("stackable") == ["stack-report"]
+
+
+def test_small_segments_are_merged_past_the_threshold_and_optimize_merges_all(world, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_SEGMENTS", 4)
+    entries = three_reports(world)
+    world.write(entries)
+    world.build()
+    big = {name: max(ids, key=ids.get) for name, ids in _segments(world).items()}
+    for n in range(4):
+        entries.append(entry(f"added-{n}", url=world.server.add(f"/a{n}.pdf", make_pdf([f"Wallet number{n}x"]))))
+        world.write(entries)
+        world.build()
+        now = _segments(world)
+        assert all(len(ids) <= 4 and big[name] in ids for name, ids in now.items()), now
+    assert world.ids("wallet") and len(world.ids("wallet")) == 4
+    subprocess.run(_cli(world.settings, "build", "--quiet", "--optimize"), check=True, timeout=120)
+    assert {name: len(ids) for name, ids in _segments(world).items()} == {"pubs": 1, "pages": 1}
+    assert sorted(world.ids("wallet")) == [f"added-{n}" for n in range(4)]
+    assert world.ids("stackable") == ["stack-report"]
+
+
+def test_page_writer_processes_end_with_the_build_whatever_happens(tmp_path):
+    """A full build writes pages in several processes: a cancelled build or one without any page
+    text must not leave them waiting (the build process would wait for them at exit)."""
+    import multiprocessing
+
+    for name, pages in (("cancelled", ["Learner wallets"]), ("no-pages", [])):
+        version = tmp_path / name
+        version.mkdir()
+        engine.create(version)
+        try:
+            with engine.Writer(version, processes=2) as writer:
+                writer.add({"id": "a", "title": "A", "year": 2022, "regions": [], "type": "report",
+                            "section": "report"}, "", pages, [engine.index_terms(p) for p in pages], True)
+                if name == "cancelled":
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            pass
+        assert not multiprocessing.active_children()
+    reader = engine.Reader(tmp_path / "no-pages")
+    assert list(reader.records()) == ["a"] and reader.up_to_date()
