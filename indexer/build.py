@@ -352,9 +352,11 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
         target = root.new_version() if report.full else live
         if report.full:
             engine.create(target)
-        manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress, optimize)
+        written: list[tuple[dict, list[str]]] = []
+        manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress, optimize,
+                         written)
         write_manifest(target, manifest)
-        spelling.write_vocabulary(target)
+        spelling.write_vocabulary(target, None if report.full else written)
         if report.full:
             root.publish(target)
     _summarise(report, manifest, records)
@@ -363,8 +365,11 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
 
 
 def _sync(settings: Settings, records: list[Record], target: Path, previous: dict, report: BuildReport,
-          extractor: str, progress: bool, optimize: bool) -> dict:
-    """Fetch and extract every record, write what changed into `target`; return the new manifest."""
+          extractor: str, progress: bool, optimize: bool, written: list) -> dict:
+    """Fetch and extract every record, write what changed into `target`; return the new manifest.
+
+    An incremental build appends (stored record, pages) of each publication it writes to `written`.
+    """
     fresh = report.full
     manifest = {} if fresh else dict(previous)
     by_id = {record.id: record for record in records}
@@ -394,6 +399,8 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
                     writer.add(stored_record(record), metadata_text(record), outcome.pages, outcome.terms,
                                outcome.paged, outcome.times)
                     report.written += 1
+                    if not fresh:  # an incremental build adds these words to the vocabulary
+                        written.append((stored_record(record), outcome.pages))
                 manifest[outcome.id] = entry
                 # The futures list keeps every outcome to the end: let go of its text once written,
                 # or a build holds the whole collection's text (~400 MB at 60,000 pages).

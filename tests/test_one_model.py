@@ -5,7 +5,7 @@ from indexer import engine
 from indexer.catalog import DOCUMENT_TYPES
 from indexer.search import SearchService
 from indexer.status import status_report
-from support import entry
+from support import entry, make_pdf
 from test_build import three_reports, world  # noqa: F401  (fixture)
 
 
@@ -38,3 +38,23 @@ def test_the_build_report_the_status_command_and_the_web_overview_list_the_same_
     assert listed == [("dead", "HTTP 404 Not Found"), ("no-link", "no source link (catalog says link: missing)")]
     assert [(f["id"], f["reason"]) for f in status_report(world.settings)["failures"]] == listed
     assert [(f["id"], f["reason"]) for f in SearchService(world.settings.index_dir).overview()["failures"]] == listed
+
+
+def test_an_incremental_build_adds_its_words_to_the_vocabulary_without_recounting_every_page(world, monkeypatch):
+    from indexer import spelling
+    from indexer.layout import IndexRoot
+
+    reports = three_reports(world)
+    world.write(reports)
+    world.build()
+    world.write([*reports, entry("new", url=world.server.add("/new.pdf", make_pdf(
+        ["Interoperability of learner wallets"])))])
+
+    def recount(reader):
+        raise AssertionError("an incremental build must not recount every page")
+
+    monkeypatch.setattr(spelling, "_texts", recount)
+    assert world.build().written == 1
+    version = IndexRoot(world.settings.index_dir, engine.SCHEMA).current()
+    counts = spelling._stored(version, None).counts
+    assert counts["interoperability"] >= 1 and counts["stackability"] >= 1
