@@ -350,13 +350,18 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
         live = root.current()
         report.full = full or live is None
         target = root.new_version() if report.full else live
-        if report.full:
-            engine.create(target)
-        written: list[tuple[dict, list[str]]] = []
-        manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress, optimize,
-                         written)
-        write_manifest(target, manifest)
-        spelling.write_vocabulary(target, None if report.full else written)
+        try:
+            if report.full:
+                engine.create(target)
+            written: list[tuple[dict, list[str]]] = []
+            manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress,
+                             optimize, written)
+            write_manifest(target, manifest)
+            spelling.write_vocabulary(target, None if report.full else written)
+        except BaseException:
+            if report.full:  # a fresh version that failed is nobody's: don't leave it for the next build
+                root.discard(target)
+            raise
         if report.full:
             root.publish(target)
     _summarise(report, manifest, records)

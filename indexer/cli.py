@@ -20,9 +20,10 @@ from .status import GROUPS, problem_groups, status_report
 from .suggestions import SuggestionError, SuggestionQueue
 
 
-#: A directory a build cannot write (denied, read-only file system, a file in the way): the operator's to
-#: fix, so a message naming it, not a traceback. Other OSErrors (a full disk ...) are reported by the build.
-UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR}
+#: A directory a build cannot write (denied, read-only file system, a file in the way, a full disk): the
+#: operator's to fix, so a message naming it, not a traceback.
+UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ENOSPC,
+              errno.EDQUOT}
 
 
 def _settings(ctx: click.Context) -> Settings:

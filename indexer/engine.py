@@ -271,8 +271,11 @@ class Writer:
             self._pages.commit(mergetype=policy)
         else:
             self._stop_sub_writers()
-            self._pubs.cancel()
-            self._pages.cancel()
+            # A writer that failed (a full disk, say) may be closed already and refuse to cancel:
+            # that refusal must not hide the error that stopped the build.
+            for writer in (self._pubs, self._pages):
+                with contextlib.suppress(Exception):
+                    writer.cancel()
 
     def _start_sub_writer(self):
         """Whoosh's `MpWriter._new_task`, with a sub-writer that dies with the build."""

@@ -155,6 +155,10 @@ class IndexRoot:
         for stale in [*self.path.glob(".tmp-v-*"), *versions[:-1]]:
             shutil.rmtree(stale, ignore_errors=True)
 
+    def discard(self, version: Path) -> None:
+        """Remove an unpublished version (a build that failed)."""
+        shutil.rmtree(version, ignore_errors=True)
+
     def discard_temporaries(self) -> None:
         for stale in self.path.glob(".tmp-v-*"):
             shutil.rmtree(stale, ignore_errors=True)

@@ -399,3 +399,32 @@ def test_page_writer_processes_end_with_the_build_whatever_happens(tmp_path):
         assert not multiprocessing.active_children()
     reader = engine.Reader(tmp_path / "no-pages")
     assert list(reader.records()) == ["a"] and reader.up_to_date()
+
+
+def test_a_full_disk_during_a_full_build_reports_itself_and_leaves_no_half_version(world, monkeypatch):
+    import errno
+
+    from click.testing import CliRunner
+
+    from indexer import engine as engine_module
+    from webapp.cli import cli
+
+    world.write(three_reports(world))
+    world.build()
+    live = IndexRoot(world.settings.index_dir, engine.SCHEMA).current()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(world.settings.index_dir / "x.seg"))
+
+    monkeypatch.setattr(engine_module.Writer, "add", disk_full)
+    with pytest.raises(OSError) as raised:
+        world.build(full=True)
+    assert raised.value.errno == errno.ENOSPC, "the real error, not 'this writer is closed'"
+    assert not list(world.settings.index_dir.glob(".tmp-v-*")), "no half-written version left behind"
+    assert IndexRoot(world.settings.index_dir, engine.SCHEMA).current() == live
+    result = CliRunner().invoke(cli, ["--catalog", str(world.settings.catalog), "--index",
+                                      str(world.settings.index_dir), "--cache", str(world.settings.cache_dir),
+                                      "build", "--full", "--quiet"])
+    assert result.exit_code == 1 and "No space left on device" in result.output
+    assert "Traceback" not in result.output
+    assert world.ids("stackability") == ["stack-report"], "the live index still serves"
