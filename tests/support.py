@@ -4,6 +4,7 @@ Tests never touch the internet; they serve what they make from here, and count w
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import textwrap
@@ -205,3 +206,18 @@ def entry(id: str, **fields) -> dict:
     if not any(k in base for k in ("url", "path", "link")):
         base["link"] = "missing"
     return base
+
+
+@contextlib.contextmanager
+def live_app(settings, **config):
+    """The web app on a free 127.0.0.1 port, served from a thread: yields its base URL."""
+    from werkzeug.serving import make_server
+
+    from webapp import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(settings, **config), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()

@@ -5,15 +5,12 @@ page type is checked with axe-core (tests/package.json: `npm ci --prefix tests`)
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from support import SCREENSHOTS, DocServer
-from web_world import build_world
-from webapp import create_app
+from support import SCREENSHOTS, live_app
+from web_world import served_world
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -28,14 +25,8 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    documents = DocServer()
-    world = build_world(tmp_path_factory.mktemp("browser"), documents)
-    server = make_server("127.0.0.1", 0, create_app(world.settings), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    documents.close()
+    with served_world(tmp_path_factory.mktemp("browser")) as world, live_app(world.settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,12 @@ Screenshots land in build/screenshots/ (git-ignored): they are for looking at, n
 """
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from indexer.suggestions import SuggestionQueue
 from status_world import PROBLEM_IDS, build_problem_world
-from support import SCREENSHOTS, DocServer
+from support import SCREENSHOTS, DocServer, live_app
 from test_browser import DESKTOP, PHONE, browser, open_page  # noqa: F401 (fixtures shared with the search tests)
-from webapp import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +19,8 @@ pytestmark = pytest.mark.browser
 def world(tmp_path_factory):
     documents = DocServer()
     settings = build_problem_world(tmp_path_factory.mktemp("curators"), documents)
-    server = make_server("127.0.0.1", 0, create_app(settings, SUGGEST_RATE_LIMIT="100 per minute"), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield settings, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with live_app(settings, SUGGEST_RATE_LIMIT="100 per minute") as url:
+        yield settings, url
     documents.close()
 
 

@@ -1,17 +1,13 @@
 """Query syntax as a reader meets it in a real chromium: a quoted phrase, and "all the words"."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from indexer.build import build
 from indexer.config import Settings
-from support import entry, make_pdf, write_catalog
+from support import entry, live_app, make_pdf, write_catalog
 from test_browser import SCREENSHOTS, browser, open_page  # noqa: F401  (fixtures)
 from test_queries import DOCS
-from webapp import create_app
 
 pytestmark = pytest.mark.browser
 PHRASE = '"half-life of roughly three years"'
@@ -28,10 +24,8 @@ def base_url(tmp_path_factory):
     settings = Settings.from_env(catalog=root / "corpus" / "catalog.yaml", index=root / "index", cache=root / "cache")
     write_catalog(settings.catalog, entries)
     build(settings, progress=False, jobs=1)
-    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with live_app(settings) as url:
+        yield url
 
 
 def test_a_phrase_shows_only_the_page_that_holds_it_and_folds_the_others(open_page, base_url):

@@ -2,31 +2,23 @@
 without JavaScript, operated by keyboard. Screenshots land in build/screenshots/."""
 from __future__ import annotations
 
-import threading
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
-from support import DocServer
+from support import live_app
 from test_browser import DESKTOP, PHONE, SCREENSHOTS, axe_violations, browser, open_page  # noqa: F401 (fixtures)
 from test_spelling import PUBLICATIONS
-from web_world import build_world
-from webapp import create_app
+from web_world import served_world
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    documents = DocServer()
-    world = build_world(tmp_path_factory.mktemp("browser-spelling"), documents, PUBLICATIONS)
-    server = make_server("127.0.0.1", 0, create_app(world.settings), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    documents.close()
+    with served_world(tmp_path_factory.mktemp("browser-spelling"), PUBLICATIONS) as world, \
+            live_app(world.settings) as url:
+        yield url
 
 
 def query(page) -> dict:

@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from indexer.facets import FACETS, InvalidRequest
 from indexer.search import MAX_QUERY_CHARS, SearchRequest, SearchService
-from support import DocServer
-from web_world import PUBLICATIONS, build_world
+from web_world import PUBLICATIONS, served_world
 from webapp import SECURITY_HEADERS, create_app
 
 DETERMINISTIC = settings(derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -89,9 +88,8 @@ def test_request_parsing_accepts_or_explains_and_round_trips(pairs):
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    server = DocServer()
-    yield build_world(tmp_path_factory.mktemp("fuzz"), server, PUBLICATIONS)
-    server.close()
+    with served_world(tmp_path_factory.mktemp("fuzz"), PUBLICATIONS) as world:
+        yield world
 
 
 @pytest.fixture(scope="module")

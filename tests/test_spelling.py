@@ -8,8 +8,7 @@ import pytest
 
 from indexer import spelling
 from indexer.search import SearchRequest, SearchService
-from support import DocServer
-from web_world import Pub, build_world, page, query_of, result_ids
+from web_world import Pub, page, query_of, result_ids, served_world
 from webapp import create_app
 
 # Each key word appears on several pages, so it is a word the collection uses, not a one-off.
@@ -34,9 +33,8 @@ PUBLICATIONS = [
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    server = DocServer()
-    yield build_world(tmp_path_factory.mktemp("spelling"), server, PUBLICATIONS)
-    server.close()
+    with served_world(tmp_path_factory.mktemp("spelling"), PUBLICATIONS) as world:
+        yield world
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,7 @@ def test_by_splits_one_query_by_a_facets_values(client):
     assert p.all("g", **{"class": "series series-1"}) and p.all("g", **{"class": "series series-2"})
     assert not p.all("g", **{"class": "series series-3"})
     ireland = [pub for pub in PUBLICATIONS if "Ireland" in pub.regions]
-    assert f"Ireland (“stackable”) – 1 publication" in p.text
+    assert "Ireland (“stackable”) – 1 publication" in p.text
     row_2023 = p.text.split(" 2023 ")[-1].split(" 2024 ")[0]
     assert f"1 of {sum(pub.year == 2023 for pub in ireland)} (100%)" in row_2023
     assert client.get("/trends?q=x&by=nonsense").status_code == 400

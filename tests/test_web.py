@@ -5,7 +5,6 @@ import csv
 import io
 import logging
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -17,7 +16,6 @@ import pytest
 import requests
 
 from indexer.config import Settings
-from indexer.search import SearchRequest
 from support import PROJECT, DocServer, free_port
 from web_world import HOSTILE_TITLE, PUBLICATIONS, Page, Pub, build_world, page, query_of, result_ids
 from webapp import create_app

@@ -7,6 +7,8 @@ link and one `link: missing` fill the status page.
 """
 from __future__ import annotations
 
+import contextlib
+
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -213,3 +215,13 @@ def result_ids(p: Page) -> list[str]:
 
 def query_of(href: str) -> list[tuple[str, str]]:
     return parse_qsl(urlsplit(href).query)
+
+
+@contextlib.contextmanager
+def served_world(root: Path, pubs: list[Pub] = PUBLICATIONS):
+    """`build_world` with its own document server, closed afterwards."""
+    server = DocServer()
+    try:
+        yield build_world(root, server, pubs)
+    finally:
+        server.close()
