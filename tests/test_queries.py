@@ -122,3 +122,25 @@ def test_snippets_stay_right_when_the_cache_is_full(service, monkeypatch):
     again = search(service, "badges employers")
     assert len(first["results"]) > 3 and len(again["results"]) > 3
     assert all("snippets" in hit for hit in again["results"])
+
+
+@pytest.mark.parametrize("text, says", [
+    ("skills have a half-life of roughly three years here", True),
+    ("a half life, of roughly three years", True),            # punctuation and stop words between
+    ("a half-life of nearly three years", False),             # another word between
+    ("three years, roughly a half-life", False),              # the words, not in order
+])
+def test_a_page_says_a_phrase_only_with_its_words_in_order(text, says):
+    from indexer import engine
+
+    phrase = tuple(engine.index_terms("half-life of roughly three years").split())
+    assert engine.says_phrase(text, phrase) is says
+
+
+def test_a_phrase_with_a_micro_compound_is_found_however_it_is_spelled():
+    from indexer import engine
+
+    phrase = tuple(engine.index_terms("stackable micro-credentials").split())
+    assert engine.says_phrase("Stackable micro credentials in Europe", phrase)
+    assert engine.says_phrase("stackable microcredentials", phrase)
+    assert not engine.says_phrase("stackable units and micro-credentials", phrase)
