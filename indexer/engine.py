@@ -571,7 +571,8 @@ class Reader:
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return {}
         found = self._phrase_pages(parsed, pub_ids)
-        some = Counter(self._owner(docnum) for docnum in self.pages.docs_for_query(
+        owner = self.pages.reader().column_reader("pub_id")
+        some = Counter(owner[docnum] for docnum in self.pages.docs_for_query(
             wq.And([wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids]), parsed.pages])))
         return {pub_id: (self._snippets(found.get(pub_id, [])[:per_pub], parsed.terms), len(found.get(pub_id, [])),
                          some[pub_id] - len(found.get(pub_id, [])))
@@ -583,13 +584,11 @@ class Reader:
         candidates = wq.And([wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids]), parsed.pages,
                              *(wq.Term("text", term) for term in sorted(words))])
         found: dict[str, list[int]] = {}
+        owner = self.pages.reader().column_reader("pub_id")
         for hit in self.pages.search(candidates, limit=None):
             if all(says_phrase(hit["raw"], phrase) for phrase in parsed.phrases):
-                found.setdefault(self._owner(hit.docnum), []).append(hit.docnum)
+                found.setdefault(owner[hit.docnum], []).append(hit.docnum)
         return found
-
-    def _owner(self, page_docnum: int) -> str:
-        return self.pages.reader().column_reader("pub_id")[page_docnum]
 
     def _snippets(self, docnums: list[int], terms: frozenset) -> list[Snippet]:
         out = []
