@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SETTINGS=settings,
-        # No sessions or cookies are used yet; a random key is safe until something signs with it.
+        # Signs the suggestion form's CSRF token: without OBSERVATORY_SECRET_KEY each process makes its own
+        # (fine for one process; several gunicorn workers need the shared setting, and suggest.py warns).
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
         FACET_SIZE=8,
         FEED_SIZE=50,
