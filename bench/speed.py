@@ -295,7 +295,7 @@ def measure_plain_whoosh(index_dir: Path, queries: list[tuple[str, dict]]) -> di
     timed = []
     for kind, params in [("warm-up", {"q": WARM_UP[0]}), *queries]:
         started = time.perf_counter()
-        engine.bare_top(reader, reader.parse(params.get("q", "")), restriction(params))
+        reader.top(reader.parse(params.get("q", "")), restriction(params))
         timed.append((kind, (time.perf_counter() - started) * 1000))
     reader.close()
     return _summary(timed[1:])
@@ -418,7 +418,7 @@ def main(args) -> dict:
         from indexer import engine
         from indexer.layout import IndexRoot
         results["segments"] = {name: len(ids) for name, ids in
-                               engine.segments(IndexRoot(paths["index"], engine.SCHEMA).current()).items()}
+                               engine.segment_sizes(IndexRoot(paths["index"], engine.SCHEMA).current()).items()}
         checkpoint()
 
         env = {"OBSERVATORY_INDEX": str(paths["index"]), "OBSERVATORY_CATALOG": str(catalog),

@@ -36,7 +36,7 @@ from . import engine, landing, spelling, worker
 from .catalog import Record, load_catalog, resolve_path, transcript_source
 from .extract.captions import sniff as sniff_captions
 from .config import Settings
-from .facets import labelled
+from .curated import curated_text
 from .fetch import Fetched, FetchError, Fetcher
 from .layout import IndexRoot, atomic_write, read_manifest, write_manifest
 from .status import problem_since, problems
@@ -327,10 +327,7 @@ def stored_record(record: Record) -> dict:
 
 def metadata_text(record: Record) -> str:
     """The curated words a publication matches by besides its title and text."""
-    return " ".join(filter(None, [
-        record.organisation, record.jurisdiction, " ".join(record.regions), " ".join(record.authors),
-        record.summary, labelled(record.model_dump())["type_label"],
-    ]))
+    return curated_text(record.model_dump(mode="json"))
 
 
 def build(settings: Settings, *, full: bool = False, jobs: int | None = None, extractor: str = "auto",

@@ -18,9 +18,12 @@ from typing import Callable, Mapping
 from cachetools import LRUCache
 
 from . import engine, spelling
-from .engine import ParsedQuery, Reader
+from .analysis import term_set
+from .curated import curated_texts
+from .engine import Page, ParsedQuery, Reader
 from .facets import FACETS, InvalidRequest, labelled, whole_numbers
 from .layout import IndexMissing, IndexRoot, IndexUnreadable, read_manifest
+from .snippets import Snippet, highlight, says_phrase, snippet
 from .status import build_state, problem_groups, problems
 
 __all__ = ["IndexMissing", "IndexUnreadable", "InvalidRequest", "SearchRequest", "SearchService"]
@@ -202,14 +205,41 @@ class _Snapshot:
         # Read what is cached before adding to it: adding may evict entries this call needs.
         answer = {pub_id: self.snippets.get((key, pub_id)) for pub_id in pub_ids}
         missing = [pub_id for pub_id, cached in answer.items() if cached is None]
-        if parsed.phrases:
-            found = self.reader.phrase_page_hits(parsed, missing) if missing else {}
+        if not missing:
+            found = {}
+        elif parsed.phrases:
+            found = _phrase_page_hits(self.reader, parsed, missing)
         else:
-            found = {pub: (hits, None, None) for pub, hits in self.reader.page_hits(parsed, missing).items()} \
-                if missing else {}
+            found = {pub: (_snippets(pages, parsed.terms), None, None)
+                     for pub, pages in self.reader.page_hits(parsed, missing).items()}
         for pub_id in missing:
             answer[pub_id] = self.snippets[(key, pub_id)] = found.get(pub_id, ([], None, None))
         return answer
+
+
+def _snippets(pages: list[Page], terms: frozenset) -> list[Snippet]:
+    """A snippet of each page that shows a hit (a page found by an index term always does)."""
+    found = (Snippet(page.number, page.time, snippet(page.text, terms)) for page in pages)
+    return [passage for passage in found if passage.html]
+
+
+def _phrase_pages(reader: Reader, parsed: ParsedQuery, pub_ids: list[str]) -> dict[str, list[Page]]:
+    """The pages holding every quoted phrase, best first, by publication: read among the pages
+    that have all the phrases' words (pages are indexed without positions)."""
+    words = {term for phrase in parsed.phrases for term in phrase}
+    candidates = reader.page_hits(parsed, pub_ids, words=words, per_pub=None)
+    return {pub_id: [page for page in pages if all(says_phrase(page.text, phrase) for phrase in parsed.phrases)]
+            for pub_id, pages in candidates.items()}
+
+
+def _phrase_page_hits(reader: Reader, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3
+                      ) -> dict[str, tuple]:
+    """Per publication: (snippets of the best pages that contain every phrase, how many pages
+    contain them, how many more contain only some of the words)."""
+    found, some = _phrase_pages(reader, parsed, pub_ids), reader.page_counts(parsed, pub_ids)
+    return {pub_id: (_snippets(found.get(pub_id, [])[:per_pub], parsed.terms), len(found.get(pub_id, [])),
+                     some[pub_id] - len(found.get(pub_id, [])))
+            for pub_id in pub_ids}
 
 
 def _manifest_stamp(version: Path) -> float | None:
@@ -221,7 +251,7 @@ def _manifest_stamp(version: Path) -> float | None:
 
 def _public(record: dict, score: float, snippets: list[dict], terms: frozenset = frozenset()) -> dict:
     return {
-        "id": record["id"], "title": record["title"], "title_html": engine.highlight(record["title"], terms),
+        "id": record["id"], "title": record["title"], "title_html": highlight(record["title"], terms),
         "matched_in": _matched_in(record, terms), "year": record["year"], "section": record["section"],
         "type": record["type"], "regions": record["regions"], "organisation": record.get("organisation"),
         "url": record.get("url"), "score": round(score, 4), "snippets": snippets,
@@ -232,22 +262,12 @@ def _public(record: dict, score: float, snippets: list[dict], terms: frozenset =
     }
 
 
-#: Curated fields a publication can match by besides its title and text, as the result says "why".
-METADATA_FIELDS = ("authors", "organisation", "summary", "jurisdiction")
-
-
 def _matched_in(record: dict, terms: frozenset) -> list[str]:
     """The curated fields holding a query word, so a match in metadata can say so."""
-    found = []
-    for name in METADATA_FIELDS:
-        value = record.get(name)
-        text = " ".join(value) if isinstance(value, (list, tuple)) else value
-        if text and terms & set(engine.index_terms(text).split()):
-            found.append(name)
-    return found
+    return [name for name, text in curated_texts(record).items() if terms & term_set(text)]
 
 
-def _snippet_dicts(hits: list[engine.Snippet]) -> list[dict]:
+def _snippet_dicts(hits: list[Snippet]) -> list[dict]:
     """A passage cites its page number or, in a transcript, the second it starts at ("page": None)."""
     return [{"page": hit.page or None, "time": hit.time, "html": hit.html} for hit in hits]
 
@@ -338,18 +358,28 @@ class SearchService:
         data.update(suggestion=None, original_query=None)
         if not req.q:
             return data
-        correction = self._spelling(snap)[0].correct(req.q, rare_too=data["total"] < spelling.FEW_RESULTS)
+        vocabulary = self._spelling(snap)[0]
+        correction = vocabulary.correct(req.q, rare_too=data["total"] < spelling.FEW_RESULTS)
+        found = self._corrected(snap, req, correction, with_snippets) if correction and not data["total"] else None
+        if not data["total"] and not (found and found["total"]):
+            # Nothing found, and no common word helps: a word the texts use once may (a rare name).
+            rare = vocabulary.correct(req.q, rare_too=True, least=1)
+            rare_found = self._corrected(snap, req, rare, with_snippets) if rare else None
+            if rare_found and rare_found["total"]:
+                correction, found = rare, rare_found
         if correction is None:
             return data
         data["suggestion"] = suggestion = correction.query
-        if not correct or data["total"]:
-            return data
-        parsed = snap.reader.parse(suggestion, match_all=req.match == "all")
-        found = self._respond(snap, replace(req, q=suggestion), parsed, snap.match(parsed, (suggestion, req.match)),
-                              with_snippets)
-        if not found["total"]:
+        if not correct or not found or not found["total"]:
             return data
         return {**found, "suggestion": suggestion, "original_query": req.q}
+
+    def _corrected(self, snap: _Snapshot, req: SearchRequest, correction: spelling.Correction,
+                   with_snippets: bool) -> dict:
+        """The response to the corrected query."""
+        parsed = snap.reader.parse(correction.query, match_all=req.match == "all")
+        return self._respond(snap, replace(req, q=correction.query),
+                             parsed, snap.match(parsed, (correction.query, req.match)), with_snippets)
 
     def completions(self, text: str) -> list[str]:
         """What the search box offers while `text` is typed (`GET /api/suggest`)."""
@@ -367,7 +397,9 @@ class SearchService:
             if record is None:
                 return None
             parsed = snap.reader.parse(q)
-            result = _public(record, 0.0, _snippet_dicts(snap.reader.pages_of(doc_id, parsed)), parsed.terms)
+            pages = _phrase_pages(snap.reader, parsed, [doc_id]).get(doc_id, [])[:50] if parsed.phrases \
+                else snap.reader.pages_of(doc_id, parsed)
+            result = _public(record, 0.0, _snippet_dicts(_snippets(pages, parsed.terms)), parsed.terms)
             result.update({k: v for k, v in record.items() if k not in result and k != "path"})
             entry = snap.manifest.get(doc_id, {})
             result["build"] = {k: entry.get(k) for k in ("checked", "fetched_on", "engine", "content_sha")}
@@ -388,10 +420,10 @@ class SearchService:
             if text is None:
                 return None
             parsed = snap.reader.parse(q)
-            matching = snap.reader.matching_page_numbers(doc_id, parsed)
+            matching = [page.number for page in snap.reader.pages_of(doc_id, parsed, limit=None)]
             return {
                 "id": doc_id, "page": number, "pages": record.get("pages", 0), "query": q,
-                "html": engine.highlight(text, parsed.terms), "matching": matching,
+                "html": highlight(text, parsed.terms), "matching": matching,
                 "previous_match": max((n for n in matching if n < number), default=None),
                 "next_match": min((n for n in matching if n > number), default=None),
                 "record": _public(record, 0.0, []),

@@ -1,10 +1,12 @@
 """Spelling help from the collection's own words: "did you mean" corrections and search-box completions.
 
 Both are shown to people, so they are made of words as the texts spell them ("credentials"), never
-of index terms (the stem "credenti"). The vocabulary counts the words of every title, the curated
-metadata and every page; a word is keyed by its lower-case spelling with micro-/nano-/meso-/macro-
-compounds joined as the analyzer joins them, so "micro credentails" is corrected like
-"microcredentails" and the correction keeps the user's own way of writing the compound.
+of index terms (the stem "credenti"). The vocabulary counts the words (`analysis.tokens`) of every
+title, the curated metadata and every page; a word is keyed by its lower-case spelling with
+micro-/nano-/meso-/macro- compounds joined as the analysis joins them, so "micro credentails" is
+corrected like "microcredentails" and the correction keeps the user's own way of writing the
+compound. Completions offer one form of a term: the one the texts use most ("providers", not also
+"provider").
 
 The build writes the vocabulary next to the index version (`write_vocabulary`); a version without
 it (or with one of an older generation) is counted when first needed, so spelling help is never
@@ -29,8 +31,10 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .engine import JOINED_PREFIXES, Reader, index_terms
-from .facets import InvalidRequest, labelled
+from . import analysis
+from .curated import curated_text
+from .engine import Reader
+from .facets import InvalidRequest
 from .layout import atomic_write
 
 VOCABULARY_FILE = "vocabulary.json"
@@ -40,24 +44,31 @@ FEW_RESULTS = 3
 #: (a typo the texts happen to share, such as "credentails" once in a report, should not block help).
 DOMINANCE = 20
 #: A correction is a word the texts use at least this often: one seen once is as likely a typo or a
-#: name. Titles are curated, so their words count this much from the start.
+#: name. Titles are curated, so their words count this much from the start. A query that finds
+#: nothing is still offered a word seen once if that word finds something (a rare name).
 MIN_CORRECTION_COUNT = 2
 #: Completions offered at most (words first, then titles).
+#: Words looked at per completion offered, to gather the forms of each term.
+COMPLETION_POOL = 8
 MAX_COMPLETIONS = 8
 MAX_TITLE_COMPLETIONS = 3
 #: The `spell` parameter: "off" runs a query exactly as written (the "search instead for" link).
 SPELL_VALUES = ("on", "off")
 
-_PREFIX = "|".join(sorted(JOINED_PREFIXES))
-#: A word people write: letters only, a micro-/nano-/... compound as one word (joined, hyphenated or
-#: spaced, like `engine.PrefixJoinFilter`). Group 1-3: prefix, separator, rest of a compound.
-_WORD = re.compile(rf"\b({_PREFIX})(\s+|-)?((?!(?:{_PREFIX})\b)[^\W\d_]{{4,}})\b|[^\W\d_]+", re.IGNORECASE)
-#: Query words that are syntax, not words: operators and field names.
-_OPERATOR = re.compile(r"^(?:AND|OR|NOT)$")
+#: What may stand between a compound's prefix and the rest of it ("micro credentials").
+_JOINER = re.compile(r"[\s\-\u2010\u2011]+")
 
 
-def _key(match: re.Match) -> str:
-    return (match.group(1) + match.group(3) if match.group(1) else match.group()).lower()
+def _key(token: analysis.Token) -> str:
+    """A word as the vocabulary keys it: lower case, a compound joined ("micro credentials" ->
+    "microcredentials"); "" for what is not a word of letters (numbers, "e.g")."""
+    key = _JOINER.sub("", token.surface.lower())
+    return key if key.isalpha() else ""
+
+
+def _words(text: str):
+    """The words of `text` (tokens without parts, stop words included: they are words people write)."""
+    return (token for token in analysis.tokens(text, frozenset(), parts=False) if _key(token))
 
 
 def max_edits(word: str) -> int:
@@ -87,7 +98,8 @@ class Vocabulary:
 
     @staticmethod
     def term(word: str) -> str:
-        return index_terms(word)
+        """The index term of a word; "" for a stop word."""
+        return " ".join(analysis.terms(word, analysis.STOP_WORDS))
 
     @classmethod
     def count(cls, texts) -> "Vocabulary":
@@ -95,11 +107,11 @@ class Vocabulary:
         counts: Counter = Counter()
         spellings: dict[str, Counter] = {}
         for text, weight in texts:
-            for match in _WORD.finditer(text):
-                key = _key(match)
+            for token in _words(text):
+                key = _key(token)
                 counts[key] += weight
-                if match.group(1):
-                    spellings.setdefault(key, Counter())[" ".join(match.group().lower().split())] += weight
+                if analysis.prefix_of(key):
+                    spellings.setdefault(key, Counter())[" ".join(token.surface.lower().split())] += weight
         forms = {key: seen.most_common(1)[0][0] for key, seen in spellings.items()}
         terms: Counter = Counter()
         for word, count in counts.items():
@@ -108,9 +120,9 @@ class Vocabulary:
 
     # -- did you mean
 
-    def correct_word(self, word: str, rare_too: bool) -> str | None:
-        """The most frequent close word when `word` is unknown to the collection or (`rare_too`) a
-        rare variant of a common word."""
+    def correct_word(self, word: str, rare_too: bool, least: int = MIN_CORRECTION_COUNT) -> str | None:
+        """The most frequent close word (used at least `least` times) when `word` is unknown to the
+        collection or (`rare_too`) a rare variant of a common word."""
         limit = max_edits(word)
         term = self.term(word)
         if not limit or not term:  # short words and stop words are left alone
@@ -118,45 +130,52 @@ class Vocabulary:
         own = self.terms.get(term, 0)
         if own and not rare_too:
             return None
-        least = max(MIN_CORRECTION_COUNT, own * DOMINANCE + 1)
+        least = max(least, own * DOMINANCE + 1)
         found = process.extract(word, self._sorted, scorer=OSA.distance, score_cutoff=limit, limit=None)
         best = min(((distance, -self.counts[candidate], candidate) for candidate, distance, _ in found
                     if self.counts[candidate] >= least and self.term(candidate) != term),
                    default=None)
         return best[2] if best else None
 
-    def correct(self, query: str, rare_too: bool) -> Correction | None:
+    def correct(self, query: str, rare_too: bool, least: int = MIN_CORRECTION_COUNT) -> Correction | None:
         """`query` with its misspelt words replaced (syntax, case of the rest and spacing kept), or
         None when nothing needs correcting. Words the collection lacks are always looked at, rare
-        ones only if `rare_too` (a query that found little)."""
-        changed, unknown = False, False
-
-        def replace(match: re.Match) -> str:
-            nonlocal changed, unknown
-            written = match.group()
-            if _OPERATOR.match(written) or match.string[match.end():match.end() + 1] == ":":
-                return written
-            better = self.correct_word(_key(match), rare_too)
+        ones only if `rare_too` (a query that found little); corrections are words used at least
+        `least` times."""
+        parts, cursor, unknown = [], 0, False
+        for token in _words(query):
+            if analysis.operator(token.surface, query) or query[token.end:token.end + 1] == ":":
+                continue
+            key = _key(token)
+            better = self.correct_word(key, rare_too, least)
             if better is None:
-                return written
-            changed = True
-            unknown = unknown or not self.terms.get(self.term(_key(match)))
-            if match.group(1):  # keep the user's way of writing the compound
-                prefix = next(p for p in JOINED_PREFIXES if better.startswith(p))
-                return match.group(1) + (match.group(2) or "") + better[len(prefix):]
-            return better
-        corrected = _WORD.sub(replace, query)
-        return Correction(corrected, unknown) if changed else None
+                continue
+            unknown = unknown or not self.terms.get(self.term(key))
+            prefix = analysis.prefix_of(key)
+            if prefix and better.startswith(prefix):  # keep the user's way of writing the compound
+                joiner = _JOINER.match(token.surface, len(prefix))
+                better = token.surface[:joiner.end() if joiner else len(prefix)] + better[len(prefix):]
+            parts += [query[cursor:token.start], better]
+            cursor = token.end
+        if not parts:
+            return None
+        return Correction("".join(parts) + query[cursor:], unknown)
 
     # -- completion
 
     def complete_word(self, start: str, limit: int) -> list[str]:
-        """The most frequent words beginning with `start`, written as the texts usually write them."""
+        """The most frequent words beginning with `start`, one per term (its most used form, as the
+        texts usually write it), most used terms first."""
         key = start.lower()
         begin = bisect.bisect_left(self._sorted, key)
         end = bisect.bisect_left(self._sorted, key + "\U0010ffff")
-        words = heapq.nlargest(limit + 1, self._sorted[begin:end], key=self.counts.__getitem__)
-        return [self.forms.get(word, word) for word in words if word != key][:limit]
+        # The most frequent few are enough to fill `limit` terms: a one-letter start has thousands.
+        words = heapq.nlargest(COMPLETION_POOL * (limit + 1), self._sorted[begin:end], key=self.counts.__getitem__)
+        by_term: dict[str, list[str]] = {}
+        for word in words:  # most frequent first, so each term's first word is its most used form
+            by_term.setdefault(self.term(word) or word, []).append(word)
+        ranked = sorted(by_term.values(), key=lambda same: -sum(self.counts[word] for word in same))
+        return [self.forms.get(same[0], same[0]) for same in ranked if key not in same][:limit]
 
     # -- storage
 
@@ -184,9 +203,7 @@ def _record_texts(record: dict, pages):
     """A record's title (curated: it counts as much as the rarest word a correction may suggest),
     its other curated words, and its pages; as (text, weight) pairs."""
     yield record["title"], MIN_CORRECTION_COUNT
-    yield " ".join(filter(None, [record.get("organisation"), record.get("jurisdiction"), record.get("summary"),
-                                 *record.get("authors", []), *record.get("regions", []),
-                                 labelled(record)["type_label"]])), 1
+    yield curated_text(record), 1
     for text in pages:
         yield text, 1
 

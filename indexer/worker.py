@@ -25,7 +25,7 @@ from pebble import ProcessPool
 
 from .config import Settings
 from .extract import ExtractionError, detect_language, extract
-from .engine import index_terms
+from .analysis import index_terms
 
 #: pdfminer.six logs every oddity of a broken PDF as a warning; the outcome is what counts, and it
 #: is recorded against the entry, so its chatter would only bury the progress bar.

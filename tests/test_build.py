@@ -17,6 +17,7 @@ from indexer.catalog import CatalogError
 from indexer.config import Settings
 from indexer.search import SearchRequest, SearchService
 from indexer import engine, worker
+from indexer.analysis import index_terms
 from indexer.layout import BuildInProgress, IndexRoot
 from support import HANGS, SHARED, entry, extract_or_hang, make_pdf, write_catalog
 
@@ -343,7 +344,7 @@ def test_an_unchanged_index_is_opened_once_even_without_page_text(world, monkeyp
 
 
 def _segments(world) -> dict[str, list[str]]:
-    return engine.segments(IndexRoot(world.settings.index_dir, engine.SCHEMA).current())
+    return engine.segment_sizes(IndexRoot(world.settings.index_dir, engine.SCHEMA).current())
 
 
 def test_an_incremental_add_leaves_the_merged_segments_alone(world, monkeypatch):
@@ -360,7 +361,7 @@ def test_an_incremental_add_leaves_the_merged_segments_alone(world, monkeypatch)
 
 
 def test_small_segments_are_merged_past_the_threshold_and_optimize_merges_all(world, monkeypatch):
-    monkeypatch.setattr(engine, "MAX_SEGMENTS", 4)
+    monkeypatch.setattr(engine.writer, "MAX_SEGMENTS", 4)
     entries = three_reports(world)
     world.write(entries)
     world.build()
@@ -390,7 +391,7 @@ def test_page_writer_processes_end_with_the_build_whatever_happens(tmp_path):
         try:
             with engine.Writer(version, processes=2) as writer:
                 writer.add({"id": "a", "title": "A", "year": 2022, "regions": [], "type": "report",
-                            "section": "report"}, "", pages, [engine.index_terms(p) for p in pages], True)
+                            "section": "report"}, "", pages, [index_terms(p) for p in pages], True)
                 if name == "cancelled":
                     raise KeyboardInterrupt
         except KeyboardInterrupt:

@@ -397,26 +397,31 @@ def trends():
 
 def _search_link_for(req: SearchRequest, q: str, year: int | None = None) -> str:
     narrowed = req.with_selected("year", [year]) if year else req
-    return state_url(url_for("views.search"), replace(narrowed, q=q))
+    return state_url(url_for("views.search"), replace(narrowed, q=q, match="all"))
 
 
 def _trend_series(service: SearchService, req: SearchRequest, queries: list[str], spec) -> list[dict]:
     """Each series: a label, its query and request, and per year (matches, publications, share).
 
-    The share's denominator is that year's publications under the same filters (and, split by a
-    facet, the same facet value), so a region that publishes more does not look keener for it.
+    A term of several words counts the publications with all of them (a quoted term: the phrase),
+    as written, never a spelling correction's. Split by a facet, each term gets a line per value
+    (the values most publications match, MAX_SERIES lines in all). The share's denominator is that
+    year's publications under the same filters (and, split by a facet, the same facet value), so a
+    region that publishes more does not look keener for it.
     """
     if spec is None:
         wanted = [(q, q, req) for q in queries]
     else:
-        q = queries[0] if queries else ""
-        values = req.selected(spec.key) or [b["value"] for b in service.search(replace(req, q=q, per_page=1),
-                                                                               snippets=False)["facets"][spec.key]
-                                            if b["count"]][:MAX_SERIES]
-        wanted = [(spec.label(v), q, req.with_selected(spec.key, [v])) for v in values]
+        terms = queries or [""]
+        values = req.selected(spec.key) or [
+            b["value"] for b in service.search(replace(req, q=terms[0] if len(terms) == 1 else "", per_page=1),
+                                               snippets=False, correct=False)["facets"][spec.key]
+            if b["count"]][:max(1, MAX_SERIES // len(terms))]
+        wanted = [(f"{spec.label(v)}: {q}" if len(terms) > 1 else spec.label(v), q, req.with_selected(spec.key, [v]))
+                  for q in terms for v in values][:MAX_SERIES]
     series = []
     for label, q, narrowed in wanted:
-        matches = _year_counts(service, replace(narrowed, q=q))
+        matches = _year_counts(service, replace(narrowed, q=q, match="all"))
         totals = _year_counts(service, replace(narrowed, q=""))
         points = [(year, matches.get(year, 0), total, matches.get(year, 0) / total)
                   for year, total in sorted(totals.items()) if total]
@@ -426,7 +431,7 @@ def _trend_series(service: SearchService, req: SearchRequest, queries: list[str]
 
 
 def _year_counts(service: SearchService, req: SearchRequest) -> dict[int, int]:
-    facets = service.search(replace(req, page=1, per_page=1), snippets=False)["facets"]["year"]
+    facets = service.search(replace(req, page=1, per_page=1), snippets=False, correct=False)["facets"]["year"]
     return {b["value"]: b["count"] for b in facets if b["count"]}
 
 

@@ -1,0 +1,187 @@
+"""What a word is, decided once: text in, tokens `(start, end, surface, term)` out.
+
+The index (through the engine's Whoosh adapter), query parsing, snippets, title and metadata
+marks, the reading view, phrase checks, spelling, completions, trends and `matched_in` all read
+words through `tokens`, so a hit is always a token whose term is one of the query's terms, never a
+second guess by regex. Nothing here knows about the engine.
+
+The steps, in order: words as Whoosh's default tokenizer reads them (`\\w+`, dots inside kept:
+"3.5", "e.g"); accents folded and lower case ("Éducation" ~ "education", "Māori" ~ "maori");
+micro-/nano-/meso-/macro- compounds joined however they are written ("micro-credential", "micro
+credential", "microcredential" are one term); stop words and one-letter words dropped; Snowball's
+English stemmer (Porter2: "credentials" ~ "credential"). A compound's prefix is also a token of its
+own (a *part*, at the compound's position) in indexed text, so `micro` alone finds the compounds.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import Stemmer
+
+#: Bump whenever the analysis changes what terms a text yields: it is part of the engine's schema
+#: marker (an index of other terms is not served) and of the text cache's key (cached terms are not
+#: reused), so a change can never leave old terms beside new ones.
+#: 2: Snowball's English stemmer (Porter2) in place of the original Porter. 3: one analysis module:
+#: the reference Snowball stemmer (PyStemmer), compounds joined across a space or hyphen only, and
+#: a compound's prefix indexed as a word part.
+ANALYSIS_VERSION = 3
+
+#: Prefixes written joined, hyphenated or apart ("micro-credential", "micro credential").
+PREFIXES = ("micro", "nano", "meso", "macro")
+#: The shortest word a prefix joins with ("micro and small" stays three words).
+MIN_JOINED = 4
+#: Whoosh's English stop words, kept as they were so ranking does not move with this module.
+STOP_WORDS = frozenset("""
+    a an and are as at be by can for from have if in is it may not of on or tbd that the this to us we
+    when will with yet you your
+""".split())
+#: Words that carry no topic in a question ("what are the effects of ...?"). Removed from queries
+#: only: the index keeps them, so quoted phrases still match as written.
+QUESTION_WORDS = frozenset("""
+    about also any are been being can could did do does had has have how into its many more most much
+    must other shall should some such than their them then there these they this those very was were
+    what when where which who whom whose why would
+""".split())
+QUERY_STOP_WORDS = STOP_WORDS | QUESTION_WORDS
+#: The query language's operators: words in capitals among lower-case words (see `query_text`).
+OPERATORS = frozenset({"AND", "OR", "NOT"})
+#: How a part is written in `index_terms`: the term before it and the part share a position.
+PART_MARK = "|"
+
+_WORD = re.compile(r"\w+(?:\.?\w+)*")
+#: What may stand between a prefix and the rest of its compound: spaces or one hyphen.
+_JOINER = re.compile(r"\s+|[-\u2010\u2011]\s*")
+_STEMMER = Stemmer.Stemmer("english")
+
+
+class Token(NamedTuple):
+    """One word of a text: where it is (`text[start:end] == surface`) and its index term.
+
+    `part` marks a compound's prefix ("micro" of "micro-credentials"): indexed at the compound's
+    position so the prefix alone finds the compound, never a word of its own in a phrase.
+    """
+
+    start: int
+    end: int
+    surface: str
+    term: str
+    part: bool = False
+
+
+@functools.lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """Lower case without accents: "Wānanga" -> "wananga" (a page repeats its words: cached)."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(folded: str) -> str:
+    return _STEMMER.stemWord(folded)
+
+
+def prefix_of(folded: str) -> str | None:
+    """The prefix a joined compound starts with ("microcredential" -> "micro")."""
+    for prefix in PREFIXES:
+        rest = folded[len(prefix):]
+        if folded.startswith(prefix) and len(rest) >= MIN_JOINED and rest.isalpha():
+            return prefix
+    return None
+
+
+def _joins(text: str, prefix: re.Match, rest: re.Match) -> bool:
+    word = fold(rest.group())
+    return (len(word) >= MIN_JOINED and word.isalpha() and word not in PREFIXES
+            and _JOINER.fullmatch(text, prefix.end(), rest.start()) is not None)
+
+
+def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True) -> Iterator[Token]:
+    """The tokens of `text` in order, a compound's part (with `parts`) right after the compound.
+
+    Queries are read with `stop_words=QUERY_STOP_WORDS, parts=False`: the words of a question
+    carry no topic, and "microcredential" in a query means the compound, not every micro- word.
+    """
+    words = list(_WORD.finditer(text))
+    i = 0
+    while i < len(words):
+        match = words[i]
+        folded = fold(match.group())
+        if folded in PREFIXES and i + 1 < len(words) and _joins(text, match, words[i + 1]):
+            rest = words[i + 1]
+            yield Token(match.start(), rest.end(), text[match.start():rest.end()],
+                        stem(folded + fold(rest.group())))
+            if parts:
+                yield Token(match.start(), match.end(), match.group(), folded, True)
+            i += 2
+            continue
+        i += 1
+        if len(folded) < 2 or folded in stop_words:
+            continue
+        yield Token(match.start(), match.end(), match.group(), stem(folded))
+        prefix = prefix_of(folded) if parts else None
+        if prefix and fold(match.group()[:len(prefix)]) == prefix:
+            yield Token(match.start(), match.start() + len(prefix), match.group()[:len(prefix)], prefix, True)
+
+
+def terms(text: str, stop_words: frozenset = QUERY_STOP_WORDS) -> list[str]:
+    """The terms of a query's words, in order (no parts)."""
+    return [token.term for token in tokens(text, stop_words, parts=False)]
+
+
+def index_terms(text: str) -> str:
+    """The index terms of `text`, in order, space-separated, a part as PART_MARK + term: what the
+    engine's body and page fields take (made in the extraction workers, cached with the text)."""
+    return " ".join(PART_MARK + token.term if token.part else token.term for token in tokens(text))
+
+
+def term_set(text: str) -> frozenset[str]:
+    """Every term of `text`, parts included: what a query term must be among to match it."""
+    return frozenset(token.term for token in tokens(text))
+
+
+def hits(text: str, wanted: frozenset) -> list[Token]:
+    """The tokens of `text` whose term is one of `wanted`, in order, never overlapping.
+
+    This is the one hit finder: snippets, title and metadata marks, the reading view and phrase
+    checks all mark or count exactly these. Where a compound and its part both match, the compound
+    (the longer) is the hit.
+    """
+    found: list[Token] = []
+    if not wanted:
+        return found
+    for token in tokens(text):
+        if token.term in wanted and not (found and token.start < found[-1].end):
+            found.append(token)
+    return found
+
+
+# ---------------------------------------------------------------- the query language's words
+
+
+def is_plain(query: str) -> bool:
+    """A query without a lower-case letter is plain words: pasted titles and headings, questions
+    written in capitals ("KENNEDY AND THE BUDDHISTS"), whose AND/OR/NOT are words, not operators."""
+    return not any(c.islower() for c in query)
+
+
+_SPACED_COMPOUND = re.compile(
+    rf"\b({'|'.join(PREFIXES)})(?:\s+|[-\u2010\u2011]\s*)(?!(?:{'|'.join(PREFIXES)}|AND|OR|NOT)\b)"
+    rf"(?=[^\W\d_]{{{MIN_JOINED},}}\b)", re.IGNORECASE)
+
+
+def query_text(query: str) -> str:
+    """The query as the parser should read it: lower-cased when it is plain words (`is_plain`: then
+    ranked as the lower-case query would be), and a compound written apart joined by a hyphen, so
+    the parser hands "micro credentials" to the analysis as one word, as it does "micro-credentials"."""
+    if is_plain(query):
+        query = query.lower()
+    return _SPACED_COMPOUND.sub(r"\1-", query)
+
+
+def operator(word: str, query: str) -> bool:
+    """Whether `word` of `query` is the query language's operator rather than a word."""
+    return word in OPERATORS and not is_plain(query)

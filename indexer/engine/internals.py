@@ -1,0 +1,49 @@
+"""The one place that reaches into Whoosh's private parts: its multi-process writer and segment list.
+
+Whoosh offers no public way to kill its page-writing processes with the build, to know whether a
+multi-process writer received any document, or to list an index's segments; each is a line or two
+here, so a Whoosh upgrade that moves them breaks one module.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import signal
+from pathlib import Path
+
+from whoosh import index
+from whoosh.multiproc import SubWriterTask
+
+PR_SET_PDEATHSIG = 1
+
+
+class _SubWriter(SubWriterTask):
+    """A page writer process that is killed when the build process dies (Linux): Whoosh's would
+    wait for work for ever, since it holds the job queue's write end itself."""
+
+    def run(self):
+        with contextlib.suppress(AttributeError, OSError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        super().run()
+
+
+def start_sub_writer(mp):
+    """Whoosh's `MpWriter._new_task`, with a sub-writer that dies with the build."""
+    task = _SubWriter(mp.storage, mp.indexname, mp.jobqueue, mp.resultqueue, mp.subargs, mp.multisegment)
+    mp.tasks.append(task)
+    task.start()
+    return task
+
+
+def received_documents(writer) -> bool:
+    """Whether a multi-process writer handed any document to its sub-writers (a plain writer: True)."""
+    return getattr(writer, "_added_sub", True)
+
+
+def segment_sizes(version: Path) -> dict[str, dict[str, int]]:
+    """Each index's segments (id: documents), oldest first: what builds' tests and the speed bench check."""
+    found = {}
+    for name in ("pubs", "pages"):
+        ix = index.open_dir(str(version), indexname=name)
+        found[name] = {segment.segment_id(): segment.doc_count_all() for segment in ix._segments()}
+    return found

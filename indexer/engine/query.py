@@ -1,0 +1,151 @@
+"""Query rewriting: the user's words (see README "Query language") to Whoosh queries over pubs and pages.
+
+The words themselves are read by `indexer.analysis` (through the schema's analyzers); what is here
+is the syntax: phrases, exclusions, OR/AND/NOT, fields, and what ranking does with plain words.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from whoosh import qparser, query as wq
+
+from .. import analysis
+from .schema import DEFAULT_FIELD, pubs_schema
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """The user's query in engine form, plus what to tell the user if it had to be reinterpreted."""
+
+    pubs: object          # whoosh query over pubs (or None: browse everything)
+    pages: object         # the same words over page text (None when there is nothing to look for)
+    terms: frozenset      # analysed positive terms, for highlighting
+    message: str | None
+    phrases: tuple = ()   # the quoted phrases (as term sequences) a matching page must contain
+    all_words: object = None  # several plain words: the query asking for all of them (match=all)
+
+
+_QUESTION_MARKS = re.compile(r"\?")
+_BARE_WILDCARD = re.compile(r"^\s*[*?]+\s*$")
+_PARSER_SYNTAX = re.compile(r'["():^~\[\]{}+\-*]')
+#: Signs that the user wrote query syntax, whose meaning ranking extras must not change.
+_OPERATORS = re.compile(r'["():*]|(?<!\S)[+-]|\b(?:AND|OR|NOT)\b')
+_MINUS = re.compile(r"(?<!\S)-(?=\w|\(|\")")
+
+
+def parser() -> qparser.QueryParser:
+    """Whoosh's parser over the query schema: words ORed, + only at the start of a word ("C++" stays a
+    word), a leading - rewritten to NOT before parsing (`_MINUS`), since Whoosh's own minus drops a
+    lone "-badge" to "badge"; no boosts."""
+    made = qparser.QueryParser(DEFAULT_FIELD, pubs_schema(for_queries=True), group=qparser.OrGroup)
+    made.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<!\S)\+(?=\S)", minusexpr=r"(?!)"))
+    made.remove_plugin_class(qparser.BoostPlugin)
+    return made
+
+
+def parse(parser: qparser.QueryParser, text: str, match_all: bool = False) -> ParsedQuery:
+    """Parse user syntax (phrases, -exclude, NOT, OR, title:word); never raise on odd input.
+
+    Words are ORed and ranked (most matching first); `match_all` asks for publications with
+    every word. An excluded word always excludes: "credential NOT badge" is credential AND NOT
+    badge, and a lone "-badge" is everything without badges. A query without lower-case letters
+    is plain words, read as its lower-case form (`analysis.query_text`).
+    """
+    text = analysis.query_text(_QUESTION_MARKS.sub(" ", text or "").strip())
+    if not text or _BARE_WILDCARD.match(text):
+        return ParsedQuery(None, None, frozenset(), None)
+    message = None
+    parsed = _parse_or_null(parser, _MINUS.sub("NOT ", text))
+    if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
+        plain = _PARSER_SYNTAX.sub(" ", text)
+        parsed = _parse_or_null(parser, plain) if plain.strip() else wq.NullQuery
+        if parsed is not wq.NullQuery and plain.split() != text.split():
+            message = f"Searched for the words of “{plain.strip()}” (the query syntax could not be read)."
+    terms = _positive_terms(parsed)
+    if not terms and parsed is wq.NullQuery:
+        return ParsedQuery(wq.NullQuery, None, frozenset(),
+                           "Nothing to search for: the query has only very common words or symbols.")
+    parsed = _exclusions_exclude(parsed)
+    plain = isinstance(parsed, wq.Or) and not _OPERATORS.search(text)
+    if plain:
+        parsed = _dampened(parsed, Counter(analysis.terms(text)))
+    all_words = wq.And(parsed.subqueries) if isinstance(parsed, wq.Or) else None
+    if match_all and all_words is not None:
+        parsed = all_words
+    pages = wq.Or([wq.Term("text", term) for term in sorted(terms)]) if terms else None
+    return ParsedQuery(parsed, pages, frozenset(terms), message, _phrases(parsed), all_words)
+
+
+def _parse_or_null(parser: qparser.QueryParser, text: str):
+    try:
+        return parser.parse(text)
+    except Exception:  # whoosh's parser has many failure modes; any of them means "plain words"
+        return wq.NullQuery
+
+
+def _positive_terms(q) -> set[str]:
+    """Analysed words a result should show highlighted: not those the user excluded."""
+    if isinstance(q, wq.Not):
+        return set()
+    if isinstance(q, wq.AndNot):
+        return _positive_terms(q.a)
+    if q.is_leaf():
+        return {text.decode() if isinstance(text, bytes) else text
+                for field, text in q.iter_all_terms(phrases=True) if field in (DEFAULT_FIELD, "title")}
+    found = set()
+    for child in q.children():
+        found |= _positive_terms(child)
+    return found
+
+
+def _exclusions_exclude(q):
+    """Whoosh's OR group reads "a NOT b" as "a, or anything without b"; people mean a AND NOT b."""
+    if q.is_leaf() or isinstance(q, wq.Not):
+        return q
+    q = q.apply(_exclusions_exclude)
+    if not isinstance(q, wq.Or):
+        return q
+    excluded = [child.query for child in q.subqueries if isinstance(child, wq.Not)]
+    if not excluded:
+        return q
+    kept = [child for child in q.subqueries if not isinstance(child, wq.Not)]
+    base = (wq.Or(kept) if len(kept) > 1 else kept[0]) if kept else wq.Every()
+    return wq.AndNot(base, wq.Or(excluded) if len(excluded) > 1 else excluded[0])
+
+
+def _phrases(q) -> tuple:
+    """The positive quoted phrases of a query, each as its sequence of index terms."""
+    if isinstance(q, wq.Not):
+        return ()
+    if isinstance(q, wq.AndNot):
+        return _phrases(q.a)
+    if isinstance(q, wq.Phrase):
+        return (tuple(q.words),) if q.fieldname in (DEFAULT_FIELD, "text") else ()
+    if q.is_leaf():
+        return ()
+    return tuple(phrase for child in q.children() for phrase in _phrases(child))
+
+
+def _dampened(parsed, counts: Counter):
+    """A word said n times in a long question is not n times as important: weight 1 + ln n."""
+    if all(n == 1 for n in counts.values()):
+        return parsed
+    return parsed.apply(lambda leaf: _scaled(leaf, 1 + math.log(counts.get(_term_text(leaf), 1))))
+
+
+def _term_text(leaf) -> str | None:
+    text = getattr(leaf, "text", None)
+    return text.decode() if isinstance(text, bytes) else text
+
+
+def _scaled(q, factor: float):
+    if q.is_leaf():
+        q = q.copy()
+        q.boost *= factor
+        return q
+    return q.apply(lambda child: _scaled(child, factor))
+
+

@@ -1,0 +1,169 @@
+"""Reading a version: searchers over pubs and pages that answer in publication ids and page texts.
+
+What a hit is and how a passage is shown is not the reader's business (`indexer.snippets`): it
+hands out the stored text of the pages that match, best first.
+"""
+from __future__ import annotations
+
+import json
+import pickle
+import struct
+from collections import Counter
+from pathlib import Path
+from typing import NamedTuple
+
+from whoosh import index, query as wq
+
+from .. import analysis
+from ..layout import IndexUnreadable
+from .query import ParsedQuery, parse, parser
+from .schema import DEFAULT_FIELD
+from .scoring import WEIGHTING
+
+#: What Whoosh raises on files it cannot read: a denied or missing file (OSError), a truncated or
+#: garbled table of contents (EOFError, struct.error, UnpicklingError, its own IndexError for a
+#: wrong header, TypeError/ValueError from decoding bytes that are not what it wrote).
+UNREADABLE = (OSError, EOFError, TypeError, ValueError, struct.error, pickle.UnpicklingError, index.IndexError)
+
+
+class Page(NamedTuple):
+    """One stored page: its number (0 when it has none), a transcript's start second (or None), its text."""
+
+    number: int
+    time: int | None
+    text: str
+
+
+class Reader:
+    """An open version of the index: searchers over pubs and pages, refreshed as builds commit."""
+
+    def __init__(self, version: Path):
+        self.version = version
+        try:
+            self._pubs_ix = index.open_dir(str(version), indexname="pubs")
+            self._pages_ix = index.open_dir(str(version), indexname="pages")
+            # Read before the searchers open: a commit in between only makes the next check reopen.
+            self._opened = self.generation()
+            self.pubs = self._pubs_ix.searcher(weighting=WEIGHTING)
+            self.pages = self._pages_ix.searcher(weighting=WEIGHTING)
+        except UNREADABLE as err:
+            raise IndexUnreadable(f"{version}: {type(err).__name__}: {err}") from err
+        self._parser = parser()
+        self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
+
+    def up_to_date(self) -> bool:
+        """Compares generations itself: whoosh's `Searcher.up_to_date` is always False for an index
+        without documents (an empty reader has no generation), which reopened a metadata-only
+        index on every request."""
+        return self.generation() == self._opened
+
+    def close(self) -> None:
+        self.pubs.close()
+        self.pages.close()
+
+    # -- documents
+
+    def records(self) -> dict[str, dict]:
+        """The stored record of every live publication by id: the columns facets are counted from."""
+        return {fields["id"]: json.loads(fields["record"]) for _, fields in self.pubs.reader().iter_docs()}
+
+    # -- queries
+
+    def parse(self, text: str, match_all: bool = False) -> ParsedQuery:
+        """See `query.parse`."""
+        return parse(self._parser, text, match_all)
+
+    def match(self, parsed: ParsedQuery) -> dict[str, float]:
+        """Every matching publication's id and score (the collection is small: count, then cut)."""
+        if parsed.pubs is None:
+            return dict.fromkeys(self._ids.values(), 0.0)
+        if parsed.pubs is wq.NullQuery:
+            return {}
+        return {self._ids[hit.docnum]: hit.score for hit in self.pubs.search(parsed.pubs, limit=None)}
+
+    def matching_ids(self, query) -> set[str]:
+        """The ids of every publication matching `query`, unscored (counts, not ranking)."""
+        return {self._ids[docnum] for docnum in self.pubs.docs_for_query(query)}
+
+    def top(self, parsed: ParsedQuery, restrict: dict, limit: int = 20) -> list[str]:
+        """Whoosh alone: the best `limit` ids of `parsed` with `restrict` ({field: value}, "year" an
+        int pair (low, high)) as Whoosh's own filter. Nothing of ours on top: the speed bench's
+        yardstick for what facets, snippets and the web app add to a search."""
+        parts = [wq.NumericRange("year", *value) if isinstance(value, tuple) else wq.Term(field, value)
+                 for field, value in restrict.items()]
+        hits = self.pubs.search(parsed.pubs or wq.Every(), limit=limit, filter=wq.And(parts) if parts else None)
+        return [hit["id"] for hit in hits]
+
+    # -- pages: only inside the publications being shown (an intersection with their pages, not a
+    # -- filter over every matching page), so a query costs the same however many pages match.
+
+    def page_hits(self, parsed: ParsedQuery, pub_ids: list[str], words=(), per_pub: int | None = 3
+                  ) -> dict[str, list[Page]]:
+        """The best pages of each of the given publications that have any of the query's words and,
+        with `words`, all of these terms (a phrase's: the pages a phrase check reads)."""
+        if parsed.pages is None or not pub_ids or not self.pages.doc_count():
+            return {}
+        mine = wq.And([self._of(pub_ids), parsed.pages, *(wq.Term("text", term) for term in sorted(words))])
+        owner = self.pages.reader().column_reader("pub_id")
+        best: dict[str, list[Page]] = {}
+        for hit in self.pages.search(mine, limit=None):  # best first
+            chosen = best.setdefault(owner[hit.docnum], [])
+            if per_pub is None or len(chosen) < per_pub:
+                chosen.append(Page(hit["page"], hit.get("time"), hit["raw"]))
+        return best
+
+    def page_counts(self, parsed: ParsedQuery, pub_ids: list[str]) -> Counter:
+        """How many pages of each publication have any of the query's words."""
+        if parsed.pages is None or not pub_ids or not self.pages.doc_count():
+            return Counter()
+        owner = self.pages.reader().column_reader("pub_id")
+        return Counter(owner[docnum] for docnum in self.pages.docs_for_query(wq.And([self._of(pub_ids), parsed.pages])))
+
+    def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int | None = 50) -> list[Page]:
+        """Matching pages of one publication in page order (the document and reading views)."""
+        if parsed.pages is None or not self.pages.doc_count():
+            return []
+        hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=limit, sortedby="page")
+        return [Page(hit["page"], hit.get("time"), hit["raw"]) for hit in hits]
+
+    @staticmethod
+    def _of(pub_ids: list[str]):
+        return wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids])
+
+    def similar(self, pub_id: str, limit: int) -> list[tuple[str, float]]:
+        """Publications sharing the most distinctive words of this one's title, metadata and text."""
+        docnum = self.pubs.document_number(id=pub_id)
+        if docnum is None:
+            return []
+        keywords = self.pubs.key_terms_from_text(
+            DEFAULT_FIELD, self._body_sample(pub_id), numterms=12) if self.pages.doc_count() else []
+        keywords += self.pubs.key_terms_from_text(
+            "title", json.loads(self.pubs.stored_fields(docnum)["record"])["title"], numterms=6)
+        if not keywords:
+            return []
+        q = wq.Or([wq.Term(DEFAULT_FIELD, word, boost=weight) for word, weight in keywords]
+                  + [wq.Term("title", word, boost=weight) for word, weight in keywords])
+        hits = self.pubs.search(q, limit=limit + 1, mask=wq.Term("id", pub_id))
+        return [(self._ids[hit.docnum], hit.score) for hit in hits][:limit]
+
+    def _body_sample(self, pub_id: str, max_pages: int = 20) -> str:
+        hits = self.pages.search(wq.Term("pub_id", pub_id), limit=max_pages, sortedby="page")
+        return analysis.index_terms("\n".join(hit["raw"] for hit in hits))
+
+    # -- the reading view (kept apart from ranking: these only read stored pages)
+
+    def page_text(self, pub_id: str, number: int) -> str | None:
+        """The stored text of page `number` of a publication, or None when there is no such page."""
+        found = self.pages.document(pub_id=pub_id, page=number)
+        return found["raw"] if found else None
+
+    # -- the words people read (spelling help: see spelling.py; kept apart from ranking)
+
+    def generation(self) -> tuple[int, int]:
+        """Changes with every commit: what was derived from the index's contents is stale when it does."""
+        return self._pubs_ix.latest_generation(), self._pages_ix.latest_generation()
+
+    def page_texts(self):
+        """The stored text of every page, as extracted (not analysed)."""
+        for _, fields in self.pages.reader().iter_docs():
+            yield fields["raw"]

@@ -1,0 +1,104 @@
+"""Hits shown: passages around a query's hits, whole texts with hits marked, and phrase checks.
+
+Every function here marks or counts exactly `analysis.hits(text, terms)`, the tokens whose term is
+one of the query's terms, so a snippet, a title, a metadata line and the reading view can never
+disagree about what matched. Output is HTML-escaped text with only `<mark>` tags added. The
+interface (for the search page, the reading view and any view comparing texts):
+
+- `analysis.hits(text, terms) -> list[Token]`: the hits themselves, with offsets;
+- `passages(text, terms, width, limit) -> list[str]`: the `limit` densest excerpts, best first;
+- `snippet(text, terms, width) -> str`: the best one ("" without hits);
+- `highlight(text, terms) -> str`: all of `text`, hits marked;
+- `says_phrase(text, phrase) -> bool`: whether `text` holds a phrase's terms in order.
+"""
+from __future__ import annotations
+
+import html
+from typing import NamedTuple
+
+from .analysis import Token, hits, tokens
+
+
+class Snippet(NamedTuple):
+    """Where a passage is (page number, or 0 when it has none; a transcript's start second, or None)
+    and the passage itself, escaped, its hits in <mark>."""
+
+    page: int
+    time: int | None
+    html: str
+
+
+def highlight(text: str, terms: frozenset) -> str:
+    """All of `text`, escaped, with every hit in <mark>."""
+    return _marked(text, hits(text, terms), 0, len(text))
+
+
+def snippet(text: str, terms: frozenset, width: int = 220) -> str:
+    """An escaped excerpt of `text` around the densest run of hits, hits in <mark> ("" without hits)."""
+    found = passages(text, terms, width, 1)
+    return found[0] if found else ""
+
+
+def passages(text: str, terms: frozenset, width: int = 220, limit: int = 3) -> list[str]:
+    """Up to `limit` excerpts of about `width` characters that do not overlap, the one with the
+    most hits first, each cut at spaces, with "…" where the text goes on."""
+    found = hits(text, terms)
+    out: list[str] = []
+    taken: list[tuple[int, int]] = []
+    while found and len(out) < limit:
+        free = [hit for hit in found if not any(begin <= hit.start < end for begin, end in taken)]
+        if not free:
+            break
+        begin, end = _window(text, free, width)
+        taken.append((begin, end))
+        out.append(("… " if begin else "") + _marked(text, found, begin, end) + (" …" if end < len(text) else ""))
+    return [" ".join(passage.split()) for passage in out]
+
+
+def _window(text: str, found: list[Token], width: int) -> tuple[int, int]:
+    """The stretch of `text` to show around the densest window of hits, cut at spaces."""
+    begin = _densest_window(found, width)
+    begin = max(0, text.rfind(" ", 0, max(0, begin - width // 4)) + 1) if begin > width // 4 else 0
+    end = min(len(text), begin + width)
+    if end < len(text) and text.rfind(" ", begin, end) > begin:
+        end = text.rfind(" ", begin, end)
+    return begin, end
+
+
+def _densest_window(found: list[Token], width: int) -> int:
+    """Start offset of the window of `width` characters holding the most hits (sliding window)."""
+    best_start, best_count, left = found[0].start, 0, 0
+    for right, hit in enumerate(found):
+        while hit.start - found[left].start > width:
+            left += 1
+        if right - left + 1 > best_count:
+            best_start, best_count = found[left].start, right - left + 1
+    return best_start
+
+
+def _marked(text: str, found: list[Token], begin: int, end: int) -> str:
+    """`text[begin:end]` escaped, the hits that lie wholly inside it in <mark>."""
+    parts, cursor = [], begin
+    for hit in found:
+        if hit.start >= cursor and hit.end <= end:
+            parts += [html.escape(text[cursor:hit.start]), "<mark>", html.escape(hit.surface), "</mark>"]
+            cursor = hit.end
+    parts.append(html.escape(text[cursor:end]))
+    return "".join(parts)
+
+
+def says_phrase(text: str, phrase: tuple) -> bool:
+    """Whether `text` holds the phrase's terms at consecutive positions, as the index counts them
+    (stop words and punctuation between words do not count; a compound's part stands where the
+    compound does). Pages are indexed without positions, so a phrase is checked by reading."""
+    if not phrase:
+        return False
+    positions: list[set[str]] = []
+    for token in tokens(text):
+        if token.part:
+            positions[-1].add(token.term)
+        else:
+            positions.append({token.term})
+    width = len(phrase)
+    return any(all(term in positions[i + k] for k, term in enumerate(phrase))
+               for i in range(len(positions) - width + 1))
