@@ -397,7 +397,8 @@ def trends():
 
 def _search_link_for(req: SearchRequest, q: str, year: int | None = None) -> str:
     narrowed = req.with_selected("year", [year]) if year else req
-    return state_url(url_for("views.search"), replace(narrowed, q=q, match="all"))
+    # The publications the count counted: with all the words of a term of several.
+    return state_url(url_for("views.search"), replace(narrowed, q=q, match="all" if len(q.split()) > 1 else "any"))
 
 
 def _trend_series(service: SearchService, req: SearchRequest, queries: list[str], spec) -> list[dict]:
