@@ -40,8 +40,9 @@ def snippet(text: str, terms: frozenset, width: int = 220) -> str:
 
 
 def passages(text: str, terms: frozenset, width: int = 220, limit: int = 3) -> list[str]:
-    """Up to `limit` excerpts of about `width` characters that do not overlap, the one with the
-    most hits first, each cut at spaces, with "…" where the text goes on."""
+    """Up to `limit` excerpts of about `width` characters, the one around the densest run of hits
+    first, each next one around hits the earlier ones do not show; cut at spaces, with "…" where
+    the text goes on."""
     found = hits(text, terms)
     out: list[str] = []
     taken: list[tuple[int, int]] = []
@@ -56,24 +57,26 @@ def passages(text: str, terms: frozenset, width: int = 220, limit: int = 3) -> l
 
 
 def _window(text: str, found: list[Token], width: int) -> tuple[int, int]:
-    """The stretch of `text` to show around the densest window of hits, cut at spaces."""
-    begin = _densest_window(found, width)
-    begin = max(0, text.rfind(" ", 0, max(0, begin - width // 4)) + 1) if begin > width // 4 else 0
+    """The stretch of `text` to show around the densest window of hits, cut at spaces, never
+    before the end of the window's first hit."""
+    first = _densest_window(found, width)
+    begin = max(0, text.rfind(" ", 0, max(0, first.start - width // 4)) + 1) if first.start > width // 4 else 0
     end = min(len(text), begin + width)
-    if end < len(text) and text.rfind(" ", begin, end) > begin:
-        end = text.rfind(" ", begin, end)
+    if end < len(text):
+        space = text.rfind(" ", first.end, end)
+        end = space if space > first.end else max(end, first.end)
     return begin, end
 
 
-def _densest_window(found: list[Token], width: int) -> int:
-    """Start offset of the window of `width` characters holding the most hits (sliding window)."""
-    best_start, best_count, left = found[0].start, 0, 0
+def _densest_window(found: list[Token], width: int) -> Token:
+    """The first hit of the window of `width` characters holding the most hits (sliding window)."""
+    best, best_count, left = found[0], 0, 0
     for right, hit in enumerate(found):
         while hit.start - found[left].start > width:
             left += 1
         if right - left + 1 > best_count:
-            best_start, best_count = found[left].start, right - left + 1
-    return best_start
+            best, best_count = found[left], right - left + 1
+    return best
 
 
 def _marked(text: str, found: list[Token], begin: int, end: int) -> str:
