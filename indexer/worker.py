@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 from pebble import ProcessPool
 
+from .analysis import index_terms
 from .config import Settings
 from .extract import ExtractionError, detect_language, extract
-from .analysis import index_terms
 
 #: pdfminer.six logs every oddity of a broken PDF as a warning; the outcome is what counts, and it
 #: is recorded against the entry, so its chatter would only bury the progress bar.

@@ -7,10 +7,10 @@ import json
 import re
 
 import pytest
+from web_world import Pub, page, query_of, result_ids, served_world
 
 from indexer import analysis
 from indexer.search import SearchRequest, SearchService
-from web_world import Pub, page, query_of, result_ids, served_world
 from webapp import create_app
 
 PUBLICATIONS = [

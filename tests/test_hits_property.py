@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from indexer import engine, search
 from indexer.snippets import highlight, passages, snippet
@@ -53,7 +54,7 @@ def _text(parts) -> tuple[str, list[tuple[str, str]]]:
 
 def _marked(html_text: str) -> list[str]:
     import html
-    return [html.unescape(found) for found in re.findall(r"<mark>(.*?)</mark>", html_text, re.S)]
+    return [html.unescape(found) for found in re.findall(r"<mark>(.*?)</mark>", html_text, re.DOTALL)]
 
 
 def _expected(words: list[tuple[str, str]], queried: set[str]) -> list[str]:

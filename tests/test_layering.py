@@ -1,5 +1,6 @@
 """The layering the design relies on, checked like behaviour: `indexer` never imports `webapp`, only
-`indexer.engine` imports whoosh, and no package has import cycles between its modules.
+the `indexer.engine` package imports whoosh, the analysis imports no engine, data flows catalog -> fetch ->
+extract -> build -> search -> webapp, and no package has import cycles between its modules.
 
 The contracts live in pyproject.toml ([tool.importlinter]); this runs the same `lint-imports` a developer
 runs, so a forbidden import fails the suite with import-linter's explanation of the offending chain.

@@ -10,7 +10,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from whoosh import qparser, query as wq
+from whoosh import qparser
+from whoosh import query as wq
 
 from .. import analysis
 from .schema import DEFAULT_FIELD, pubs_schema

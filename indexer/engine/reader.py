@@ -12,7 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
-from whoosh import index, query as wq
+from whoosh import index
+from whoosh import query as wq
 
 from .. import analysis
 from ..layout import IndexUnreadable

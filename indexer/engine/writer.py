@@ -67,7 +67,7 @@ class Writer:
         self._optimize = optimize
         self._discarded = False
 
-    def __enter__(self) -> "Writer":
+    def __enter__(self) -> Writer:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
