@@ -168,18 +168,23 @@ def is_plain(query: str) -> bool:
     return not any(c.islower() for c in query)
 
 
-_SPACED_COMPOUND = re.compile(
-    rf"\b({'|'.join(PREFIXES)})(?:\s+|[-\u2010\u2011]\s*)(?!(?:{'|'.join(PREFIXES)}|AND|OR|NOT)\b)"
-    rf"(?=[^\W\d_]{{{MIN_JOINED},}}\b)", re.IGNORECASE)
-
-
 def query_text(query: str) -> str:
     """The query as the parser should read it: lower-cased when it is plain words (`is_plain`: then
     ranked as the lower-case query would be), and a compound written apart joined by a hyphen, so
     the parser hands "micro credentials" to the analysis as one word, as it does "micro-credentials"."""
     if is_plain(query):
         query = query.lower()
-    return _SPACED_COMPOUND.sub(r"\1-", query)
+    parts, cursor = [], 0
+    for token in tokens(query, frozenset(), parts=False):
+        if any(c.isspace() for c in token.surface):
+            parts += [query[cursor:token.start], "-".join(_WORD.findall(token.surface))]
+            cursor = token.end
+    return "".join(parts) + query[cursor:]
+
+
+def joined(surface: str) -> str:
+    """A word as written, a compound as one word ("micro credentials" -> "microcredentials")."""
+    return _JOINER.sub("", surface)
 
 
 def operator(word: str, query: str) -> bool:

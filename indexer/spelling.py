@@ -55,14 +55,10 @@ MAX_TITLE_COMPLETIONS = 3
 #: The `spell` parameter: "off" runs a query exactly as written (the "search instead for" link).
 SPELL_VALUES = ("on", "off")
 
-#: What may stand between a compound's prefix and the rest of it ("micro credentials").
-_JOINER = re.compile(r"[\s\-\u2010\u2011]+")
-
-
 def _key(token: analysis.Token) -> str:
     """A word as the vocabulary keys it: lower case, a compound joined ("micro credentials" ->
     "microcredentials"); "" for what is not a word of letters (numbers, "e.g")."""
-    key = _JOINER.sub("", token.surface.lower())
+    key = analysis.joined(token.surface).lower()
     return key if key.isalpha() else ""
 
 
@@ -153,8 +149,8 @@ class Vocabulary:
             unknown = unknown or not self.terms.get(self.term(key))
             prefix = analysis.prefix_of(key)
             if prefix and better.startswith(prefix):  # keep the user's way of writing the compound
-                joiner = _JOINER.match(token.surface, len(prefix))
-                better = token.surface[:joiner.end() if joiner else len(prefix)] + better[len(prefix):]
+                written = token.surface[:len(token.surface) - len(key) + len(prefix)]  # prefix and joiner
+                better = written + better[len(prefix):]
             parts += [query[cursor:token.start], better]
             cursor = token.end
         if not parts:
