@@ -74,14 +74,9 @@ class Token(NamedTuple):
 
 @functools.lru_cache(maxsize=200_000)
 def fold(word: str) -> str:
-    """Lower case without accents: "Wānanga" -> "wananga" (a page repeats its words: cached)."""
+    """Lower case without accents: "Wānanga" -> "wananga"."""
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
-@functools.lru_cache(maxsize=200_000)
-def stem(folded: str) -> str:
-    return _STEMMER.stemWord(folded)
 
 
 def prefix_of(folded: str) -> str | None:
@@ -93,38 +88,52 @@ def prefix_of(folded: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=200_000)
+def _word(written: str) -> tuple[str, str, int]:
+    """(folded, stem, length of the written prefix when the word is a joined compound, else 0) of
+    one written word: a page repeats its vocabulary, so this is cached."""
+    folded = fold(written)
+    prefix = prefix_of(folded)
+    written_prefix = len(prefix) if prefix and fold(written[:len(prefix)]) == prefix else 0
+    return folded, _STEMMER.stemWord(folded), written_prefix
+
+
 def _joins(text: str, prefix: re.Match, rest: re.Match) -> bool:
-    word = fold(rest.group())
+    word = _word(rest.group())[0]
     return (len(word) >= MIN_JOINED and word.isalpha() and word not in PREFIXES
             and _JOINER.fullmatch(text, prefix.end(), rest.start()) is not None)
 
 
-def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True) -> Iterator[Token]:
-    """The tokens of `text` in order, a compound's part (with `parts`) right after the compound.
+def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True,
+           only: frozenset | None = None) -> Iterator[Token]:
+    """The tokens of `text` in order, a compound's part (with `parts`) right after the compound;
+    with `only`, just those whose term is in it (the hit finder's shortcut: no other token is made).
 
     Queries are read with `stop_words=QUERY_STOP_WORDS, parts=False`: the words of a question
     carry no topic, and "microcredential" in a query means the compound, not every micro- word.
     """
     words = list(_WORD.finditer(text))
-    i = 0
-    while i < len(words):
+    count, i = len(words), 0
+    while i < count:
         match = words[i]
-        folded = fold(match.group())
-        if folded in PREFIXES and i + 1 < len(words) and _joins(text, match, words[i + 1]):
-            rest = words[i + 1]
-            yield Token(match.start(), rest.end(), text[match.start():rest.end()],
-                        stem(folded + fold(rest.group())))
-            if parts:
-                yield Token(match.start(), match.end(), match.group(), folded, True)
-            i += 2
-            continue
+        written = match.group()
+        folded, term, written_prefix = _word(written)
         i += 1
-        if len(folded) < 2 or folded in stop_words:
-            continue
-        yield Token(match.start(), match.end(), match.group(), stem(folded))
-        prefix = prefix_of(folded) if parts else None
-        if prefix and fold(match.group()[:len(prefix)]) == prefix:
-            yield Token(match.start(), match.start() + len(prefix), match.group()[:len(prefix)], prefix, True)
+        if folded in PREFIXES and i < count and _joins(text, match, words[i]):
+            rest = words[i]
+            i += 1
+            term = _word(folded + rest.group())[1]
+            if only is None or term in only:
+                yield Token(match.start(), rest.end(), text[match.start():rest.end()], term)
+            if parts and (only is None or folded in only):
+                yield Token(match.start(), match.end(), written, folded, True)
+        elif len(folded) > 1 and folded not in stop_words:
+            if only is None or term in only:
+                yield Token(match.start(), match.end(), written, term)
+            part = folded[:written_prefix]
+            if parts and written_prefix and (only is None or part in only):
+                start = match.start()
+                yield Token(start, start + written_prefix, written[:written_prefix], part, True)
 
 
 def terms(text: str, stop_words: frozenset = QUERY_STOP_WORDS) -> list[str]:
@@ -151,10 +160,8 @@ def hits(text: str, wanted: frozenset) -> list[Token]:
     (the longer) is the hit.
     """
     found: list[Token] = []
-    if not wanted:
-        return found
-    for token in tokens(text):
-        if token.term in wanted and not (found and token.start < found[-1].end):
+    for token in tokens(text, only=wanted) if wanted else ():
+        if not (found and token.start < found[-1].end):
             found.append(token)
     return found
 
