@@ -354,7 +354,9 @@ class SearchService:
         unknown and rare words corrected, any other query its unknown words only. Only when the
         query found nothing, the correction has results and `correct` holds, those results come
         instead, with "original_query" saying what was asked (as web search engines do): a query
-        that finds something is answered as written, with the suggestion beside it."""
+        that finds something is answered as written, with the suggestion beside it. A query that
+        finds nothing, which no common word helps, is offered a word the texts use once (a rare
+        name) if that finds something."""
         data.update(suggestion=None, original_query=None)
         if not req.q:
             return data
@@ -362,7 +364,6 @@ class SearchService:
         correction = vocabulary.correct(req.q, rare_too=data["total"] < spelling.FEW_RESULTS)
         found = self._corrected(snap, req, correction, with_snippets) if correction and not data["total"] else None
         if not data["total"] and not (found and found["total"]):
-            # Nothing found, and no common word helps: a word the texts use once may (a rare name).
             rare = vocabulary.correct(req.q, rare_too=True, least=1)
             rare_found = self._corrected(snap, req, rare, with_snippets) if rare else None
             if rare_found and rare_found["total"]:
