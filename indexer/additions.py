@@ -54,7 +54,7 @@ class DuplicateRecord(AdditionError):
     """The catalog already holds this publication; `existing` is the record it duplicates."""
 
     def __init__(self, existing: Record, reason: str):
-        self.existing = existing
+        self.existing, self.reason = existing, reason
         super().__init__(f"already in the catalog ({reason}): {existing.id} \u2014 {existing.title}")
 
 

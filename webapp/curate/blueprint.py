@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, logout_user
-from flask_wtf.csrf import CSRFError, validate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
@@ -76,6 +76,7 @@ def _set_up(state) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=bool(settings.base_url and settings.base_url.startswith("https://")))
     app.extensions[_KEY] = Stores(app)
+    app.jinja_env.globals["csrf_token"] = generate_csrf  # for the forms that are only a button
     manager = LoginManager(app)
     manager.session_protection = "strong"  # a session cookie used from another browser is dropped
     manager.user_loader(load_user)

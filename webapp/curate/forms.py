@@ -112,7 +112,7 @@ class RecordForm(FlaskForm):
 
 class NewRecordForm(RecordForm):
     id = StringField("Id (optional)", description="A stable slug; made from the title and year when empty.")
-    file = FileField("Or upload the file", description="PDF, HTML or plain text, at most {limit}.")
+    file = FileField("Or upload the file", description="PDF, HTML or plain text; its content decides, not its name.")
 
     CATALOG_FIELDS = ("id", *(name for name in RecordForm.CATALOG_FIELDS if name != "path"))
 
