@@ -99,6 +99,14 @@ class BuildRunner:
                 self._thread.start()
         return build_id
 
+    def wait(self, timeout: float) -> bool:
+        """Until this process's builds are done (what a save's caller waits for); False if still running."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return thread is None or not thread.is_alive()
+
     def _run(self) -> None:
         while True:
             with self._lock:  # a build queued after this claim finds no thread and starts one

@@ -132,8 +132,7 @@ def retry(record_id: str):
     else:
         changed("retried", record_id, "fetched")
         flash(f"Fetched again: it works now ({len(fetched.content):,} bytes). The index is being updated.")
-    return redirect(request.form.get("back") if request.form.get("back") == url_for("views.status")
-                    else url_for("curate.edit", record_id=record_id), code=303)
+    return redirect(url_for("curate.edit", record_id=record_id), code=303)
 
 
 @bp.post("/record/<record_id>/link")
