@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 
 from indexer.additions import AdditionError, InvalidRecord, entry_hash, replace_record, retire_record
 from indexer.catalog import CatalogError, Record, load_catalog
-from indexer.fetch import FetchError, Fetcher, detect_kind
+from indexer.fetch import FetchError, Fetcher
 from indexer.layout import IndexMissing, IndexUnreadable
 from indexer.status import network_outage
 
@@ -126,12 +126,11 @@ def retry(record_id: str):
         abort(400, "this record has no link to fetch yet")
     try:
         fetched = Fetcher(_settings()).fetch(record.source, _settings().catalog.parent)
-        detect_kind(fetched.content, fetched.content_type)
     except FetchError as err:
         flash(f"Fetched again: still failing ({err}).", "error")
     else:
         changed("retried", record_id, "fetched")
-        flash(f"Fetched again: it works now ({len(fetched.content):,} bytes). The index is being updated.")
+        flash(f"Fetched again: it works now ({fetched.kind}, {len(fetched.content):,} bytes). The index is being updated.")
     return redirect(url_for("curate.edit", record_id=record_id), code=303)
 
 
