@@ -264,7 +264,7 @@ def test_retiring_from_the_browser_removes_the_record_and_keeps_its_file(client,
 def test_the_dashboard_shows_groups_suggestions_gaps_and_the_last_build(client, world):
     settings, _ = world
     client.get("/?q=quantum+basket+weaving")
-    client.get("/?q=Quantum  Basket weaving")
+    client.get("/?q=Quantum%20%20Basket%20WEAVING")
     client.get("/?q=quantum+basket+weaving&region=Europe")  # filtered: a narrowing, not a gap
     client.get("/?q=stackable")                             # found: not a gap
     page = client.get("/curate").get_data(as_text=True)
