@@ -78,8 +78,9 @@ class LoggedSearchService(SearchService):
     """A SearchService that counts the reader's queries answered with nothing, spelling help included.
 
     `typed` says what the reader typed in the request being answered (None outside a reader's request):
-    only that query is counted, unfiltered and on its first page, so exports, trends' extra series and
-    the CLI never are.
+    only that query is counted, when its words found nothing in the whole collection (a filtered search
+    that finds nothing is a narrowing, not a gap; the search page's own unfiltered try of the words
+    says whether they are), so exports, trends' extra series and the CLI never are.
     """
 
     def __init__(self, index_dir, log: QueryLog, typed: Callable[[], str | None]):

@@ -265,11 +265,12 @@ def test_the_dashboard_shows_groups_suggestions_gaps_and_the_last_build(client, 
     settings, _ = world
     client.get("/?q=quantum+basket+weaving")
     client.get("/?q=Quantum%20%20Basket%20WEAVING")
-    client.get("/?q=quantum+basket+weaving&region=Europe")  # filtered: a narrowing, not a gap
+    client.get("/?q=quantum+basket+weaving&region=Europe")  # not anywhere in the collection: a gap too
+    client.get("/?q=stackable&region=Japan")                # found, but not in Japan: a narrowing, not a gap
     client.get("/?q=stackable")                             # found: not a gap
     page = client.get("/curate").get_data(as_text=True)
     assert '<a href="/status?reason=broken">Broken link</a> <span class="count">1</span>' in page
     assert '<a href="/status?reason=no-link">No link yet</a> <span class="count">1</span>' in page
     gaps = page.split('id="gaps-heading"', 1)[1]
-    assert "<tr><td>quantum basket weaving</td><td>2</td></tr>" in gaps and gaps.count("<tr><td>") == 1
+    assert "<tr><td>quantum basket weaving</td><td>3</td></tr>" in gaps and gaps.count("<tr><td>") == 1
     assert "No build was started from these screens yet." in page
