@@ -19,6 +19,7 @@ from wtforms import ValidationError
 
 from indexer.curators import CuratorStore
 from indexer.querylog import QueryLog
+from indexer.status import network_outage
 from indexer.suggestions import SuggestionQueue
 
 from .builds import BuildLog, BuildRunner
@@ -77,6 +78,7 @@ def _set_up(state) -> None:
                       SESSION_COOKIE_SECURE=bool(settings.base_url and settings.base_url.startswith("https://")))
     app.extensions[_KEY] = Stores(app)
     app.jinja_env.globals["csrf_token"] = generate_csrf  # for the forms that are only a button
+    app.jinja_env.globals["network_outage"] = network_outage  # said once on /status and the dashboard
     manager = LoginManager(app)
     manager.session_protection = "strong"  # a session cookie used from another browser is dropped
     manager.user_loader(load_user)

@@ -11,7 +11,6 @@ from indexer.additions import AdditionError, InvalidRecord, entry_hash, replace_
 from indexer.catalog import CatalogError, Record, load_catalog
 from indexer.fetch import FetchError, Fetcher
 from indexer.layout import IndexMissing, IndexUnreadable
-from indexer.status import network_outage
 
 from ..service import search_service
 from .blueprint import bp, changed, stores
@@ -42,8 +41,7 @@ def last_build_summary() -> dict | None:
 @bp.get("")
 def dashboard():
     overview = search_service().overview()
-    outage = network_outage(overview["failures"], overview["publications"] - len(overview["failures"]))
-    return render_template("curate/dashboard.html", overview=overview, outage=outage,
+    return render_template("curate/dashboard.html", overview=overview,
                            groups=[g for g in overview["problems"] if g["count"]],
                            suggestions=flagged_suggestions()[:5], pending=len(stores().suggestions.list()),
                            builds=stores().builds.log.latest(3), version=search_service().root.current(),
