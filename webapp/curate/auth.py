@@ -32,6 +32,11 @@ def load_user(user_id: str) -> SignedIn | None:
     return SignedIn(curator)
 
 
+@bp.record_once
+def _loads_curators(state) -> None:
+    state.app.login_manager.user_loader(load_user)
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path of this site's curators' screens: a sign-in link must not send anyone elsewhere."""
     parts = urlsplit(target or "")

@@ -65,8 +65,6 @@ def changed(action: str, record_id: str, detail: str | None = None) -> None:
 
 @bp.record_once
 def _set_up(state) -> None:
-    from .auth import load_user
-
     app = state.app
     settings = app.config["SETTINGS"]
     app.config.setdefault("CURATE_SESSION_HOURS", SESSION_HOURS)
@@ -81,7 +79,6 @@ def _set_up(state) -> None:
     app.jinja_env.globals["network_outage"] = network_outage  # said once on /status and the dashboard
     manager = LoginManager(app)
     manager.session_protection = "strong"  # a session cookie used from another browser is dropped
-    manager.user_loader(load_user)
     manager.unauthorized_handler(_signed_out)
 
 
