@@ -2,6 +2,9 @@
 (curate_world): one by its link, one by its DOI, one by a near-identical title."""
 from __future__ import annotations
 
+from indexer.additions import entry_hash, replace_record
+from indexer.catalog import load_catalog
+
 TOPICS = ["digital badges in nursing", "stackable credentials in engineering", "employer views of short courses",
           "recognition of prior learning", "micro-credentials in vocational schools", "quality assurance of MOOCs",
           "learner wallets", "credit transfer between universities", "labour market signals",
@@ -27,3 +30,11 @@ def ris_export(fine_url: str) -> str:
         lines += [f"DO  - {doi}"] if doi else []
         lines += ["AB  - An abstract of the reference.", "ER  - ", ""]
     return "\n".join(lines)
+
+
+def with_doi_record(settings) -> None:
+    """Gives the test catalog's record without a link the DOI that the export's second entry repeats."""
+    record = next(r for r in load_catalog(settings.catalog) if r.id == "no-link-yet")
+    replace_record(settings.catalog, "no-link-yet", {**record.model_dump(), "link": None,
+                                                     "url": "https://doi.org/10.5555/ALREADY.THERE"},
+                   entry_hash(settings.catalog, "no-link-yet"))

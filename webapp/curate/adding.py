@@ -91,8 +91,9 @@ def add():
             changed("added", record.id, record.source)
             flash(f"Added “{record.title}”. The index is being updated.")
             return redirect(url_for("curate.edit", record_id=record.id), code=303)
+    # A form shown again with messages is a page like any other (200), as the suggestion form's.
     return render_template("curate/add.html", form=form, general=general, duplicate=duplicate,
-                           limit_mb=_upload_limit() // (1024 * 1024)), 200 if request.method == "GET" else 422
+                           limit_mb=_upload_limit() // (1024 * 1024))
 
 
 @bp.errorhandler(RequestEntityTooLarge)

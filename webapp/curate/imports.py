@@ -167,7 +167,7 @@ def import_references():
             if entries == []:
                 error, entries = "The file holds no references.", None
     return render_template("curate/import.html", form=form, entries=entries, error=error, append=ActionForm(),
-                           chosen_json=json.dumps([e["fields"] for e in entries or []])), 422 if error else 200
+                           chosen_json=json.dumps([e["fields"] for e in entries or []]))
 
 
 @bp.post("/import/append")

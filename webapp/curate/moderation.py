@@ -60,7 +60,7 @@ def accept(suggestion_id: int):
             flash(str(err), "error")
             return redirect(url_for("curate.suggestions"), code=303)
         return render_template("curate/accept.html", form=form, suggestion=suggestion, general=outcome["general"],
-                               duplicate=outcome["duplicate"]), 422
+                               duplicate=outcome["duplicate"])
     stores().curators.record(curator_name(), "added", accepted.record_id, f"suggestion {suggestion_id}")
     stores().builds.request(curator_name(), f"added {accepted.record_id}")
     flash(f"Accepted suggestion {suggestion_id} as “{outcome['record'].title}”. The index is being updated.")

@@ -79,7 +79,7 @@ def edit(record_id: str):
     try:
         new = replace_record(catalog, record_id, form.catalog_fields(), form.entry_hash.data or "")
     except InvalidRecord as err:
-        return _edit_page(form, record, general=form.show_problems(err.problems)), 422
+        return _edit_page(form, record, general=form.show_problems(err.problems))
     except AdditionError as err:  # changed meanwhile, or retired: nothing was saved
         return _edit_page(form, record, general=[str(err)]), 409
     changed("edited", record_id, _difference(record, new))
