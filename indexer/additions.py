@@ -1,16 +1,22 @@
-"""Adding a publication to the catalog without disturbing anything the curators wrote.
+"""Adding, changing and retiring a publication in the catalog without disturbing anything else.
 
 The catalog is hand-edited: comments, blank lines and long unwrapped titles carry meaning, so a
-YAML round trip (which rewraps and re-quotes) is never used. The new record is rendered alone in the
-file's own style and appended as text, after the whole catalog plus the record has been validated.
-`add_record` is the one code path for `observatory add` and for accepting a reader's suggestion.
+YAML round trip (which rewraps and re-quotes) is never used. A new record is rendered alone in the
+file's own style and appended as text, after the whole catalog plus the record has been validated;
+a changed record's lines (found by YAML's own parser, which knows where each entry starts and ends)
+are replaced by its new rendering, and a retired record's lines are cut out. `add_record` is the one
+code path for `observatory add`, accepting a reader's suggestion and the curators' screens.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
+import os
 import re
 import shutil
+import tempfile
 import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -31,11 +37,24 @@ class AdditionError(Exception):
     """The record was not added; the message says why and what to do."""
 
 
+class InvalidRecord(AdditionError):
+    """The record breaks the catalog's rules; `problems` maps each field to the catalog's messages for it
+    ("(entry)" for a rule about the record as a whole, such as its one source)."""
+
+    def __init__(self, message: str, problems: dict[str, list[str]]):
+        self.problems = problems
+        super().__init__(message)
+
+
+class ConcurrentEdit(AdditionError):
+    """The entry changed in the file since the curator opened it: their change would overwrite another's."""
+
+
 class DuplicateRecord(AdditionError):
     """The catalog already holds this publication; `existing` is the record it duplicates."""
 
     def __init__(self, existing: Record, reason: str):
-        self.existing = existing
+        self.existing, self.reason = existing, reason
         super().__init__(f"already in the catalog ({reason}): {existing.id} \u2014 {existing.title}")
 
 
@@ -96,22 +115,34 @@ def render_entry(fields: dict) -> str:
     return yaml.dump([ordered], Dumper=_CatalogDumper, sort_keys=False, allow_unicode=True, width=float("inf"))
 
 
-def _find_duplicate(new: Record, existing: list[Record], catalog_path: Path, local_file: Path | None) -> None:
-    if new.url:
-        wanted = normalise_url(new.url)
+def find_duplicate(existing: list[Record], *, url: str | None = None,
+                   title: str | None = None) -> tuple[Record, str] | None:
+    """The catalogued record that a publication with this link or title would duplicate, and why."""
+    if url:
+        wanted = normalise_url(url)
         for record in existing:
             if record.url and normalise_url(record.url) == wanted:
-                raise DuplicateRecord(record, "same URL")
+                return record, "same URL"
+    if title:
+        match = process.extractOne(title, {r.id: r.title for r in existing}, scorer=fuzz.ratio,
+                                   processor=utils.default_process, score_cutoff=TITLE_SIMILARITY)
+        if match:
+            return next(r for r in existing if r.id == match[2]), f"title {match[1]:.0f}% similar"
+    return None
+
+
+def _find_duplicate(new: Record, existing: list[Record], catalog_path: Path, local_file: Path | None) -> None:
+    found = find_duplicate(existing, url=new.url)
+    if found:
+        raise DuplicateRecord(*found)
     if local_file is not None:
         digest = _sha256(local_file)
         for record in existing:
             if record.path and (other := resolve_path(record, catalog_path)).is_file() and _sha256(other) == digest:
                 raise DuplicateRecord(record, "same file content")
-    match = process.extractOne(new.title, {r.id: r.title for r in existing}, scorer=fuzz.ratio,
-                               processor=utils.default_process, score_cutoff=TITLE_SIMILARITY)
-    if match:
-        record = next(r for r in existing if r.id == match[2])
-        raise DuplicateRecord(record, f"title {match[1]:.0f}% similar")
+    found = find_duplicate(existing, title=new.title)
+    if found:
+        raise DuplicateRecord(*found)
 
 
 def _read_catalog(catalog_path: Path, create: bool) -> tuple[str, list, list[Record]]:
@@ -127,10 +158,10 @@ def _read_catalog(catalog_path: Path, create: bool) -> tuple[str, list, list[Rec
     return text, yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or [], existing
 
 
-def add_record(catalog_path: Path, fields: dict, source: str, *, create: bool = False) -> Record:
+def add_record(catalog_path: Path, fields: dict, source: str | None, *, create: bool = False) -> Record:
     """Validate, refuse duplicates, copy a local file into `files/` and append the record.
 
-    `fields` are the record's fields except the source; `id` defaults to a slug of the title and
+    `fields` are the record's fields except the source (None: `link: missing`); `id` defaults to a slug of the title and
     `added` to today. A local file is copied as `files/<id><suffix>`: named by id because the id is
     unique and stable and tells a curator browsing the folder what the file is (identical content is
     refused as a duplicate anyway, so content addressing would add nothing). Raises AdditionError
@@ -141,7 +172,9 @@ def add_record(catalog_path: Path, fields: dict, source: str, *, create: bool = 
     entry.setdefault("id", slug(entry.get("title", ""), entry.get("year", 0)))
     entry.setdefault("added", dt.date.today())
     local_file = None
-    if re.match(r"^https?://", source, re.IGNORECASE):
+    if source is None:
+        entry["link"] = "missing"
+    elif re.match(r"^https?://", source, re.IGNORECASE):
         entry["url"] = source
     else:
         local_file = Path(source).expanduser()
@@ -153,7 +186,7 @@ def add_record(catalog_path: Path, fields: dict, source: str, *, create: bool = 
         _find_duplicate(new, existing, catalog_path, local_file)
         parse_records([*raw_entries, entry], catalog_path)  # what only the whole file shows, e.g. a taken id
     except CatalogError as err:
-        raise AdditionError(f"not added:\n{err}") from None
+        raise InvalidRecord(f"not added:\n{err}", _problems_of(err, len(raw_entries) + 1)) from None
 
     copied = None
     if local_file is not None:
@@ -176,3 +209,126 @@ def add_record(catalog_path: Path, fields: dict, source: str, *, create: bool = 
                 copied.unlink(missing_ok=True)
             raise
     return new
+
+
+def _problems_of(err: CatalogError, position: int) -> dict[str, list[str]]:
+    """The catalog's messages about the entry at `position` (1-based), by field; any other entry's
+    problem (there is none in a valid catalog but the new entry's own, e.g. a taken id) goes under "(entry)"."""
+    found: dict[str, list[str]] = {}
+    for problem in err.problems:
+        where, _, rest = problem.partition(": field '")
+        name, _, message = rest.partition("': ")
+        mine = re.match(rf"entry (1|{position})\b", where)  # a lone entry validated alone is entry 1
+        if not (mine and message):
+            name, message = "(entry)", problem
+        found.setdefault(name.split(".")[0], []).append(message)
+    return found
+
+
+# ---------------------------------------------------------------- changing and retiring one entry
+
+
+@contextlib.contextmanager
+def catalog_lock(catalog_path: Path):
+    """One change to the catalog at a time, across the web app's workers and threads (an flock on the
+    catalog's folder: the file itself is replaced by each change, so a lock on it would not hold)."""
+    folder = os.open(catalog_path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # closing releases the lock
+
+
+def _content_end(node: yaml.Node) -> yaml.Mark:
+    """Where a value's own text ends: a block collection's end mark lies at the next entry (after any
+    comments and blank lines between), so its last item's end is taken instead."""
+    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    return node.end_mark
+
+
+def entry_lines(text: str) -> dict[str, tuple[int, int]]:
+    """Each entry's id and its lines [first, last + 1) in `text`: from its `- ` line to its last value's."""
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    spans = {}
+    for item in root.value if isinstance(root, yaml.SequenceNode) else []:
+        if not isinstance(item, yaml.MappingNode) or not item.value:
+            continue
+        ids = [value.value for key, value in item.value if key.value == "id" and isinstance(value, yaml.ScalarNode)]
+        end = _content_end(item)
+        if ids:
+            spans[ids[0]] = (item.start_mark.line, end.line + (1 if end.column else 0))
+    return spans
+
+
+def _entry(text: str, record_id: str) -> tuple[list[str], int, int]:
+    lines = text.splitlines(keepends=True)
+    span = entry_lines(text).get(record_id)
+    if span is None:
+        raise AdditionError(f"no record {record_id!r} in the catalog (it may have been retired meanwhile)")
+    if not lines[span[0]].startswith("- "):
+        raise AdditionError(f"record {record_id!r} is written in a layout this form cannot change; edit the file")
+    return lines, *span
+
+
+def entry_hash(catalog_path: Path, record_id: str) -> str:
+    """A fingerprint of the entry's lines as they are now: a form keeps the one it was opened with."""
+    lines, first, end = _entry(catalog_path.read_text(encoding="utf-8"), record_id)
+    return hashlib.sha256("".join(lines[first:end]).encode()).hexdigest()[:16]
+
+
+def _replace_text(catalog_path: Path, text: str) -> None:
+    """Write the whole file at once (a temporary file renamed over it), keeping its mode."""
+    handle = tempfile.NamedTemporaryFile("wb", dir=catalog_path.parent, prefix=".catalog-", delete=False)
+    try:
+        with handle:
+            handle.write(text.encode("utf-8"))
+        shutil.copymode(catalog_path, handle.name)
+        os.replace(handle.name, catalog_path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def _checked_entry(catalog_path: Path, record_id: str, expected_hash: str) -> tuple[str, list[str], int, int]:
+    text = catalog_path.read_text(encoding="utf-8")
+    lines, first, end = _entry(text, record_id)
+    if hashlib.sha256("".join(lines[first:end]).encode()).hexdigest()[:16] != expected_hash:
+        raise ConcurrentEdit(f"record {record_id!r} was changed by someone else after you opened it; "
+                             f"nothing was saved: open it again to see their change")
+    return text, lines, first, end
+
+
+def replace_record(catalog_path: Path, record_id: str, fields: dict, expected_hash: str) -> Record:
+    """Replace one entry's lines by `fields` rendered in the catalog's style; every other byte stays.
+
+    Refused (ConcurrentEdit) when the entry is no longer what the curator saw (`entry_hash`), and
+    (InvalidRecord) when the new record or the file with it breaks the catalog's rules.
+    """
+    entry = {key: value for key, value in fields.items() if value not in (None, (), [], "")}
+    entry["id"] = record_id
+    with catalog_lock(catalog_path):
+        text, lines, first, end = _checked_entry(catalog_path, record_id, expected_hash)
+        raw_entries = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        position = next(n for n, raw in enumerate(raw_entries) if isinstance(raw, dict) and raw.get("id") == record_id)
+        raw_entries[position] = entry
+        try:
+            new = parse_records(raw_entries, catalog_path)[position]
+        except CatalogError as err:
+            raise InvalidRecord(f"not saved:\n{err}", _problems_of(err, position + 1)) from None
+        _replace_text(catalog_path, "".join([*lines[:first], render_entry(entry), *lines[end:]]))
+    return new
+
+
+def retire_record(catalog_path: Path, record_id: str, expected_hash: str) -> None:
+    """Cut one entry out of the catalog with the comment lines right above it (its `# Link:` notes) and
+    one of the blank lines around it; local files and cached downloads stay (a full build drops them)."""
+    with catalog_lock(catalog_path):
+        _, lines, first, end = _checked_entry(catalog_path, record_id, expected_hash)
+        while first > 0 and lines[first - 1].startswith("#"):
+            first -= 1
+        if end < len(lines) and not lines[end].strip() and (first == 0 or not lines[first - 1].strip()):
+            end += 1
+        _replace_text(catalog_path, "".join([*lines[:first], *lines[end:]]))

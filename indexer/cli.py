@@ -12,6 +12,7 @@ import click
 from .additions import AdditionError, add_record
 from .catalog import DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog
 from .config import Settings, SettingsError
+from .curators import AccountError, CuratorStore
 from .fetch import CacheWriteError
 from .facets import FACETS
 from .layout import BuildInProgress, IndexMissing, IndexUnreadable
@@ -314,6 +315,68 @@ def collection(ctx, markdown, readme):
         click.echo(f"updated {readme}")
         return
     click.echo(to_markdown(summary) if markdown else json.dumps(summary, indent=2, default=str))
+
+
+# ---------------------------------------------------------------- curator accounts (the /curate screens)
+
+
+@cli.group()
+def curators():
+    """Accounts of the curators who sign in at /curate (kept beside the suggestion queue)."""
+
+
+def _new_password() -> str:
+    """Asked twice on a terminal; otherwise the first line of standard input (scripts, provisioning)."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@curators.command("add")
+@click.argument("name")
+@click.pass_context
+def curators_add(ctx, name):
+    """Make an account; the password is asked for (twice), or read from standard input."""
+    try:
+        CuratorStore(_settings(ctx).suggestion_db).add(name, _new_password())
+    except AccountError as err:
+        _fail(str(err), 2)
+    click.echo(f"added curator {name}: sign in at /curate")
+
+
+@curators.command("list")
+@click.pass_context
+def curators_list(ctx):
+    """Every account, with when it was made and its password last changed."""
+    found = CuratorStore(_settings(ctx).suggestion_db).list()
+    if not found:
+        click.echo("no curators yet: `observatory curators add NAME`")
+    for curator in found:
+        click.echo(f"{curator.name:20}  added {curator.created[:10]}  password changed {curator.changed[:10]}")
+
+
+@curators.command("remove")
+@click.argument("name")
+@click.pass_context
+def curators_remove(ctx, name):
+    """Delete an account; its sessions end at their next request (the audit trail keeps its name)."""
+    try:
+        CuratorStore(_settings(ctx).suggestion_db).remove(name)
+    except AccountError as err:
+        _fail(str(err), 2)
+    click.echo(f"removed curator {name}")
+
+
+@curators.command("passwd")
+@click.argument("name")
+@click.pass_context
+def curators_passwd(ctx, name):
+    """Set a new password (asked twice, or read from standard input); every session of the account ends."""
+    try:
+        CuratorStore(_settings(ctx).suggestion_db).set_password(name, _new_password())
+    except AccountError as err:
+        _fail(str(err), 2)
+    click.echo(f"changed the password of {name}")
 
 
 def main():

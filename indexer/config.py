@@ -44,6 +44,8 @@ class Settings:
     secret_key: str | None = None
     suggestions: Path | None = None  # readers' suggestion queue; None: `suggestion_db`'s default
     base_url: str | None = None  # absolute links (feeds, exports, OpenSearch) are made from this, never from Host
+    #: Days the zero-result query counts are kept (`indexer/querylog.py`); 0 keeps none.
+    query_log_days: int = 30
 
     @classmethod
     def from_env(cls, catalog: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
@@ -54,7 +56,7 @@ class Settings:
         def pick(value, var, default):
             return Path(value or env.get(var) or default).expanduser()
 
-        def number(var, kind, default):
+        def number(var, kind, default, zero=False):
             raw = env.get(var)
             if raw is None or not raw.strip():
                 return default
@@ -62,8 +64,8 @@ class Settings:
                 value = kind(raw)
             except ValueError:
                 raise SettingsError(f"{var}={raw!r} is not {'an integer' if kind is int else 'a number'}") from None
-            if not value > 0 or value == float("inf"):
-                raise SettingsError(f"{var}={raw!r} must be a positive finite number")
+            if not (value > 0 or zero and value == 0) or value == float("inf"):
+                raise SettingsError(f"{var}={raw!r} must be a {'non-negative' if zero else 'positive'} finite number")
             return value
 
         allow = env.get("OBSERVATORY_ALLOW_HOSTS", "")
@@ -79,6 +81,7 @@ class Settings:
             secret_key=env.get("OBSERVATORY_SECRET_KEY"),
             suggestions=Path(env["OBSERVATORY_SUGGESTIONS"]).expanduser() if env.get("OBSERVATORY_SUGGESTIONS") else None,
             base_url=env.get("OBSERVATORY_BASE_URL") or None,
+            query_log_days=number("OBSERVATORY_QUERY_LOG_DAYS", int, cls.query_log_days, zero=True),
         )
 
     @property

@@ -14,6 +14,7 @@ phrase it. tests/test_status.py builds one failure of each kind, so a rewording 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 from urllib.parse import urlsplit
@@ -190,3 +191,30 @@ def status_report(settings: Settings) -> dict:
                    for group in problem_groups(failures)],
         "failures": failures,
     }
+
+
+#: Failures that say the machine could not reach a server at all, not that one server refused a document.
+_NETWORK_FAILURE = re.compile(r"^(DNS lookup failed|connection refused|cannot connect|(host|network) unreachable|"
+                              r"timed out)")
+#: "Nearly every download": this share of the records with an http(s) link, and at least this many.
+OUTAGE_SHARE, OUTAGE_MINIMUM = 0.9, 5
+
+
+def network_outage(failures: list[dict], without_problems: int) -> str | None:
+    """One sentence when nearly every download of the last build failed with the same network error
+    (the machine was offline, not 165 links broken at once); None otherwise.
+
+    `failures` are `problems()` rows, `without_problems` how many records had nothing to fix (local
+    files among them: a handful, which only makes the test stricter). The rows stay listed: a curator reads this first and need not open each.
+    """
+    kinds = Counter(match[1] for failure in failures
+                    if (failure.get("url") or "").startswith(("http://", "https://"))
+                    and (match := _NETWORK_FAILURE.match(failure["reason"] or "")))
+    if not kinds:
+        return None
+    kind, count = kinds.most_common(1)[0]
+    linked = without_problems + sum(1 for f in failures if (f.get("url") or "").startswith(("http://", "https://")))
+    if count < OUTAGE_MINIMUM or count < OUTAGE_SHARE * linked:
+        return None
+    return (f"The last build could not reach the network: {count} of {linked} downloads failed the same way "
+            f"({kind.lower()}). The links below are probably fine; build again once the machine is online.")

@@ -8,15 +8,12 @@ wait its turn instead of failing.
 """
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-#: Seconds a writer waits for another's transaction before giving up (each takes milliseconds).
-BUSY_TIMEOUT = 30.0
+from .database import Database, now as _now
+
 STATES = ("pending", "accepted", "rejected")
 
 _SCHEMA = """
@@ -58,43 +55,10 @@ class Suggestion:
         return dict(self.__dict__)
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+class SuggestionQueue(Database):
+    """The queue in the curators' database (`database.Database`)."""
 
-
-class SuggestionQueue:
-    """The queue in one SQLite file; a connection per operation, so any thread or process may use it."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._ready = False
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: transactions are begun explicitly, so each write is exactly one.
-        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        try:
-            if not self._ready:  # WAL mode is a property of the file: set once, kept by every connection
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute(_SCHEMA)
-                self._ready = True
-            yield connection
-        finally:
-            connection.close()
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction, holding the write lock from its start (no upgrade deadlocks); undone on error."""
-        with self._connect() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+    schema = _SCHEMA
 
     def submit(self, *, title: str, url: str, year: int, note: str | None = None, email: str | None = None) -> int:
         """Store a reader's suggestion as pending; returns its id."""

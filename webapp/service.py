@@ -5,15 +5,18 @@ so neither the development server nor gunicorn workers need a restart.
 """
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
-from indexer.search import SearchService
+from indexer.querylog import LoggedSearchService, QueryLog
 
 _KEY = "observatory.search"
 
 
-def search_service() -> SearchService:
+def search_service() -> LoggedSearchService:
     services = current_app.extensions
     if _KEY not in services:
-        services[_KEY] = SearchService(current_app.config["SETTINGS"].index_dir)
+        settings = current_app.config["SETTINGS"]
+        # Readers' queries that find nothing are counted for the curators (docs/CURATORS.md).
+        services[_KEY] = LoggedSearchService(settings.index_dir, QueryLog(settings.suggestion_db, settings.query_log_days),
+                                             typed=lambda: request.args.get("q") if has_request_context() else None)
     return services[_KEY]

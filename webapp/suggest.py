@@ -16,6 +16,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from indexer.additions import find_duplicate
+from indexer.catalog import CatalogError, load_catalog
 from indexer.suggestions import SuggestionQueue
 
 bp = Blueprint("suggest", __name__)
@@ -72,11 +74,26 @@ def form():
             if form.validate_on_submit():
                 if form.website.data:
                     current_app.logger.info("suggestion from %s dropped: honeypot filled", get_remote_address())
-                else:
-                    current_app.extensions[_QUEUE].submit(**form.clean())
-                return redirect(url_for("suggest.form", sent=1), code=303)
+                    return redirect(url_for("suggest.form", sent=1), code=303)
+                current_app.extensions[_QUEUE].submit(**form.clean())
+                known = _catalogued(form.url.data)
+                return redirect(url_for("suggest.form", sent=1, known=known.id if known else None), code=303)
     fields = [form.title, form.url, form.year, form.note, form.email]
     expired = bool(form.csrf_token.errors)
     # A form shown again with messages is a page like any other (200); only a forged or stale post is refused.
-    return render_template("suggest.html", form=form, fields=fields, expired=expired,
+    known = next((r for r in _records() if r.id == request.args["known"]), None) if request.args.get("known") else None
+    return render_template("suggest.html", form=form, fields=fields, expired=expired, known=known,
                            sent=request.args.get("sent") == "1"), 400 if expired else 200
+
+
+def _records():
+    try:
+        return load_catalog(current_app.config["SETTINGS"].catalog)
+    except CatalogError:
+        return []
+
+
+def _catalogued(url: str):
+    """The catalogued record a suggested link already names: the reader is told at once (and curators see it)."""
+    found = find_duplicate(_records(), url=url.strip())
+    return found[0] if found else None
