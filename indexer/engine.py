@@ -347,6 +347,14 @@ class Snippet(NamedTuple):
     html: str
 
 
+class PageText(NamedTuple):
+    """A stored page as extracted (running headers and footers already removed): where it is, its text."""
+
+    page: int
+    time: int | None
+    text: str
+
+
 _WORD = re.compile(r"\w+")
 
 
@@ -543,15 +551,28 @@ class Reader:
         """
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return {}
+        return {pub: self._snippets(docnums[:per_pub], parsed.terms)
+                for pub, docnums in self._matching_pages(parsed, pub_ids).items()}
+
+    def _matching_pages(self, parsed: ParsedQuery, pub_ids: list[str]) -> dict[str, list[int]]:
+        """Docnums of every page of the given publications matching the query's words, best first."""
         mine = wq.And([wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids]), parsed.pages])
-        hits = self.pages.search(mine, limit=None)
         owner = self.pages.reader().column_reader("pub_id")
-        best: dict[str, list[int]] = {}
-        for hit in hits:  # best first
-            chosen = best.setdefault(owner[hit.docnum], [])
-            if len(chosen) < per_pub:
-                chosen.append(hit.docnum)
-        return {pub: self._snippets(docnums, parsed.terms) for pub, docnums in best.items()}
+        found: dict[str, list[int]] = {}
+        for hit in self.pages.search(mine, limit=None):  # best first
+            found.setdefault(owner[hit.docnum], []).append(hit.docnum)
+        return found
+
+    def best_page_texts(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int) -> dict[str, tuple]:
+        """Per publication: (the stored text of its best matching pages as `PageText`, how many pages
+        match). With quoted phrases only the pages holding every phrase count. What passages for
+        comparing publications are cut from (`indexer.compare`)."""
+        if parsed.pages is None or not pub_ids or not self.pages.doc_count():
+            return {}
+        found = self._phrase_pages(parsed, pub_ids) if parsed.phrases else self._matching_pages(parsed, pub_ids)
+        return {pub: ([PageText(fields["page"], fields.get("time"), fields["raw"])
+                       for fields in map(self.pages.stored_fields, docnums[:per_pub])], len(docnums))
+                for pub, docnums in found.items()}
 
     def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int = 50) -> list[Snippet]:
         """Matching pages of one publication in page order (the document view)."""

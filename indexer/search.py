@@ -252,6 +252,17 @@ def _snippet_dicts(hits: list[engine.Snippet]) -> list[dict]:
     return [{"page": hit.page or None, "time": hit.time, "html": hit.html} for hit in hits]
 
 
+@dataclass(frozen=True)
+class MatchingPages:
+    """A query's analysed words and phrases, and per publication its best matching pages' text with
+    how many pages match (`engine.Reader.best_page_texts`) and the curated fields it matched in."""
+
+    terms: frozenset
+    phrases: tuple
+    pages: dict[str, tuple[list[engine.PageText], int]]
+    matched_in: dict[str, list[str]]
+
+
 class SearchService:
     """Answers searches from the live index version, reopening it when a build has changed it."""
 
@@ -373,6 +384,14 @@ class SearchService:
             result["build"] = {k: entry.get(k) for k in ("checked", "fetched_on", "engine", "content_sha")}
             result["message"] = parsed.message
             return result
+
+    def matching_pages(self, q: str, match: str, pub_ids: list[str], per_pub: int) -> "MatchingPages":
+        """The best matching pages' text of the given publications, to cut passages from (`indexer.compare`)."""
+        with self._lock:
+            snap = self._current()
+            parsed = snap.reader.parse(q, match_all=match == "all")
+            return MatchingPages(parsed.terms, parsed.phrases, snap.reader.best_page_texts(parsed, pub_ids, per_pub),
+                                 {d: _matched_in(snap.records[d], parsed.terms) for d in pub_ids if d in snap.records})
 
     # -- the reading view (kept apart from search and ranking)
 
