@@ -31,10 +31,10 @@ MAX_PASSAGE_CHARS = 300
 GROUP_ROWS = 10
 
 #: Words whose full stop ends no sentence ("e.g. Ireland", "p. 4", "Dr. Smith").
-ABBREVIATIONS = frozenset("""
-    al approx art cf ch co dr ed eds eg e.g fig figs ie i.e inc jr ltd mr mrs ms no nos p para pp prof sec
-    sr st vol vols vs
-""".split())
+ABBREVIATIONS = frozenset({
+    "al", "approx", "art", "cf", "ch", "co", "dr", "e.g", "ed", "eds", "eg", "fig", "figs", "i.e", "ie", "inc", "jr",
+    "ltd", "mr", "mrs", "ms", "no", "nos", "p", "para", "pp", "prof", "sec", "sr", "st", "vol", "vols", "vs",
+})
 
 #: A sentence ends at . ! ? or … (closing quotes and brackets go with it) before a capital or a digit;
 #: a blank line or a list bullet also starts one. Group 1: the word before the stop.
@@ -63,7 +63,7 @@ class CompareRequest:
     ids: tuple[str, ...] = ()
 
     @classmethod
-    def from_args(cls, args) -> "CompareRequest":
+    def from_args(cls, args) -> CompareRequest:
         """Validate GET parameters (a werkzeug MultiDict or a dict of lists/strings), as `SearchRequest`'s."""
         def getlist(name: str) -> list[str]:
             values = args.getlist(name) if hasattr(args, "getlist") else args.get(name, [])
@@ -73,7 +73,8 @@ class CompareRequest:
         ids = tuple(dict.fromkeys(getlist("sel")))
         if len(ids) > MAX_PER_PAGE:
             raise InvalidRequest(f"sel names {len(ids)} publications; at most {MAX_PER_PAGE} are compared")
-        return cls(SearchRequest.from_args(args), facet_by((getlist("by") or [None])[-1]), ids)
+        by = getlist("by")
+        return cls(SearchRequest.from_args(args), facet_by(by[-1] if by else None), ids)
 
     def to_args(self, **changes) -> list[tuple[str, str]]:
         """The GET parameters of this state with some of the search's changed (`by=None` drops the grouping)."""
@@ -102,6 +103,7 @@ def compare(service: SearchService, req: CompareRequest, correct: bool = True) -
         counts = Counter({b["value"]: b["count"] for b in data["facets"][by.key]}) if by else Counter()
     found = service.matching_pages(query, search.match, [r["id"] for r in shown], PAGES_READ)
     rows = [(record, _row(record, found)) for record in shown]
+    groups: list[dict]
     if by is None:
         groups = [{"value": None, "label": None, "total": total, "rows": [row for _, row in rows]}]
     else:
@@ -223,5 +225,5 @@ def _hits(text: str, terms: frozenset) -> list[tuple[int, int, str]]:
 def without_grouping(req: CompareRequest, value) -> CompareRequest:
     """The state that lists every publication of one group: its value as the only filter of the
     grouping facet, one table, from the first page (or, comparing chosen publications, all of them)."""
-    search = req.search if req.ids else req.search.with_selected(req.by.key, [value])
+    search = req.search if req.ids or req.by is None else req.search.with_selected(req.by.key, [value])
     return replace(req, search=replace(search, page=1), by=None)

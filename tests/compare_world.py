@@ -11,13 +11,13 @@ PUBLICATIONS = [
     Pub("ireland-framework", "Micro-credentials in Ireland: a national framework", 2023, "policy", "framework",
         ["Ireland"], "Higher Education Authority",
         ["National framework for short courses in Ireland.",
-         "Awards are stackable towards a major award on the national framework. Quality assurance is\n"
-         "required of every provider, e.g. in universities.",
+         ("Awards are stackable towards a major award on the national framework. Quality assurance is\n"
+          "required of every provider, e.g. in universities."),
          "Quality matters to learners, and assurance of it follows."]),
     Pub("australia-framework", "Australian Qualifications Framework and microcredentials", 2021, "policy",
         "framework", ["Australia"], "Department of Education",
-        ["Microcredentials may be stackable into qualifications under the AQF. The quality of providers and\n"
-         "their assurance processes vary.", "Funding is set out by each state."]),
+        [("Microcredentials may be stackable into qualifications under the AQF. The quality of providers and\n"
+          "their assurance processes vary."), "Funding is set out by each state."]),
     Pub("new-zealand-framework", "New Zealand micro-credential framework", 2020, "policy", "framework",
         ["New Zealand"], "NZQA",
         ["A micro-credential is not stackable by default. Providers decide how credits count."]),

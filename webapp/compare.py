@@ -34,7 +34,7 @@ FIELD_NAMES = {"organisation": "issuing organisation"}
 def _state_url(endpoint: str, req: CompareRequest, fmt: str | None = None, **changes) -> str:
     """`fmt`: which download of `/compare.<fmt>`; `changes` change the state (see `CompareRequest.to_args`)."""
     args = req.to_args(**changes)
-    base = url_for(endpoint, **({"fmt": fmt} if fmt else {}))
+    base = url_for(endpoint, fmt=fmt) if fmt else url_for(endpoint)
     return f"{base}?{urlencode(args)}" if args else base
 
 
