@@ -5,17 +5,16 @@ from __future__ import annotations
 import pytest
 
 from compare_world import PUBLICATIONS
-from support import SCREENSHOTS, live_app
+from support import SCREENSHOTS
 from test_browser import DESKTOP, PHONE, axe_violations, browser, open_page  # noqa: F401  (fixtures)
-from web_world import served_world
+from web_world import served_site
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    with served_world(tmp_path_factory.mktemp("compare-browser"), PUBLICATIONS) as world, \
-            live_app(world.settings) as url:
+    with served_site(tmp_path_factory.mktemp("compare-browser"), PUBLICATIONS) as url:
         yield url
 
 

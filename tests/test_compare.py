@@ -9,13 +9,13 @@ import io
 import re
 
 import pytest
-
 from compare_world import HEADER, PUBLICATIONS
+from support import DocServer
+from web_world import build_world, page, query_of
+
 from indexer import compare as compare_module
 from indexer.compare import MAX_PASSAGE_CHARS, passages
 from indexer.engine import PageText, index_terms
-from support import DocServer
-from web_world import build_world, page, query_of
 from webapp import create_app
 
 
