@@ -225,6 +225,12 @@ def test_every_result_page_trends_and_the_document_view_lead_here(client):
     assert row["id"] == "ireland-framework" and row["passages"]
 
 
+def test_without_words_the_page_asks_for_them_instead_of_a_table_of_nothing(client):
+    p = page(client, "/compare?region=Ireland")
+    assert "Which words should the publications be compared on?" in p.text
+    assert not p.all("table") and p.href("stackable, by region") == "/compare?q=stackable&by=region"
+
+
 def test_bad_parameters_are_answered_400_with_a_message(client):
     response = client.get("/api/compare?q=stackable&by=colour")
     assert response.status_code == 400 and "by must be one of" in response.get_json()["error"]

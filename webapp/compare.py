@@ -174,4 +174,4 @@ def table_markdown(data: dict, link) -> str:
 def _why(row: dict) -> str:
     if row["matched_in"]:
         return "Matches the " + ", ".join(FIELD_NAMES.get(name, name) for name in row["matched_in"])
-    return "No passage holds the words"
+    return "No sentence of its text holds the words"
