@@ -24,7 +24,7 @@ from .search import MAX_PER_PAGE, MatchingPages, SearchRequest, SearchService
 PASSAGES_PER_ROW = 3
 #: Best matching pages of a publication its passages are looked for in (a long report matching on
 #: 80 pages must not cost 80 pages' reading).
-PAGES_READ = 5
+PAGES_READ = 3
 #: A passage longer than this is the part of its sentence around the hits, cut between words.
 MAX_PASSAGE_CHARS = 300
 #: Rows of a group; the rest are one link away (the group's value as a filter).
@@ -37,9 +37,12 @@ ABBREVIATIONS = frozenset({
 })
 
 #: A sentence ends at . ! ? or … (closing quotes and brackets go with it) before a capital or a digit;
-#: a blank line or a list bullet also starts one. Group 1: the word before the stop.
-_BOUNDARY = re.compile(r"""(?:(\S*)[.!?…]["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ]))"""
-                       r"""|\n[ \t]*\n\s*|\n\s*(?=[•▪◦‣●\-–*]\s)""")
+#: a blank line or a list bullet also starts one.
+_BOUNDARY = re.compile(r"""[.!?…]["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])|\n[ \t]*\n\s*|\n\s*(?=[•▪◦‣●\-–*]\s)""")
+#: The word a full stop ends (searched backwards from the stop, so the pattern is anchored at its end).
+_LAST_WORD = re.compile(r"[^\s(\[\"'“‘]*\Z")
+#: "U.S.", "e.g.": letters each with a stop.
+_INITIALS = re.compile(r"(?:\w\.)+\w")
 _SPACE = re.compile(r"\s")
 
 
@@ -160,13 +163,7 @@ def _sentences_with_hits(text: str, terms: frozenset):
     hits = _hits(text, terms)
     if not hits:
         return
-    starts = [0]
-    for match in _BOUNDARY.finditer(text):
-        word = (match.group(1) or "").lstrip("([\"'“‘").casefold()
-        if match.group(1) is not None and (word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-                                           or re.fullmatch(r"(?:\w\.)+\w", word)):
-            continue
-        starts.append(match.end())
+    starts = [0] + [match.end() for match in _BOUNDARY.finditer(text) if not _abbreviated(text, match.start())]
     by_sentence: dict[int, list] = {}
     for hit in hits:
         by_sentence.setdefault(bisect.bisect_right(starts, hit[0]) - 1, []).append(hit)
@@ -176,6 +173,15 @@ def _sentences_with_hits(text: str, terms: frozenset):
         while end > start and text[end - 1].isspace():
             end -= 1
         yield start, end, found
+
+
+def _abbreviated(text: str, stop: int) -> bool:
+    """Whether the full stop at `stop` ends an abbreviation or an initial rather than a sentence."""
+    if text[stop] != ".":
+        return False
+    found = _LAST_WORD.search(text, max(0, stop - 20), stop)
+    word = found.group().casefold() if found else ""
+    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or bool(_INITIALS.fullmatch(word))
 
 
 def _window(text: str, start: int, end: int, hits: list, phrases: tuple) -> tuple[int, int, bool, bool] | None:
