@@ -385,7 +385,7 @@ class SearchService:
             result["message"] = parsed.message
             return result
 
-    def matching_pages(self, q: str, match: str, pub_ids: list[str], per_pub: int) -> "MatchingPages":
+    def matching_pages(self, q: str, match: str, pub_ids: list[str], per_pub: int) -> MatchingPages:
         """The best matching pages' text of the given publications, to cut passages from (`indexer.compare`)."""
         with self._lock:
             snap = self._current()
