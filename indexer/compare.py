@@ -12,6 +12,7 @@ Knows nothing of Flask: the web app's `/compare` pages, `/api/compare` and the e
 from __future__ import annotations
 
 import bisect
+import html
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -142,20 +143,30 @@ def passages(pages: list[engine.PageText], terms: frozenset, phrases: tuple = ()
             window = _window(page.text, start, end, hits, phrases)
             if window is not None:
                 distinct = len({term for _, _, term in hits})
-                candidates.append(((-distinct, -len(hits), rank, start), page, window))
+                candidates.append(((-distinct, -len(hits), rank, start), page, window, hits))
     chosen, seen = [], set()
-    for _, page, (start, end, opened, closed) in sorted(candidates, key=lambda c: c[0]):
-        text = page.text[start:end]
-        key = " ".join(text.split()).casefold()
+    for _, page, (start, end, opened, closed), hits in sorted(candidates, key=lambda c: c[0]):
+        key = " ".join(page.text[start:end].split()).casefold()
         if key in seen:
             continue
         seen.add(key)
-        marked = engine.highlight(text, terms)
+        marked = _marked(page.text, start, end, hits)
         chosen.append({"page": page.page or None, "time": page.time,
                        "html": " ".join(f"{'… ' if opened else ''}{marked}{' …' if closed else ''}".split())})
         if len(chosen) == limit:
             break
     return chosen
+
+
+def _marked(text: str, start: int, end: int, hits: list) -> str:
+    """text[start:end] escaped, with the hits inside it in <mark> (the only markup of a passage)."""
+    parts, cursor = [], start
+    for hit_start, hit_end, _ in hits:
+        if hit_start >= cursor and hit_end <= end:
+            parts += [html.escape(text[cursor:hit_start]), "<mark>", html.escape(text[hit_start:hit_end]), "</mark>"]
+            cursor = hit_end
+    parts.append(html.escape(text[cursor:end]))
+    return "".join(parts)
 
 
 def _sentences_with_hits(text: str, terms: frozenset):
@@ -222,7 +233,8 @@ def _word_end(text: str, at: int, floor: int) -> int:
 def _hits(text: str, terms: frozenset) -> list[tuple[int, int, str]]:
     """(start, end, term) of every word of `text` that the query matched: the snippets' hit finder.
 
-    The one place this module reaches into how hits are found: when the analysis module's tokens
+    The one place this module reaches into how hits are found (marks come from these hits too; only
+    `engine.says_phrase` is asked besides, for quoted phrases): when the analysis module's tokens
     replace the engine's finder, only this line changes.
     """
     return list(engine._hits(text, terms)) if terms else []
