@@ -74,6 +74,9 @@ def test_the_passages_are_the_sentences_that_hold_the_words(client):
     assert said["new-zealand-framework"] == [(1, "A micro-credential is not <mark>stackable</mark> by default.")]
     ireland = next(row for row in group["rows"] if row["id"] == "ireland-framework")
     assert ireland["pages"] == 1 and ireland["type"] == "framework" and ireland["regions"] == ["Ireland"]
+    assert said["formula-title"] == [
+        (1, "Pathways that are <mark>stackable</mark> | piped and *starred* &lt;b&gt;words&lt;/b&gt;.")], \
+        "the page's text is escaped; only <mark> is markup"
 
 
 def test_an_abbreviation_ends_no_sentence_and_a_line_break_is_a_space(client):
