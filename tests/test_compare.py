@@ -239,5 +239,7 @@ def test_bad_parameters_are_answered_400_with_a_message(client):
     assert response.status_code == 400 and "by must be one of" in response.get_json()["error"]
     assert client.get("/compare?by=colour").status_code == 400
     assert client.get("/compare.csv?region=Atlantis").status_code == 400
+    too_many = "&".join(f"sel=p{n}" for n in range(101))
+    assert "at most 100" in client.get("/api/compare?" + too_many).get_json()["error"]
     hostile = page(client, "/compare?q=%3Cscript%3Ealert(1)%3C/script%3E")
     assert not hostile.all("script", src=None), "the query is escaped, never markup"
