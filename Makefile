@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 #: The screenshots the README shows, copied from build/screenshots/ by `make screenshots`.
-PUBLISHED_SCREENSHOTS := search-desktop search-phone doc-desktop doc-phone
+PUBLISHED_SCREENSHOTS := search-desktop search-phone doc-desktop doc-phone compare-desktop
 
 .PHONY: setup system-packages run build serve production test audit screenshots readme clean
 

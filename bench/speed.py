@@ -192,11 +192,11 @@ def extraction_rate(corpus: generate.Corpus, sample_pages: int) -> dict:
 # ---------------------------------------------------------------- queries
 
 
-def http_get(port: int, params: dict) -> tuple[float, int, bytes]:
+def http_get(port: int, params: dict, path: str = "/api/search") -> tuple[float, int, bytes]:
     """One request on a fresh connection (gunicorn's sync workers close each one), timed to the last byte."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", "/api/search?" + urlencode(params, doseq=True))
+    conn.request("GET", f"{path}?" + urlencode(params, doseq=True))
     response = conn.getresponse()
     body = response.read()
     conn.close()
@@ -232,13 +232,13 @@ def gunicorn(env: dict, workers: int, log: Path, config: str | None = None):
         process.wait(timeout=30)
 
 
-def measure_http(port: int, queries: list[tuple[str, dict]], clients: int) -> dict:
+def measure_http(port: int, queries: list[tuple[str, dict]], clients: int, path: str = "/api/search") -> dict:
 
     def one(job):
         kind, params = job
-        ms, status, body = http_get(port, params)
+        ms, status, body = http_get(port, params, path)
         if status != 200:
-            raise RuntimeError(f"/api/search?{urlencode(params)} answered {status}: {body[:300]!r}")
+            raise RuntimeError(f"{path}?{urlencode(params)} answered {status}: {body[:300]!r}")
         return kind, ms
 
     started = time.perf_counter()
@@ -428,6 +428,10 @@ def main(args) -> dict:
             warm_up = [("warm-up", {"q": word}) for word in WARM_UP * args.workers]
             measure_http(port, warm_up, args.workers)   # every worker opens the index before timing starts
             results["http"] = [measure_http(port, sequential, 1), measure_http(port, concurrent, args.workers)]
+            # Compare passages (issue 22): queries no measurement above asked (scores are cached per query).
+            comparisons = [(kind, {**params, "by": "region", "per_page": 20}) for kind, params in
+                           query_mix(corpus, 3 * args.queries, args.seed)[2 * args.queries:] if params.get("q")]
+            results["compare"] = measure_http(port, comparisons[:args.queries // 2], 1, "/api/compare")
             checkpoint()
             print("speed: add one publication and find it through /api/search ...", flush=True)
             results["add_one"] = add_one(corpus, server, work, records, paths, port, jobs_list[-1])
@@ -506,6 +510,11 @@ def summary_rows(r: dict, scale: float) -> list[list]:
                      f"p50 {h['p50']:.1f}, p99 {h['p99']:.1f} ms, {h['requests_per_s']:.0f} req/s",
                      "p95 <= 30 ms at 1x, 100 at 10x",
                      verdict(h["p95"] <= target, 1 if scale <= 1 else 10) if h["clients"] == 1 else ""])
+    if "compare" in r:
+        c = r["compare"]
+        rows.append(["/api/compare, by=region, 20 rows", f"p95 {c['p95']:.1f} ms",
+                     f"p50 {c['p50']:.1f}, p99 {c['p99']:.1f} ms, {c['n']} queries, 1 client", "p95 <= 150 ms at 1x",
+                     verdict(c["p95"] <= 150, 1)])
     for group, kinds in GROUPS.items():
         ours, plain = percentiles(r["http"][0]["samples"][group]), percentiles(r["plain_whoosh"]["samples"][group])
         rows.append([f"/api/search, {group} queries", f"p95 {ours['p95']:.1f} ms",

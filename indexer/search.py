@@ -242,6 +242,13 @@ def _phrase_page_hits(reader: Reader, parsed: ParsedQuery, pub_ids: list[str], p
             for pub_id in pub_ids}
 
 
+def _best_pages(reader: Reader, parsed: ParsedQuery, pub_ids: list[str], per_pub: int) -> dict[str, tuple]:
+    """Per publication: (its best `per_pub` matching pages, how many pages match); with quoted
+    phrases only the pages holding every phrase count. What comparing passages are cut from."""
+    found = _phrase_pages(reader, parsed, pub_ids) if parsed.phrases else reader.page_hits(parsed, pub_ids, per_pub=None)
+    return {pub: (pages[:per_pub], len(pages)) for pub, pages in found.items() if pages}
+
+
 def _manifest_stamp(version: Path) -> float | None:
     try:
         return (version / "manifest.json").stat().st_mtime_ns
@@ -270,6 +277,17 @@ def _matched_in(record: dict, terms: frozenset) -> list[str]:
 def _snippet_dicts(hits: list[Snippet]) -> list[dict]:
     """A passage cites its page number or, in a transcript, the second it starts at ("page": None)."""
     return [{"page": hit.page or None, "time": hit.time, "html": hit.html} for hit in hits]
+
+
+@dataclass(frozen=True)
+class MatchingPages:
+    """A query's analysed words and phrases, and per publication its best matching pages' text with
+    how many pages match (`_best_pages`) and the curated fields it matched in."""
+
+    terms: frozenset
+    phrases: tuple
+    pages: dict[str, tuple[list[Page], int]]
+    matched_in: dict[str, list[str]]
 
 
 class SearchService:
@@ -406,6 +424,14 @@ class SearchService:
             result["build"] = {k: entry.get(k) for k in ("checked", "fetched_on", "engine", "content_sha")}
             result["message"] = parsed.message
             return result
+
+    def matching_pages(self, q: str, match: str, pub_ids: list[str], per_pub: int) -> MatchingPages:
+        """The best matching pages' text of the given publications, to cut passages from (`indexer.compare`)."""
+        with self._lock:
+            snap = self._current()
+            parsed = snap.reader.parse(q, match_all=match == "all")
+            return MatchingPages(parsed.terms, parsed.phrases, _best_pages(snap.reader, parsed, pub_ids, per_pub),
+                                 {d: _matched_in(snap.records[d], parsed.terms) for d in pub_ids if d in snap.records})
 
     # -- the reading view (kept apart from search and ranking)
 

@@ -9,6 +9,7 @@ interface (for the search page, the reading view and any view comparing texts):
 - `passages(text, terms, width, limit) -> list[str]`: the `limit` densest excerpts, best first;
 - `snippet(text, terms, width) -> str`: the best one ("" without hits);
 - `highlight(text, terms) -> str`: all of `text`, hits marked;
+- `marked(text, hits, begin, end) -> str`: a stretch of `text`, the hits inside it marked;
 - `says_phrase(text, phrase) -> bool`: whether `text` holds a phrase's terms in order.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Snippet(NamedTuple):
 
 def highlight(text: str, terms: frozenset) -> str:
     """All of `text`, escaped, with every hit in <mark>."""
-    return _marked(text, hits(text, terms), 0, len(text))
+    return marked(text, hits(text, terms), 0, len(text))
 
 
 def snippet(text: str, terms: frozenset, width: int = 220) -> str:
@@ -52,7 +53,7 @@ def passages(text: str, terms: frozenset, width: int = 220, limit: int = 3) -> l
             break
         begin, end = _window(text, free, width)
         taken.append((begin, end))
-        out.append(("… " if begin else "") + _marked(text, found, begin, end) + (" …" if end < len(text) else ""))
+        out.append(("… " if begin else "") + marked(text, found, begin, end) + (" …" if end < len(text) else ""))
     return [" ".join(passage.split()) for passage in out]
 
 
@@ -79,7 +80,7 @@ def _densest_window(found: list[Token], width: int) -> Token:
     return best
 
 
-def _marked(text: str, found: list[Token], begin: int, end: int) -> str:
+def marked(text: str, found: list[Token], begin: int, end: int) -> str:
     """`text[begin:end]` escaped, the hits that lie wholly inside it in <mark>."""
     parts, cursor = [], begin
     for hit in found:

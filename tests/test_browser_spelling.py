@@ -6,18 +6,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from support import live_app
 from test_browser import DESKTOP, PHONE, SCREENSHOTS, axe_violations, browser, open_page  # noqa: F401 (fixtures)
 from test_spelling import PUBLICATIONS
-from web_world import served_world
+from web_world import served_site
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    with served_world(tmp_path_factory.mktemp("browser-spelling"), PUBLICATIONS) as world, \
-            live_app(world.settings) as url:
+    with served_site(tmp_path_factory.mktemp("browser-spelling"), PUBLICATIONS) as url:
         yield url
 
 

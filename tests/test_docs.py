@@ -11,6 +11,7 @@ import pytest
 from indexer.build import build
 from indexer.catalog import DOCUMENT_TYPES, SECTIONS, load_catalog
 from indexer.collection import summarise, to_markdown
+from indexer.compare import CompareRequest, compare, facet_by
 from indexer.config import Settings
 from indexer.search import SearchRequest, SearchService
 from support import PROJECT, REAL_CATALOG, entry, write_catalog
@@ -122,7 +123,8 @@ def keys_in(text: str) -> set[str]:
     return set(re.findall(r'"(\w+)"', text))
 
 
-def test_the_documented_json_shape_is_what_a_search_returns(tmp_path):
+@pytest.fixture
+def one_record_index(tmp_path) -> Settings:
     (tmp_path / "files").mkdir()
     (tmp_path / "files" / "a.txt").write_text("Stackable micro-credentials across Europe.")
     settings = Settings.from_env(catalog=tmp_path / "catalog.yaml", index=tmp_path / "index",
@@ -130,8 +132,11 @@ def test_the_documented_json_shape_is_what_a_search_returns(tmp_path):
     write_catalog(settings.catalog, [entry("a", path="files/a.txt", organisation="OECD", language="fr",
                                            added="2024-01-02")])
     build(settings, progress=False, jobs=1)
+    return settings
 
-    result = SearchService(settings.index_dir).search(SearchRequest(q="stackable"))
+
+def test_the_documented_json_shape_is_what_a_search_returns(one_record_index):
+    result = SearchService(one_record_index.index_dir).search(SearchRequest(q="stackable"))
 
     [hit] = result["results"]
     [snippet] = hit["snippets"]
@@ -142,3 +147,20 @@ def test_the_documented_json_shape_is_what_a_search_returns(tmp_path):
     assert keys_in(results_part) - {"page", "time", "html"} == set(hit)
     assert set(snippet) == {"page", "time", "html"}
     assert keys_in(facets_part) == set(result["facets"]) | set().union(*map(set, facet_values))
+
+
+def test_the_documented_compare_shape_is_what_a_comparison_returns(one_record_index):
+    data = compare(SearchService(one_record_index.index_dir), CompareRequest(SearchRequest(q="stackable"),
+                                                                             facet_by("region")))
+
+    [group] = data["groups"]
+    [row] = group["rows"]
+    [passage] = row["passages"]
+    shown = README.split("The JSON of `/api/compare`", 1)[1].split("```", 2)[1]
+    top, groups_part = shown.split('"groups"', 1)
+    group_part, rows_part = groups_part.split('"rows"', 1)
+    row_part, passage_part = rows_part.split('"passages"', 1)
+    assert keys_in(top) | {"groups"} == set(data)
+    assert keys_in(group_part) | {"rows"} == set(group)
+    assert keys_in(row_part) | {"passages"} == set(row)
+    assert keys_in(passage_part) == set(passage)

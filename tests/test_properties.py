@@ -47,9 +47,9 @@ VALID = {
     "sort": ["relevance", "newest", "oldest", "title", "added"], "match": ["any", "all"],
     "region": ["Europe", "Ireland", "International"], "type": ["report", "policy", "framework"],
     "section": ["policy", "report", "article"], "year": ["2020", "2022"], "language": ["en", "de"],
-    "organisation": ["OECD", "UNESCO"],
+    "organisation": ["OECD", "UNESCO"], "by": ["region", "type", "year", "organisation"],
 }
-PARAMS = ["q", "sort", "match", "page", "per_page", "year_from", "year_to", *(facet.param for facet in FACETS)]
+PARAMS = ["q", "sort", "match", "page", "per_page", "year_from", "year_to", "by", *(facet.param for facet in FACETS)]
 
 
 def value_for(name: str):
@@ -121,7 +121,8 @@ def test_the_document_view_of_the_service_reads_any_query(service, doc_id, q):
     assert document is None or document["id"] == doc_id
 
 
-ROUTES = ["/", "/api/search", "/export.csv", "/export.ris", "/export.bib", "/search.atom", "/trends"]
+ROUTES = ["/", "/api/search", "/export.csv", "/export.ris", "/export.bib", "/search.atom", "/trends", "/compare",
+          "/api/compare", "/compare.csv", "/compare.md"]
 
 
 def assert_answered(response, path):

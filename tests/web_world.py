@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from indexer.build import build
 from indexer.config import Settings
-from support import DocServer, make_pdf, write_catalog
+from support import DocServer, live_app, make_pdf, write_catalog
 
 HOSTILE_TITLE = "<script>alert(1)</script> Badges & <b>bold</b> claims"
 
@@ -225,3 +225,10 @@ def served_world(root: Path, pubs: list[Pub] = PUBLICATIONS):
         yield build_world(root, server, pubs)
     finally:
         server.close()
+
+
+@contextlib.contextmanager
+def served_site(root: Path, pubs: list[Pub] = PUBLICATIONS):
+    """`served_world` with the web app over it on a free 127.0.0.1 port: yields the site's base URL."""
+    with served_world(root, pubs) as world, live_app(world.settings) as url:
+        yield url

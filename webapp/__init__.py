@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 from indexer.config import Settings
 from indexer.search import IndexMissing, IndexUnreadable, InvalidRequest
 
-from . import api, curate, suggest, views
+from . import api, compare, curate, suggest, views
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(suggest.bp)
+    app.register_blueprint(compare.bp)
     app.register_blueprint(curate.bp)  # signed-in curators only; sets up Flask-Login
     app.url_defaults(_fingerprint_static)
     app.after_request(_cache_fingerprinted)
