@@ -205,17 +205,18 @@ def test_import_a_zotero_ris_export_of_20_with_3_duplicates(open_page, world, vi
 def test_read_what_readers_did_not_find(open_page, world):
     _, _, url = world
     reader = open_page(viewport=PHONE)
-    for query in ("micro-credentials in antarctica", "Micro-Credentials in Antarctica", "zebra husbandry"):
+    # Words far from the collection's (spelling help finds nothing either): one asked twice, in two spellings.
+    for query in ("qqxv zzkw", "QQXV  Zzkw", "vvkq"):
         reader.goto(url + "/")
         reader.get_by_label("Search the Micro-credential Observatory").fill(query)
-        reader.keyboard.press("Enter")
-        reader.wait_for_load_state()
+        with reader.expect_navigation():
+            reader.keyboard.press("Enter")
+        assert reader.locator("#results-heading").inner_text().startswith("0 publications")
     page = open_page()
     _sign_in(page, url)
     page.get_by_role("link", name="Not found by readers").click()
-    rows = page.locator("table.gaps tbody tr").all_inner_texts()
-    assert rows[:2] == ["micro-credentials in antarctica\t2\t" + rows[0].split("\t")[2], rows[1]]
-    assert rows[1].startswith("zebra husbandry\t1")
+    rows = [row.split("\t")[:2] for row in page.locator("table.gaps tbody tr").all_inner_texts()]
+    assert rows[:2] == [["qqxv zzkw", "2"], ["vvkq", "1"]]
     _shot(page, "gaps-desktop")
 
 
