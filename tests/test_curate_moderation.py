@@ -7,32 +7,15 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from curate_world import NAME, build_curate_world, sign_in, token
+from curate_world import NAME, client, token, world  # noqa: F401 (client, world: fixtures)
 from indexer.catalog import load_catalog
 from indexer.curators import CuratorStore
 from indexer.querylog import QueryLog
 from indexer.status import network_outage
 from indexer.suggestions import SuggestionQueue
 from ris_world import ris_export, with_doi_record
-from support import DocServer, make_pdf
-from webapp import create_app
+from support import make_pdf
 from webapp.cli import cli
-
-
-@pytest.fixture
-def world(tmp_path):
-    server = DocServer()
-    yield build_curate_world(tmp_path, server), server
-    server.close()
-
-
-@pytest.fixture
-def client(world):
-    app = create_app(world[0], TESTING=True)
-    client = app.test_client()
-    sign_in(client)
-    client.application = app
-    return client
 
 
 def _suggest(app, title: str, url: str) -> None:

@@ -4,26 +4,17 @@ every change in the audit trail and indexed by a background build."""
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import pytest
 
-from curate_world import NAME, build_curate_world, sign_in, token
+from curate_world import NAME, client, sign_in, token, world  # noqa: F401 (client, world: fixtures)
 from indexer.additions import ConcurrentEdit, InvalidRecord, entry_hash, entry_lines, replace_record, retire_record
 from indexer.catalog import load_catalog
 from indexer.curators import CuratorStore
 from indexer.search import SearchRequest, SearchService
-from support import REAL_CATALOG, DocServer, make_pdf
-from webapp import create_app
-
-
-@pytest.fixture
-def real_catalog(tmp_path) -> Path:
-    path = tmp_path / "corpus" / "catalog.yaml"
-    path.parent.mkdir()
-    shutil.copyfile(REAL_CATALOG, path)
-    return path
+from support import REAL_CATALOG, make_pdf
+from test_additions import real_catalog  # noqa: F401 (the fixture)
 
 
 def _split(path: Path, record_id: str) -> tuple[bytes, bytes, bytes]:
@@ -87,22 +78,6 @@ def test_an_invalid_edit_names_each_field_with_the_catalogs_message_and_writes_n
 # ---------------------------------------------------------------- through the web app
 
 
-@pytest.fixture
-def world(tmp_path):
-    server = DocServer()
-    yield build_curate_world(tmp_path, server), server
-    server.close()
-
-
-@pytest.fixture
-def client(world):
-    app = create_app(world[0], TESTING=True)
-    client = app.test_client()
-    sign_in(client)
-    client.application = app
-    return client
-
-
 def _wait_for_build(client) -> dict:
     runner = client.application.extensions["observatory.curate"].builds
     assert runner.wait(120), "the background build did not finish"
@@ -142,7 +117,7 @@ def _form(client, path: str, **changes) -> dict:
 
     parser = Fields()
     parser.feed(client.get(path).get_data(as_text=True))
-    return {**{k: v for k, v in parser.values.items() if k not in ("url",) or True}, **changes}
+    return {**parser.values, **changes}
 
 
 def test_saving_the_form_changes_the_catalog_audits_and_builds(client, world):

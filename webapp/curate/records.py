@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
 from indexer.additions import AdditionError, InvalidRecord, entry_hash, replace_record, retire_record
-from indexer.catalog import CatalogError, Record, load_catalog
+from indexer.catalog import Record, load_catalog
 from indexer.fetch import FetchError, Fetcher
 from indexer.layout import IndexMissing, IndexUnreadable
 
