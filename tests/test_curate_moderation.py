@@ -15,6 +15,7 @@ from indexer.status import network_outage
 from indexer.suggestions import SuggestionQueue
 from ris_world import ris_export, with_doi_record
 from support import make_pdf
+from webapp import create_app
 from webapp.cli import cli
 
 
@@ -201,3 +202,21 @@ def test_an_offline_build_is_said_once_and_ordinary_dead_links_are_not():
     assert network_outage([_failure(n, "HTTP 404 Not Found") for n in range(160)], 5) is None
     assert network_outage([_failure(n, "connection refused") for n in range(10)], 150) is None
     assert network_outage([_failure(n, "timed out after 30 s") for n in range(3)], 0) is None, "too few to tell"
+
+
+def test_an_offline_build_is_said_once_on_the_status_page_and_by_the_cli(tmp_path):
+    from indexer.build import build
+    from indexer.config import Settings
+    from support import entry, write_catalog
+
+    settings = Settings.from_env(catalog=tmp_path / "catalog.yaml", index=tmp_path / "index", cache=tmp_path / "cache")
+    write_catalog(settings.catalog, [entry(f"r{n}", title=f"Report number {n}", url=f"https://site{n}.invalid/r.pdf")
+                                     for n in range(6)])
+    build(settings, progress=False, jobs=1)
+    page = create_app(settings, TESTING=True).test_client().get("/status").get_data(as_text=True)
+    assert page.count("could not reach the network") == 1
+    assert "6 of 6 downloads failed the same way (dns lookup failed)" in page
+    assert page.count("DNS lookup failed for site") == 5, "the rows stay behind it (the group shows five)"
+    printed = CliRunner().invoke(cli, ["--catalog", str(settings.catalog), "--index", str(settings.index_dir),
+                                       "status"]).output
+    assert printed.count("could not reach the network") == 1

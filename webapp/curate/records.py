@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from indexer.additions import AdditionError, InvalidRecord, entry_hash, replace_record, retire_record
 from indexer.catalog import Record, load_catalog
 from indexer.fetch import FetchError, Fetcher
-from indexer.layout import IndexMissing, IndexUnreadable
+from indexer.layout import IndexMissing, IndexUnreadable, read_manifest
 
 from ..service import search_service
 from .blueprint import bp, changed, stores
@@ -41,10 +41,12 @@ def last_build_summary() -> dict | None:
 @bp.get("")
 def dashboard():
     overview = search_service().overview()
-    return render_template("curate/dashboard.html", overview=overview,
+    manifest = read_manifest(search_service().root.current())  # a build from the shell says when, too
+    built = max((entry.get("checked") or "" for entry in manifest.values()), default="") or None
+    return render_template("curate/dashboard.html", overview=overview, built=built,
                            groups=[g for g in overview["problems"] if g["count"]],
                            suggestions=flagged_suggestions()[:5], pending=len(stores().suggestions.list()),
-                           builds=stores().builds.log.latest(3), version=search_service().root.current(),
+                           builds=stores().builds.log.latest(3),
                            gaps=stores().queries.gaps(limit=GAPS_ON_DASHBOARD), query_log_days=_settings().query_log_days)
 
 
