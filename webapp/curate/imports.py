@@ -12,9 +12,6 @@ import io
 import json
 import re
 
-import bibtexparser
-import rispy
-from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from indexer.additions import AdditionError, add_record, catalog_lock, find_duplicate, normalise_url, slug
@@ -49,6 +46,8 @@ class ReferenceError(ValueError):
 
 
 def _ris(text: str) -> list[dict]:
+    import rispy  # the reference parsers load on the first import, not in every worker
+
     return [{"type": ref.get("type_of_reference"), "title": ref.get("title") or ref.get("primary_title"),
              "authors": ref.get("authors") or ref.get("first_authors") or [],
              "year": ref.get("year") or ref.get("publication_year") or ref.get("date"),
@@ -58,6 +57,9 @@ def _ris(text: str) -> list[dict]:
 
 
 def _bibtex(text: str) -> list[dict]:
+    import bibtexparser
+    from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
+
     library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware(), SeparateCoAuthors()])
     found = []
     for item in library.entries:
