@@ -227,8 +227,11 @@ def test_adding_by_link_and_a_duplicate_link(client, world):
 def test_retiring_from_the_browser_removes_the_record_and_keeps_its_file(client, world):
     settings, _ = world
     page = client.get("/curate/record/local-copy").get_data(as_text=True)
-    assert client.post("/curate/record/local-copy/retire", data={
-        "csrf_token": token(page), "entry_hash": entry_hash(settings.catalog, "local-copy")}).status_code == 303
+    form = {"csrf_token": token(page), "entry_hash": entry_hash(settings.catalog, "local-copy")}
+    unconfirmed = client.post("/curate/record/local-copy/retire", data=form, follow_redirects=True)
+    assert "to retire it" in unconfirmed.get_data(as_text=True)
+    assert "local-copy" in {r.id for r in load_catalog(settings.catalog)}
+    assert client.post("/curate/record/local-copy/retire", data={**form, "confirm": "yes"}).status_code == 303
     assert "local-copy" not in {r.id for r in load_catalog(settings.catalog)}
     assert (settings.catalog.parent / "files" / "local-copy.pdf").is_file()
     assert CuratorStore(settings.suggestion_db).trail("local-copy")[0].action == "retired"

@@ -108,6 +108,9 @@ def _edit_page(form: RecordForm, record: Record, general: list[str] | None = Non
 @bp.post("/record/<record_id>/retire")
 def retire(record_id: str):
     record = _record(record_id)
+    if request.form.get("confirm") != "yes":
+        flash("Tick “Yes, take this record out of the collection” to retire it.", "error")
+        return redirect(url_for("curate.edit", record_id=record_id), code=303)
     try:
         retire_record(_settings().catalog, record_id, ActionForm().entry_hash.data or "")
     except AdditionError as err:
