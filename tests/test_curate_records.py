@@ -252,3 +252,12 @@ def test_the_dashboard_shows_groups_suggestions_gaps_and_the_last_build(client, 
     gaps = page.split('id="gaps-heading"', 1)[1]
     assert "<tr><td>quantum basket weaving</td><td>3</td></tr>" in gaps and gaps.count("<tr><td>") == 1
     assert "No build was started from these screens yet." in page and "The live index was last built at" in page
+
+
+def test_a_broken_catalog_is_said_on_every_screen_instead_of_failing(client, world):
+    settings, _ = world
+    settings.catalog.write_text(settings.catalog.read_text() + "\n- id: Bad Id\n  title: x\n", encoding="utf-8")
+    for path in ("/curate", "/curate/record/fine-report", "/curate/suggestions"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert "The catalog is not valid" in response.get_data(as_text=True) and "Bad Id" in response.get_data(as_text=True)
