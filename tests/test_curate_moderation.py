@@ -220,3 +220,19 @@ def test_an_offline_build_is_said_once_on_the_status_page_and_by_the_cli(tmp_pat
     printed = CliRunner().invoke(cli, ["--catalog", str(settings.catalog), "--index", str(settings.index_dir),
                                        "status"]).output
     assert printed.count("could not reach the network") == 1
+
+
+@pytest.mark.parametrize("value, days", [("0", 0), ("7", 7), ("", 30)])
+def test_the_query_log_setting(monkeypatch, value, days):
+    from indexer.config import Settings
+
+    monkeypatch.setenv("OBSERVATORY_QUERY_LOG_DAYS", value)
+    assert Settings.from_env().query_log_days == days
+
+
+def test_an_unusable_query_log_setting_names_the_variable(monkeypatch):
+    from indexer.config import Settings, SettingsError
+
+    monkeypatch.setenv("OBSERVATORY_QUERY_LOG_DAYS", "-1")
+    with pytest.raises(SettingsError, match="OBSERVATORY_QUERY_LOG_DAYS='-1' must be a non-negative"):
+        Settings.from_env()
