@@ -6,7 +6,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 #: The screenshots the README shows, copied from build/screenshots/ by `make screenshots`.
-PUBLISHED_SCREENSHOTS := search-desktop search-phone doc-desktop doc-phone compare-desktop
+PUBLISHED_SCREENSHOTS := search-desktop search-phone doc-desktop doc-phone compare-desktop curate-dashboard-desktop \
+	curate-record-errors-desktop curate-add-phone curate-import-preview-desktop curate-gaps-desktop
 
 .PHONY: setup system-packages run build serve production test audit screenshots readme clean
 

@@ -17,7 +17,7 @@ from .fetch import CacheWriteError
 from .facets import FACETS
 from .layout import BuildInProgress, IndexMissing, IndexUnreadable
 from .search import InvalidRequest, SearchRequest, SearchService
-from .status import GROUPS, problem_groups, status_report
+from .status import GROUPS, network_outage, problem_groups, status_report
 from .suggestions import SuggestionError, SuggestionQueue
 
 
@@ -104,6 +104,9 @@ def status(ctx, as_json, reason):
     click.echo(f"catalog  {report['catalog']}\nindex    {report['index'] or '(not built)'}")
     click.echo(f"{report['entries']} entries, {report['indexed']} indexed: {report['full_text']} with full text "
                f"({report['pages']} pages), {report['metadata_only']} metadata only")
+    outage = network_outage(report["failures"], report["entries"] - len(report["failures"]))
+    if outage:
+        click.secho(outage, fg="yellow")
     if report["pending"]:
         click.echo(f"{len(report['pending'])} not yet built: {', '.join(report['pending'][:10])}"
                    + (" …" if len(report["pending"]) > 10 else ""))

@@ -9,10 +9,13 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from indexer.build import build
 from indexer.config import Settings
 from indexer.curators import CuratorStore
 from support import DocServer, make_pdf
+from webapp import create_app
 
 NAME, PASSWORD = "ada", "correct horse battery"
 
@@ -75,3 +78,21 @@ def sign_in(client, name: str = NAME, password: str = PASSWORD):
     page = client.get("/curate/sign-in")
     return client.post("/curate/sign-in", data={"name": name, "password": password,
                                                "csrf_token": token(page.get_data(as_text=True))})
+
+
+@pytest.fixture
+def world(tmp_path):
+    """(settings, document server) of a fresh world per test."""
+    server = DocServer()
+    yield build_curate_world(tmp_path, server), server
+    server.close()
+
+
+@pytest.fixture
+def client(world):
+    """A test client of the world's app, signed in as the curator; `client.application` is the app."""
+    app = create_app(world[0], TESTING=True)
+    client = app.test_client()
+    sign_in(client)
+    client.application = app
+    return client

@@ -7,32 +7,16 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from curate_world import NAME, build_curate_world, sign_in, token
+from curate_world import NAME, client, token, world  # noqa: F401 (client, world: fixtures)
 from indexer.catalog import load_catalog
 from indexer.curators import CuratorStore
 from indexer.querylog import QueryLog
 from indexer.status import network_outage
 from indexer.suggestions import SuggestionQueue
 from ris_world import ris_export, with_doi_record
-from support import DocServer, make_pdf
+from support import make_pdf
 from webapp import create_app
 from webapp.cli import cli
-
-
-@pytest.fixture
-def world(tmp_path):
-    server = DocServer()
-    yield build_curate_world(tmp_path, server), server
-    server.close()
-
-
-@pytest.fixture
-def client(world):
-    app = create_app(world[0], TESTING=True)
-    client = app.test_client()
-    sign_in(client)
-    client.application = app
-    return client
 
 
 def _suggest(app, title: str, url: str) -> None:
@@ -218,3 +202,37 @@ def test_an_offline_build_is_said_once_and_ordinary_dead_links_are_not():
     assert network_outage([_failure(n, "HTTP 404 Not Found") for n in range(160)], 5) is None
     assert network_outage([_failure(n, "connection refused") for n in range(10)], 150) is None
     assert network_outage([_failure(n, "timed out after 30 s") for n in range(3)], 0) is None, "too few to tell"
+
+
+def test_an_offline_build_is_said_once_on_the_status_page_and_by_the_cli(tmp_path):
+    from indexer.build import build
+    from indexer.config import Settings
+    from support import entry, write_catalog
+
+    settings = Settings.from_env(catalog=tmp_path / "catalog.yaml", index=tmp_path / "index", cache=tmp_path / "cache")
+    write_catalog(settings.catalog, [entry(f"r{n}", title=f"Report number {n}", url=f"https://site{n}.invalid/r.pdf")
+                                     for n in range(6)])
+    build(settings, progress=False, jobs=1)
+    page = create_app(settings, TESTING=True).test_client().get("/status").get_data(as_text=True)
+    assert page.count("could not reach the network") == 1
+    assert "6 of 6 downloads failed the same way (dns lookup failed)" in page
+    assert page.count("DNS lookup failed for site") == 5, "the rows stay behind it (the group shows five)"
+    printed = CliRunner().invoke(cli, ["--catalog", str(settings.catalog), "--index", str(settings.index_dir),
+                                       "status"]).output
+    assert printed.count("could not reach the network") == 1
+
+
+@pytest.mark.parametrize("value, days", [("0", 0), ("7", 7), ("", 30)])
+def test_the_query_log_setting(monkeypatch, value, days):
+    from indexer.config import Settings
+
+    monkeypatch.setenv("OBSERVATORY_QUERY_LOG_DAYS", value)
+    assert Settings.from_env().query_log_days == days
+
+
+def test_an_unusable_query_log_setting_names_the_variable(monkeypatch):
+    from indexer.config import Settings, SettingsError
+
+    monkeypatch.setenv("OBSERVATORY_QUERY_LOG_DAYS", "-1")
+    with pytest.raises(SettingsError, match="OBSERVATORY_QUERY_LOG_DAYS='-1' must be a non-negative"):
+        Settings.from_env()

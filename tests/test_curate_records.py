@@ -4,26 +4,17 @@ every change in the audit trail and indexed by a background build."""
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import pytest
 
-from curate_world import NAME, build_curate_world, sign_in, token
+from curate_world import NAME, client, sign_in, token, world  # noqa: F401 (client, world: fixtures)
 from indexer.additions import ConcurrentEdit, InvalidRecord, entry_hash, entry_lines, replace_record, retire_record
 from indexer.catalog import load_catalog
 from indexer.curators import CuratorStore
 from indexer.search import SearchRequest, SearchService
-from support import REAL_CATALOG, DocServer, make_pdf
-from webapp import create_app
-
-
-@pytest.fixture
-def real_catalog(tmp_path) -> Path:
-    path = tmp_path / "corpus" / "catalog.yaml"
-    path.parent.mkdir()
-    shutil.copyfile(REAL_CATALOG, path)
-    return path
+from support import REAL_CATALOG, make_pdf
+from test_additions import real_catalog  # noqa: F401 (the fixture)
 
 
 def _split(path: Path, record_id: str) -> tuple[bytes, bytes, bytes]:
@@ -87,22 +78,6 @@ def test_an_invalid_edit_names_each_field_with_the_catalogs_message_and_writes_n
 # ---------------------------------------------------------------- through the web app
 
 
-@pytest.fixture
-def world(tmp_path):
-    server = DocServer()
-    yield build_curate_world(tmp_path, server), server
-    server.close()
-
-
-@pytest.fixture
-def client(world):
-    app = create_app(world[0], TESTING=True)
-    client = app.test_client()
-    sign_in(client)
-    client.application = app
-    return client
-
-
 def _wait_for_build(client) -> dict:
     runner = client.application.extensions["observatory.curate"].builds
     assert runner.wait(120), "the background build did not finish"
@@ -142,7 +117,7 @@ def _form(client, path: str, **changes) -> dict:
 
     parser = Fields()
     parser.feed(client.get(path).get_data(as_text=True))
-    return {**{k: v for k, v in parser.values.items() if k not in ("url",) or True}, **changes}
+    return {**parser.values, **changes}
 
 
 def test_saving_the_form_changes_the_catalog_audits_and_builds(client, world):
@@ -252,8 +227,11 @@ def test_adding_by_link_and_a_duplicate_link(client, world):
 def test_retiring_from_the_browser_removes_the_record_and_keeps_its_file(client, world):
     settings, _ = world
     page = client.get("/curate/record/local-copy").get_data(as_text=True)
-    assert client.post("/curate/record/local-copy/retire", data={
-        "csrf_token": token(page), "entry_hash": entry_hash(settings.catalog, "local-copy")}).status_code == 303
+    form = {"csrf_token": token(page), "entry_hash": entry_hash(settings.catalog, "local-copy")}
+    unconfirmed = client.post("/curate/record/local-copy/retire", data=form, follow_redirects=True)
+    assert "to retire it" in unconfirmed.get_data(as_text=True)
+    assert "local-copy" in {r.id for r in load_catalog(settings.catalog)}
+    assert client.post("/curate/record/local-copy/retire", data={**form, "confirm": "yes"}).status_code == 303
     assert "local-copy" not in {r.id for r in load_catalog(settings.catalog)}
     assert (settings.catalog.parent / "files" / "local-copy.pdf").is_file()
     assert CuratorStore(settings.suggestion_db).trail("local-copy")[0].action == "retired"
@@ -273,4 +251,13 @@ def test_the_dashboard_shows_groups_suggestions_gaps_and_the_last_build(client, 
     assert '<a href="/status?reason=no-link">No link yet</a> <span class="count">1</span>' in page
     gaps = page.split('id="gaps-heading"', 1)[1]
     assert "<tr><td>quantum basket weaving</td><td>3</td></tr>" in gaps and gaps.count("<tr><td>") == 1
-    assert "No build was started from these screens yet." in page
+    assert "No build was started from these screens yet." in page and "The live index was last built at" in page
+
+
+def test_a_broken_catalog_is_said_on_every_screen_instead_of_failing(client, world):
+    settings, _ = world
+    settings.catalog.write_text(settings.catalog.read_text() + "\n- id: Bad Id\n  title: x\n", encoding="utf-8")
+    for path in ("/curate", "/curate/record/fine-report", "/curate/suggestions"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert "The catalog is not valid" in response.get_data(as_text=True) and "Bad Id" in response.get_data(as_text=True)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from indexer.additions import AdditionError, DuplicateRecord, InvalidRecord, add_record, catalog_lock
 from indexer.catalog import Record
 from indexer.fetch import FetchError, detect_kind
 
-from .blueprint import bp, changed, upload_limit as _upload_limit
+from .blueprint import bp, changed, settings, upload_limit as _upload_limit
 from .forms import NewRecordForm
 
 #: What an upload may be: the kinds the extractor reads, by what their content says (never by name).
@@ -24,10 +24,6 @@ UPLOAD_SUFFIXES = {"pdf": ".pdf", "html": ".html", "text": ".txt"}
 #: What a file's name may claim it is (no suffix claims nothing); the content must agree.
 _CLAIMED_KINDS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".txt": "text", "": None}
 _KIND_NAMES = {"pdf": "a PDF", "html": "an HTML page", "text": "plain text"}
-
-
-def _settings():
-    return current_app.config["SETTINGS"]
 
 
 
@@ -44,8 +40,8 @@ def add_new(form: NewRecordForm, source: str | None, upload) -> tuple[Record | N
 
 def _add(form: NewRecordForm, source: str):
     try:
-        with catalog_lock(_settings().catalog):
-            return add_record(_settings().catalog, form.catalog_fields(), source), [], None
+        with catalog_lock(settings().catalog):
+            return add_record(settings().catalog, form.catalog_fields(), source), [], None
     except DuplicateRecord as err:
         return None, [], err
     except InvalidRecord as err:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, ServiceUnavailable
 from wtforms import ValidationError
 
+from indexer.catalog import CatalogError
 from indexer.curators import CuratorStore
 from indexer.querylog import QueryLog
 from indexer.status import network_outage
@@ -51,6 +52,10 @@ class Stores:
 
 def stores() -> Stores:
     return current_app.extensions[_KEY]
+
+
+def settings():
+    return current_app.config["SETTINGS"]
 
 
 def curator_name() -> str:
@@ -112,6 +117,15 @@ def _guard():
         flash(f"Your session ended {hours} hours after signing in: sign in again.")
         return _signed_out()
     return None
+
+
+@bp.errorhandler(CatalogError)
+def _invalid_catalog(error: CatalogError):
+    """A hand edit broke the file: say so, with its problems, instead of failing; nothing is written then."""
+    problems = "; ".join(error.problems[:5]) + (" …" if len(error.problems) > 5 else "")
+    described = ServiceUnavailable(f"The catalog is not valid, so these screens cannot change it until it is "
+                                   f"fixed ({problems}); `observatory build` lists every problem.")
+    return render_template("error.html", error=described), 503
 
 
 @bp.after_request

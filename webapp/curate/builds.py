@@ -13,7 +13,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-from indexer.build import build
 from indexer.config import Settings
 from indexer.database import Database, now
 from indexer.layout import BuildInProgress
@@ -108,6 +107,8 @@ class BuildRunner:
         return thread is None or not thread.is_alive()
 
     def _run(self) -> None:
+        from indexer.build import build  # the build's extraction libraries: loaded by the first build, not every worker
+
         while True:
             with self._lock:  # a build queued after this claim finds no thread and starts one
                 ids = self.log.claim()

@@ -111,6 +111,8 @@ class RecordForm(FlaskForm):
 
 
 class NewRecordForm(RecordForm):
+    url = StringField("Link (URL)", description="Where the publication can be read; or upload its file below.",
+                      render_kw={"type": "url", "inputmode": "url"})
     id = StringField("Id (optional)", description="A stable slug; made from the title and year when empty.")
     file = FileField("Or upload the file", description="PDF, HTML or plain text; its content decides, not its name.")
 

@@ -12,15 +12,12 @@ import io
 import json
 import re
 
-import bibtexparser
-import rispy
-from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from indexer.additions import AdditionError, add_record, catalog_lock, find_duplicate, normalise_url, slug
 from indexer.catalog import CatalogError, load_catalog, parse_records
 
-from .blueprint import bp, curator_name, stores
+from .blueprint import bp, curator_name, settings, stores
 from .forms import ActionForm, ImportForm
 
 #: Reference types (RIS `TY`, BibTeX entry types, Zotero's item types) as the catalog's document types.
@@ -49,6 +46,8 @@ class ReferenceError(ValueError):
 
 
 def _ris(text: str) -> list[dict]:
+    import rispy  # the reference parsers load on the first import, not in every worker
+
     return [{"type": ref.get("type_of_reference"), "title": ref.get("title") or ref.get("primary_title"),
              "authors": ref.get("authors") or ref.get("first_authors") or [],
              "year": ref.get("year") or ref.get("publication_year") or ref.get("date"),
@@ -58,6 +57,9 @@ def _ris(text: str) -> list[dict]:
 
 
 def _bibtex(text: str) -> list[dict]:
+    import bibtexparser
+    from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
+
     library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware(), SeparateCoAuthors()])
     found = []
     for item in library.entries:
@@ -127,7 +129,7 @@ def _doi_of(url: str | None) -> str | None:
 
 def preview(refs: list[dict], section: str, regions: list[str]) -> list[dict]:
     """Each entry with its record fields, the catalog's problems and what it duplicates."""
-    catalog_path = current_app.config["SETTINGS"].catalog
+    catalog_path = settings().catalog
     catalog = load_catalog(catalog_path)
     dois = {_doi_of(r.url): r for r in catalog if _doi_of(r.url)}
     shown, seen = [], []
@@ -179,7 +181,7 @@ def append_references():
     except ValueError:
         entries, chosen = [], []
     added, refused = [], []
-    catalog = current_app.config["SETTINGS"].catalog
+    catalog = settings().catalog
     for number in chosen:
         if not 1 <= number <= len(entries) or not isinstance(entries[number - 1], dict):
             continue

@@ -5,19 +5,19 @@ told so when they send it), so a duplicate is seen before anyone decides.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from indexer.additions import DuplicateRecord, find_duplicate
 from indexer.catalog import load_catalog
 from indexer.suggestions import SuggestionError
 
 from .adding import add_new
-from .blueprint import bp, curator_name, stores
+from .blueprint import bp, curator_name, settings, stores
 from .forms import NewRecordForm, RejectForm
 
 
 def _catalog():
-    return load_catalog(current_app.config["SETTINGS"].catalog)
+    return load_catalog(settings().catalog)
 
 
 def flagged_suggestions() -> list[dict]:

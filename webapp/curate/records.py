@@ -5,15 +5,15 @@ trail under the curator's name, and queues an incremental build whose progress t
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from indexer.additions import AdditionError, InvalidRecord, entry_hash, replace_record, retire_record
-from indexer.catalog import CatalogError, Record, load_catalog
+from indexer.catalog import Record, load_catalog
 from indexer.fetch import FetchError, Fetcher
-from indexer.layout import IndexMissing, IndexUnreadable
+from indexer.layout import IndexMissing, IndexUnreadable, read_manifest
 
 from ..service import search_service
-from .blueprint import bp, changed, stores
+from .blueprint import bp, changed, settings, stores
 from .forms import ActionForm, LinkForm, RecordForm
 from .moderation import flagged_suggestions
 
@@ -21,12 +21,8 @@ from .moderation import flagged_suggestions
 GAPS_ON_DASHBOARD = 10
 
 
-def _settings():
-    return current_app.config["SETTINGS"]
-
-
 def _record(record_id: str) -> Record:
-    found = next((r for r in load_catalog(_settings().catalog) if r.id == record_id), None)
+    found = next((r for r in load_catalog(settings().catalog) if r.id == record_id), None)
     if found is None:
         abort(404, f"no record {record_id!r} in the catalog")
     return found
@@ -41,11 +37,13 @@ def last_build_summary() -> dict | None:
 @bp.get("")
 def dashboard():
     overview = search_service().overview()
-    return render_template("curate/dashboard.html", overview=overview,
+    manifest = read_manifest(search_service().root.current())  # a build from the shell says when, too
+    built = max((entry.get("checked") or "" for entry in manifest.values()), default="") or None
+    return render_template("curate/dashboard.html", overview=overview, built=built,
                            groups=[g for g in overview["problems"] if g["count"]],
                            suggestions=flagged_suggestions()[:5], pending=len(stores().suggestions.list()),
-                           builds=stores().builds.log.latest(3), version=search_service().root.current(),
-                           gaps=stores().queries.gaps(limit=GAPS_ON_DASHBOARD), query_log_days=_settings().query_log_days)
+                           builds=stores().builds.log.latest(3),
+                           gaps=stores().queries.gaps(limit=GAPS_ON_DASHBOARD), query_log_days=settings().query_log_days)
 
 
 @bp.get("/build.json")
@@ -58,7 +56,7 @@ def build_progress():
 @bp.get("/gaps")
 def gaps():
     return render_template("curate/gaps.html", gaps=stores().queries.gaps(limit=1000),
-                           query_log_days=_settings().query_log_days)
+                           query_log_days=settings().query_log_days)
 
 
 @bp.get("/audit")
@@ -69,7 +67,7 @@ def audit():
 
 @bp.route("/record/<record_id>", methods=["GET", "POST"])
 def edit(record_id: str):
-    catalog = _settings().catalog
+    catalog = settings().catalog
     record = _record(record_id)
     if request.method == "GET":
         form = RecordForm.for_record(record, meta={"csrf": True})
@@ -106,8 +104,11 @@ def _edit_page(form: RecordForm, record: Record, general: list[str] | None = Non
 @bp.post("/record/<record_id>/retire")
 def retire(record_id: str):
     record = _record(record_id)
+    if request.form.get("confirm") != "yes":
+        flash("Tick “Yes, take this record out of the collection” to retire it.", "error")
+        return redirect(url_for("curate.edit", record_id=record_id), code=303)
     try:
-        retire_record(_settings().catalog, record_id, ActionForm().entry_hash.data or "")
+        retire_record(settings().catalog, record_id, ActionForm().entry_hash.data or "")
     except AdditionError as err:
         flash(str(err), "error")
         return redirect(url_for("curate.edit", record_id=record_id), code=303)
@@ -123,7 +124,7 @@ def retry(record_id: str):
     if not record.source:
         abort(400, "this record has no link to fetch yet")
     try:
-        fetched = Fetcher(_settings()).fetch(record.source, _settings().catalog.parent)
+        fetched = Fetcher(settings()).fetch(record.source, settings().catalog.parent)
     except FetchError as err:
         flash(f"Fetched again: still failing ({err}).", "error")
     else:
@@ -139,8 +140,8 @@ def paste_link(record_id: str):
     form = LinkForm()
     fields = {**record.model_dump(), "url": (form.url.data or "").strip(), "link": None}
     try:
-        replace_record(_settings().catalog, record_id, fields, form.entry_hash.data or entry_hash(
-            _settings().catalog, record_id))
+        replace_record(settings().catalog, record_id, fields, form.entry_hash.data or entry_hash(
+            settings().catalog, record_id))
     except InvalidRecord as err:
         flash("The link was not saved: " + "; ".join(m for ms in err.problems.values() for m in ms), "error")
         return redirect(url_for("curate.edit", record_id=record_id), code=303)
