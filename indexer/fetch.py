@@ -106,6 +106,83 @@ class RefusedHost(FetchError):
     """
 
 
+class _DeadlinePassed(Exception):
+    """Raised inside urllib3 (a connection opened, a retry due) once the download's deadline has passed."""
+
+
+class _Deadline:
+    """The wall-clock bound of one download, from the first connection to the last byte, retries,
+    backoff and redirects included.
+
+    No per-read timeout can bound a server that drips its status line, headers or body a byte at
+    a time, and a blocked read cannot be interrupted from its own thread; so every socket the
+    download uses is registered here (`_GuardedConnection`: new ones and reused ones alike) and a
+    timer shuts them all down at the deadline, which ends any read at once. Connection attempts
+    and retry waits are cut to the time left, and no new attempt starts once it has passed.
+    """
+
+    _active = threading.local()  # the deadline of the download running in this thread
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.expired = threading.Event()
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut_off)
+        self._timer.daemon = True
+
+    @classmethod
+    def current(cls) -> "_Deadline | None":
+        return getattr(cls._active, "deadline", None)
+
+    def __enter__(self) -> "_Deadline":
+        self._active.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._active.deadline = None
+        self._timer.cancel()
+        self._timer.join()
+        with self._lock:
+            self._sockets.clear()
+
+    def remaining(self) -> float:
+        return max(0.0, self.ends - time.monotonic())
+
+    def watch(self, sock: socket.socket | None) -> None:
+        """Shut `sock` down at the deadline; at once (raising `_DeadlinePassed`) if it has passed."""
+        if sock is None:
+            return
+        with self._lock:
+            if not self.expired.is_set():
+                self._sockets.add(sock)
+                return
+        _shut(sock)
+        raise _DeadlinePassed()
+
+    def check(self) -> None:
+        if self.expired.is_set() or self.remaining() <= 0:
+            raise _DeadlinePassed()
+
+    def _cut_off(self) -> None:
+        with self._lock:
+            self.expired.set()
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    @property
+    def reason(self) -> str:
+        return f"download took longer than {self.seconds:g} s"
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
 @dataclass(frozen=True)
 class Fetched:
     content: bytes = field(repr=False)  # up to max_download_bytes: keep it out of test failure output
@@ -125,6 +202,9 @@ class _Retry(Retry):
     """
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        deadline = _Deadline.current()
+        if deadline is not None:
+            deadline.check()
         if isinstance(error, (NewConnectionError, SSLError)):  # NameResolutionError is one of the former
             raise MaxRetryError(_pool, url, error) from error
         return super().increment(method, url, response, error, _pool, _stacktrace)
@@ -139,9 +219,17 @@ class _Retry(Retry):
 
     def parse_retry_after(self, retry_after: str) -> float:
         try:
-            return min(super().parse_retry_after(retry_after), self.max_retry_after)
+            return min(super().parse_retry_after(retry_after), self.max_retry_after, _time_left())
         except InvalidHeader:
             return 0.0  # unreadable: fall back to our own backoff
+
+    def get_backoff_time(self) -> float:
+        return min(super().get_backoff_time(), _time_left())
+
+
+def _time_left() -> float:
+    deadline = _Deadline.current()
+    return deadline.remaining() if deadline is not None else float("inf")
 
 
 class _GuardedConnection:
@@ -158,6 +246,24 @@ class _GuardedConnection:
     allow_hosts: tuple[str, ...] = ()
 
     def _new_conn(self):
+        deadline = _Deadline.current()
+        if deadline is not None:
+            deadline.check()
+            if isinstance(self.timeout, (int, float)):  # a connection attempt ends with it too
+                self.timeout = min(self.timeout, max(deadline.remaining(), 0.001))
+        sock = self._connect_guarded()
+        if deadline is not None:
+            deadline.watch(sock)
+        return sock
+
+    def request(self, *args, **kwargs):
+        """A connection reused from the pool is watched by this download's deadline too."""
+        deadline = _Deadline.current()
+        if deadline is not None:
+            deadline.watch(self.sock)
+        return super().request(*args, **kwargs)
+
+    def _connect_guarded(self):
         host = self.host.lower()
         if host in self.allow_hosts or f"{host}:{self.port}" in self.allow_hosts:
             return super()._new_conn()
@@ -246,20 +352,23 @@ class Fetcher:
         entry = self._load_entry(url)
         if entry is not None and not (self._blobs / entry["sha256"]).is_file():
             entry = None
-        fetched = self._request(url, entry)
-        if fetched is None:  # 304, but the cached body has vanished or rotted since: ask in full
-            fetched = self._request(url, None)
+        with _Deadline(self.settings.fetch_deadline) as deadline:
+            try:
+                fetched = self._request(url, entry, deadline)
+                if fetched is None:  # 304, but the cached body has vanished or rotted since: ask in full
+                    fetched = self._request(url, None, deadline)
+            except _DeadlinePassed:
+                raise FetchError(deadline.reason) from None
         return fetched
 
-    def _request(self, url: str, entry: dict | None) -> Fetched | None:
+    def _request(self, url: str, entry: dict | None, deadline: _Deadline) -> Fetched | None:
         headers = {"Accept": ACCEPT, "User-Agent": self.settings.user_agent}
         if entry is not None:
             if entry.get("etag"):
                 headers["If-None-Match"] = entry["etag"]
             if entry.get("last_modified"):
                 headers["If-Modified-Since"] = entry["last_modified"]
-        timeout = self.settings.http_timeout
-        started = time.monotonic()
+        timeout = min(self.settings.http_timeout, max(deadline.remaining(), 0.001))
         try:
             with self._session().get(url, headers=headers, timeout=(timeout, timeout), stream=True) as response:
                 self._count_responses(response)
@@ -267,12 +376,14 @@ class Fetcher:
                     return self._not_modified(url, response.url, entry)
                 if not 200 <= response.status_code < 300:
                     raise FetchError(_status_reason(response))
-                content = self._read_body(response, started)
+                content = self._read_body(response, deadline)
                 final_url = response.url
                 content_type = response.headers.get("Content-Type")
                 validators = {"etag": response.headers.get("ETag"),
                               "last_modified": response.headers.get("Last-Modified")}
         except requests.RequestException as exc:
+            if deadline.expired.is_set() or any(isinstance(c, _DeadlinePassed) for c in _causes(exc)):
+                raise _DeadlinePassed() from exc
             raise self._failure(exc, url) from exc
         with self._lock:
             self.downloads += 1
@@ -290,31 +401,15 @@ class Fetcher:
         self._save_entry(url, {**entry, "url": final_url})
         return Fetched(content, entry["kind"], entry["sha256"], final_url, changed=False)
 
-    def _read_body(self, response: requests.Response, started: float) -> bytes:
+    def _read_body(self, response: requests.Response, deadline: _Deadline) -> bytes:
         """Stops at the size cap, whatever the server claimed (a lying or absent Content-Length is
-        common), and at the download's deadline.
-
-        One read blocks until a whole chunk has come, and a server dripping a byte at a time never
-        trips the per-read timeout; so a watchdog shuts the socket down at the deadline, which ends
-        the read at once. What the deadline does not cover: the response headers, which a server
-        may drip too (each read of them is still bounded by `http_timeout`).
-        """
-        limit, deadline = self.settings.max_download_bytes, self.settings.fetch_deadline
+        common), and at the download's deadline (whose timer shuts the socket: a body without a
+        length then merely seems to end, so the deadline is asked, not the stream)."""
+        limit = self.settings.max_download_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(f"too large (> {_size(limit)})")
-        expired = threading.Event()
-
-        def cut_off():
-            expired.set()
-            sock = getattr(getattr(response.raw, "connection", None), "sock", None)
-            with contextlib.suppress(OSError, AttributeError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-        watchdog = threading.Timer(max(0.0, started + deadline - time.monotonic()), cut_off)
-        watchdog.daemon = True
         chunks, received = [], 0
-        watchdog.start()
         try:
             for chunk in response.iter_content(CHUNK_BYTES):
                 received += len(chunk)
@@ -322,14 +417,11 @@ class Fetcher:
                     raise FetchError(f"too large (> {_size(limit)})")
                 chunks.append(chunk)
         except requests.RequestException:
-            if not expired.is_set():
+            if not deadline.expired.is_set():
                 raise
-        finally:
-            watchdog.cancel()
-            watchdog.join()
-        if expired.is_set():
+        if deadline.expired.is_set():
             response.close()  # its socket is shut: never hand the connection back to the pool
-            raise FetchError(f"download took longer than {deadline:g} s")
+            raise _DeadlinePassed()
         return b"".join(chunks)
 
     def _session(self) -> requests.Session:
