@@ -187,8 +187,9 @@ class Record(BaseModel):
         return self.url or self.path
 
     def metadata_hash(self) -> str:
-        """Changes whenever anything the index shows changes, so a rebuild knows to reindex."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """Changes whenever anything the index shows or matches by changes, so a rebuild knows to
+        reindex: the record, and the type's label (indexed among the metadata words)."""
+        payload = json.dumps({**self.model_dump(mode="json"), "type_label": DOCUMENT_TYPES[self.type]}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

@@ -78,6 +78,8 @@ def build(ctx, full, jobs, extractor, optimize, as_json, quiet):
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return
+    if report.rebuilt_because:
+        click.echo(f"rebuilt in full: {report.rebuilt_because}")
     click.echo(f"{report.entries} entries: {report.written} written, {report.unchanged} unchanged, "
                f"{report.removed} removed ({'full' if report.full else 'incremental'} build, {report.jobs} jobs)")
     click.echo(f"{report.full_text} with full text ({report.pages} pages), {report.metadata_only} metadata only; "

@@ -33,7 +33,7 @@ from whoosh.multiproc import SubWriterTask
 from whoosh.reading import SegmentReader
 from whoosh.support.charset import accent_map
 
-from .layout import IndexUnreadable
+from .layout import IndexUnreadable, fingerprint_damage
 
 #: What the files of a version look like. 2: pages carry pre-analysed text plus the raw page.
 #: 3: stored records hold the curator's metadata only (labels and build state come from elsewhere).
@@ -436,6 +436,9 @@ class Reader:
 
     def __init__(self, version: Path):
         self.version = version
+        problem = damage(version)
+        if problem:
+            raise IndexUnreadable(f"{version}: {problem}")
         try:
             self._pubs_ix = index.open_dir(str(version), indexname="pubs")
             self._pages_ix = index.open_dir(str(version), indexname="pages")
@@ -721,3 +724,36 @@ def highlight(text: str, terms: frozenset) -> str:
         cursor = stop
     parts.append(html.escape(text[cursor:]))
     return "".join(parts)
+
+
+def discard_unfinished(version: Path) -> None:
+    """Delete the files of segments that no committed generation of `version` uses: what a commit
+    that failed (a full disk) left behind. Whoosh deletes them only at its next successful commit,
+    which a disk kept full by them never reaches."""
+    for name in ("pubs", "pages"):
+        ix = index.open_dir(str(version), indexname=name)
+        index.clean_files(ix.storage, name, ix.latest_generation(), ix._segments())
+
+
+def segment_files(version: Path) -> dict[str, list[str]]:
+    """The files of each segment the latest generation of `version` uses (segment id → names)."""
+    found: dict[str, list[str]] = {}
+    for name in ("pubs", "pages"):
+        ix = index.open_dir(str(version), indexname=name)
+        live = {segment.segment_id() for segment in ix._segments()}
+        pattern = index.TOC._segment_pattern(name)
+        for filename in ix.storage.list():
+            match = pattern.match(filename)
+            if match and match.group(1) in live:
+                found.setdefault(match.group(1), []).append(filename)
+    return found
+
+
+def damage(version: Path) -> str | None:
+    """What makes `version` unreadable, or None: its tables of contents, and each segment file's size
+    and ends against what the build recorded (`layout.write_fingerprint`). Cheap (a few reads per
+    file), so run whenever a version is opened and before a build writes into one."""
+    try:
+        return fingerprint_damage(version, segment_files(version))
+    except UNREADABLE as err:
+        return f"{type(err).__name__}: {err}"

@@ -42,6 +42,7 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from indexer.config import Settings
+from indexer.failures import Failure
 
 KINDS = ("pdf", "html", "text")
 
@@ -78,11 +79,13 @@ _UNREACHABLE = {
 
 
 class FetchError(Exception):
-    """A document could not be had; `reason` is what the status report shows the curator."""
+    """A document could not be had; `reason` is what the status report shows the curator, `code`
+    the group it is listed in (most failures to fetch are a broken link)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, code: Failure = Failure.BROKEN):
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 class CacheWriteError(Exception):
@@ -104,6 +107,9 @@ class RefusedHost(FetchError):
     Fetching it would let anyone who can edit the catalog (or any site it links to, through a
     redirect) have internal services' answers indexed and published (SSRF).
     """
+
+    def __init__(self, reason: str):
+        super().__init__(reason, Failure.OTHER)
 
 
 class _DeadlinePassed(Exception):
@@ -408,13 +414,13 @@ class Fetcher:
         limit = self.settings.max_download_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise FetchError(f"too large (> {_size(limit)})")
+            raise FetchError(f"too large (> {_size(limit)})", Failure.TOO_LARGE)
         chunks, received = [], 0
         try:
             for chunk in response.iter_content(CHUNK_BYTES):
                 received += len(chunk)
                 if received > limit:
-                    raise FetchError(f"too large (> {_size(limit)})")
+                    raise FetchError(f"too large (> {_size(limit)})", Failure.TOO_LARGE)
                 chunks.append(chunk)
         except requests.RequestException:
             if not deadline.expired.is_set():
@@ -476,7 +482,7 @@ class Fetcher:
             if not path.is_file():
                 raise FetchError(f"not a file: {path}")
             if path.stat().st_size > limit:
-                raise FetchError(f"too large (> {_size(limit)})")
+                raise FetchError(f"too large (> {_size(limit)})", Failure.TOO_LARGE)
             content = path.read_bytes()
         except OSError as exc:  # a name too long, a folder we may not enter ...
             raise FetchError(f"cannot read {path}: {exc.strerror or exc}") from exc
@@ -524,19 +530,19 @@ class Fetcher:
 def detect_kind(content: bytes, content_type: str | None) -> str:
     """The bytes decide first: servers label PDFs text/html or octet-stream, and wrap them in junk."""
     if not content:
-        raise FetchError("empty document")
+        raise FetchError("empty document", Failure.NOT_A_DOCUMENT)
     head = content[:SNIFF_BYTES]
     declared = (content_type or "").split(";")[0].strip().lower()
     if b"%PDF" in head:
         return "pdf"
     magic = next((name for signature, name in _MAGIC if head.startswith(signature)), None)
     if magic:
-        raise FetchError(f"unsupported content ({magic})")
+        raise FetchError(f"unsupported content ({magic})", Failure.NOT_A_DOCUMENT)
     if _HTML_MARKERS.search(head):
         return "html"
     if declared.startswith(_NON_DOCUMENT_TYPES) or not _looks_textual(head):
         shown = declared if declared and not declared.startswith("text/") else "binary data"
-        raise FetchError(f"unsupported content ({shown})")
+        raise FetchError(f"unsupported content ({shown})", Failure.NOT_A_DOCUMENT)
     return "html" if declared in ("text/html", "application/xhtml+xml") else "text"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import captions, html, pdf, text
 from .language import detect_language
+from ..failures import Failure
 from .model import Extraction, ExtractionError, describe
 
 __all__ = ["ENGINES", "Extraction", "ExtractionError", "detect_language", "extract"]
@@ -40,4 +41,4 @@ def extract(content: bytes, kind: str, engine: str = "auto") -> Extraction:
         raise
     except Exception as exc:  # a library bug on a strange file must not stop the build
         raise ExtractionError(f"extraction failed: {describe(exc)}") from exc
-    raise ExtractionError(f"unsupported content ({kind})")
+    raise ExtractionError(f"unsupported content ({kind})", Failure.NOT_A_DOCUMENT)
