@@ -153,11 +153,12 @@ class TextCache:
 class Builder:
     """Turns one record into an Outcome; shared by the fetch threads."""
 
-    def __init__(self, settings: Settings, *, extractor: str, pool: ProcessPool, incremental: bool):
+    def __init__(self, settings: Settings, *, extractor: str, pool: ProcessPool, incremental: bool,
+                 verify: bool = False):
         self.settings = settings
         self.incremental = incremental
         self.extractor = extractor
-        self.fetcher = Fetcher(settings)
+        self.fetcher = Fetcher(settings, verify=verify or not incremental)
         self.texts = TextCache(settings.cache_dir, extractor, worker.Limits.of(settings))
         self.pool = pool
         self._extracting: dict[str, threading.Lock] = {}
@@ -225,7 +226,10 @@ class Builder:
         follow (a failure to get it is noted: the page's text is then what the record has)."""
         if page.kind != "html" or not record.url or not record.follow:
             return page
-        link = record.document_url or landing.document_link(page.content, page.url)
+        try:
+            link = record.document_url or landing.document_link(page.content, page.url)
+        except FetchError:
+            return page  # its cached copy is damaged: its own extraction says so
         if link is None or link == page.url:
             return page
         try:
@@ -258,7 +262,11 @@ class Builder:
         with same_bytes:
             cached = self._cached(fetched.sha256)
             if cached is None:
-                cached = self._extract(fetched.content, kind)
+                try:
+                    content = fetched.content
+                except FetchError as err:  # a trusted cached copy that turned out damaged
+                    return {"error": err.reason, "code": Failure.UNREADABLE.value, "transient": True}
+                cached = self._extract(content, kind)
                 outcome.extracted = True
                 if _cacheable(cached):
                     self.texts.put(fetched.sha256, cached)
@@ -290,7 +298,7 @@ class Builder:
             return worker.too_large(self.settings.extract_memory_mb, f"the extraction process died, exit code {err.exitcode}")
         except Exception as err:  # the pool itself failed (broken, shut down): not this document's doing
             return {"error": f"extraction not run ({type(err).__name__}: {err})", "code": Failure.OTHER.value,
-                    "pool_failure": True}
+                    "transient": True}
 
     @staticmethod
     def _apply(outcome: Outcome, result: dict) -> None:
@@ -318,10 +326,11 @@ class Builder:
 
 
 def _cacheable(result: dict, *, limited: bool = True) -> bool:
-    """Whether an extraction's result may be cached: never a failure of the pool itself (the same
-    bytes would do fine next time); with `limited=False`, nor one that only a limit of this build
-    (time, memory) caused, for a cache entry that `Builder._cached` does not check."""
-    if result.get("pool_failure"):
+    """Whether an extraction's result may be cached: never a "transient" failure, not the bytes'
+    doing (the pool itself failed, a cached copy could not be read); with `limited=False`, nor one
+    that only a limit of this build (time, memory) caused, for a cache entry that `Builder._cached`
+    does not check."""
+    if result.get("transient"):
         return False
     return limited or not (result.get("time_limit") or result.get("memory_mb"))
 
@@ -367,11 +376,13 @@ def metadata_text(record: Record) -> str:
 
 
 def build(settings: Settings, *, full: bool = False, jobs: int | None = None, extractor: str = "auto",
-          progress: bool = True, optimize: bool = False) -> BuildReport:
+          progress: bool = True, optimize: bool = False, verify: bool = False) -> BuildReport:
     """Bring the index in line with the catalog; see the module docstring for the rules.
 
     `optimize` merges the index into one segment even if nothing changed: incremental builds
-    only add segments (and merge the small ones when there are too many).
+    only add segments (and merge the small ones when there are too many). `verify` hashes every
+    cached download a 304 confirms (a full build always does), instead of trusting its size and
+    modification time.
     """
     started = time.monotonic()
     records = load_catalog(settings.catalog)  # invalid catalogs stop here, before anything is touched
@@ -390,7 +401,8 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
             if report.full:
                 engine.create(target)
             written: list[tuple[dict, list[str]]] = []
-            manifest = _sync(settings, records, target, previous, report, extractor, progress, optimize, written)
+            manifest = _sync(settings, records, target, previous, report, extractor, progress, optimize, written,
+                             verify)
             write_fingerprint(target, engine.segment_files(target))
             write_manifest(target, manifest)
             spelling.write_vocabulary(target, None if report.full else written)
@@ -421,7 +433,7 @@ def _unfit_for_increments(live: Path, manifest: dict) -> str | None:
 
 
 def _sync(settings: Settings, records: list[Record], target: Path, previous: dict, report: BuildReport,
-          extractor: str, progress: bool, optimize: bool, written: list) -> dict:
+          extractor: str, progress: bool, optimize: bool, written: list, verify: bool) -> dict:
     """Fetch and extract every record, write what changed into `target`; return the new manifest.
 
     An incremental build appends (stored record, pages) of each publication it writes to `written`.
@@ -433,7 +445,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     with engine.Writer(target, optimize=optimize, processes=report.jobs if fresh else 1) as writer:
         with worker.pool(settings, report.jobs) as pool, \
                 ThreadPoolExecutor(settings.fetch_threads) as threads:
-            builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh)
+            builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh, verify=verify)
             futures = [threads.submit(builder.process, record, previous.get(record.id)) for record in records]
             for future in tqdm(as_completed(futures), total=len(futures), desc="build", unit="pub",
                                disable=not progress, dynamic_ncols=True):

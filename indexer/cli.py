@@ -71,16 +71,18 @@ def cli(ctx, catalog, index_dir, cache):
               help="PDF engine: PDFium with pdfminer.six as fallback, or one forced.")
 @click.option("--optimize", is_flag=True,
               help="Merge the index into one segment (incremental builds add segments; fewer is faster to search).")
+@click.option("--verify", is_flag=True,
+              help="Hash every cached download a 304 confirms (otherwise trusted by size and time; --full always hashes).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def build(ctx, full, jobs, extractor, optimize, as_json, quiet):
+def build(ctx, full, jobs, extractor, optimize, verify, as_json, quiet):
     """Fetch, extract and index what changed in the catalog."""
     from .build import build as run_build
 
     try:
         report = run_build(_settings(ctx), full=full, jobs=jobs, extractor=extractor, progress=not quiet,
-                           optimize=optimize)
+                           optimize=optimize, verify=verify)
     except CatalogError as err:
         _fail(f"catalog not valid, index left as it was:\n{err}", 2)
     except BuildInProgress as err:
