@@ -21,7 +21,7 @@ class Failure(str, Enum):
     OTHER = "other"                    # anything else (a refused internal host, a crashed pool)
 
     @classmethod
-    def of(cls, value) -> "Failure":
+    def of(cls, value) -> Failure:
         """The code a manifest holds; one it does not know (an older build's) counts as OTHER."""
         try:
             return cls(value)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit
 
 import requests
@@ -140,10 +141,10 @@ class _Deadline:
         self._timer.daemon = True
 
     @classmethod
-    def current(cls) -> "_Deadline | None":
+    def current(cls) -> _Deadline | None:
         return getattr(cls._active, "deadline", None)
 
-    def __enter__(self) -> "_Deadline":
+    def __enter__(self) -> Self:
         self._active.deadline = self
         self._timer.start()
         return self

@@ -10,13 +10,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from support import entry, make_pdf, write_catalog
 
 from indexer import engine, layout
 from indexer.build import build
 from indexer.config import Settings
 from indexer.layout import IndexRoot
 from indexer.search import SearchRequest, SearchService
-from support import entry, make_pdf, write_catalog
 from webapp import create_app
 
 

@@ -508,7 +508,7 @@ def test_a_304_trusts_the_cached_copy_by_size_and_time_and_reads_it_only_when_as
     assert (trusted.changed, trusted.sha256) == (False, hashlib.sha256(body).hexdigest())
     assert [conditional for _, _, conditional in doc_server.requests_for("/stable.pdf")] == [False, True]
     with pytest.raises(FetchError, match="the cached copy is damaged"):
-        trusted.content  # read at last, the bytes are checked: rot never reaches the text cache
+        _ = trusted.content  # read at last, the bytes are checked: rot never reaches the text cache
     assert not blob.exists(), "so the next build downloads it again"
 
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+from support import entry, write_catalog
 
 from indexer.build import build
 from indexer.config import Settings
 from indexer.fetch import Fetcher, FetchError
 from indexer.layout import IndexRoot
 from indexer.status import status_report
-from support import entry, write_catalog
 
 DRIP_SECONDS = 0.05
 DEADLINE = 0.6
@@ -131,8 +131,8 @@ def test_a_dripping_server_is_cut_off_at_the_deadline_wherever_it_drips(drip_ser
 
 def test_retries_of_slow_answers_stop_at_the_deadline(drip_server, settings):
     """Each attempt's 503 takes 0.3 s to arrive; 20 retries would take 6 s."""
-    server = drip_server(b"", [b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\n"
-                               b"Content-Length: 0\r\n", b"", b"", b"", b"", b"\r\n"])
+    head = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\n"
+    server = drip_server(b"", [head, b"", b"", b"", b"", b"\r\n"])
     fetcher = Fetcher(replace(settings, http_retries=20))
     with pytest.raises(FetchError) as failure:
         fetcher.fetch(server.url(), Path("."))

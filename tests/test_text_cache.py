@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import replace
 
 import pytest
+from support import entry, make_pdf, write_catalog
 
 from indexer import catalog, worker
 from indexer.build import Builder, Outcome, build
@@ -13,7 +14,6 @@ from indexer.catalog import Record
 from indexer.config import Settings
 from indexer.fetch import Fetched
 from indexer.search import SearchRequest, SearchService
-from support import entry, make_pdf, write_catalog
 
 
 @pytest.fixture

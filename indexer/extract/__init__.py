@@ -6,9 +6,9 @@ file costs one line in the status report, never the build.
 """
 from __future__ import annotations
 
+from ..failures import Failure
 from . import captions, html, pdf, text
 from .language import detect_language
-from ..failures import Failure
 from .model import Extraction, ExtractionError, describe
 
 __all__ = ["ENGINES", "Extraction", "ExtractionError", "detect_language", "extract"]

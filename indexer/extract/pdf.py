@@ -22,8 +22,8 @@ from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 
-from .furniture import strip_running_lines
 from ..failures import Failure
+from .furniture import strip_running_lines
 from .model import Extraction, ExtractionError, describe
 from .normalize import normalize
 
