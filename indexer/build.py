@@ -64,6 +64,7 @@ class Outcome:
     paged: bool = False
     engine: str | None = None
     language: str | None = None
+    caps: str | None = None      # the text caps the text was cut by (`TextCache.caps`)
     failure: str | None = None
     failure_code: Failure | None = None  # the status group of `failure`
     warning: str | None = None
@@ -84,7 +85,7 @@ class Outcome:
             "meta_hash": self.meta_hash, "content_sha": self.content_sha, "kind": self.kind,
             "url": self.final_url, "landing_url": self.landing_url, "transcript_url": self.transcript_url,
             "pages": len(self.pages) - windows, "windows": windows, "paged": self.paged, "engine": self.engine,
-            "language": self.language,
+            "language": self.language, "caps": self.caps,
             "failure": self.failure, "failure_code": self.failure_code.value if self.failure_code else None,
             "warning": self.warning, "fetched_on": self.fetched_on,
             "needs_ocr": self.needs_ocr, "truncated": self.truncated, "stale": self.stale,
@@ -166,7 +167,7 @@ class Builder:
 
     def process(self, record: Record, previous: dict | None) -> Outcome:
         """Fetch and (if needed) extract one record; runs in a fetch thread."""
-        outcome = Outcome(id=record.id, meta_hash=record.metadata_hash())
+        outcome = Outcome(id=record.id, meta_hash=record.metadata_hash(), caps=self.texts.caps)
         if record.link == "missing" and not record.transcript:
             outcome.fail("no source link (catalog says link: missing)", Failure.NO_LINK)
             return outcome
@@ -199,7 +200,8 @@ class Builder:
         outcome.downloaded = any(fetched.changed for fetched, *_ in sources)
         outcome.fetched_on = dt.date.today().isoformat()
         if self.incremental and previous and not previous["failure"] and not previous.get("stale") \
-                and (previous["content_sha"], previous["meta_hash"]) == (outcome.content_sha, outcome.meta_hash):
+                and (previous["content_sha"], previous["meta_hash"], previous.get("caps")) \
+                == (outcome.content_sha, outcome.meta_hash, outcome.caps):
             outcome.unchanged = True  # the usual case of a rebuild: don't even read the cached text
             return outcome
         # Several sources are combined once and cached under their joint key (so is the choice of
@@ -486,8 +488,9 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     return manifest
 
 
-#: Manifest fields whose change means the record must be written into the index again.
-_SAME_WHEN_EQUAL = ("meta_hash", "content_sha", "pages")
+#: Manifest fields whose change means the record must be written into the index again (the same
+#: bytes cut by other caps are another text).
+_SAME_WHEN_EQUAL = ("meta_hash", "content_sha", "pages", "caps")
 
 
 def _summarise(report: BuildReport, manifest: dict, records: list[Record]) -> None:

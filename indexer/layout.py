@@ -148,26 +148,28 @@ class IndexRoot:
         """Rename the finished version into place and swap `current` to it in one atomic rename."""
         final = self.path / version.name.removeprefix(".tmp-")
         version.rename(final)
+        try:
+            was_live = os.readlink(self.current_link)
+        except OSError:
+            was_live = None
         temp_link = self.path / f".{CURRENT}.{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             temp_link.unlink()
         temp_link.symlink_to(final.name)
         os.replace(temp_link, self.current_link)
-        self._prune(keep={final.name})
+        self._prune(keep={final.name, was_live})
         return final
 
-    def _prune(self, keep: set[str]) -> None:
-        """Drop abandoned temporaries and all but the newest previous version (by number, never by
-        date), and never the live one, whatever `keep` says.
+    def _prune(self, keep: set[str | None]) -> None:
+        """Drop abandoned temporaries and every version but the live one and the one live before it.
 
-        The previous version stays one build longer because a worker may still be answering a
-        request from it; anything older has had a whole build's time to let go.
+        The one live before stays one build longer because a worker may still be answering a
+        request from it; anything older has had a whole build's time to let go. Which one that
+        is comes from the `current` link, never from names or dates (a clock set back, a version
+        put live again by hand).
         """
-        with contextlib.suppress(OSError):
-            keep = keep | {os.readlink(self.current_link)}
-        versions = sorted((p for p in self.path.glob("v-*") if p.is_dir() and p.name not in keep),
-                          key=lambda p: (version_number(p.name), p.name))
-        for stale in [*self.path.glob(".tmp-v-*"), *versions[:-1]]:
+        versions = [p for p in self.path.glob("v-*") if p.is_dir() and p.name not in keep]
+        for stale in [*self.path.glob(".tmp-v-*"), *versions]:
             shutil.rmtree(stale, ignore_errors=True)
 
     def discard(self, version: Path) -> None:

@@ -123,3 +123,18 @@ def test_versions_are_ordered_by_build_not_by_the_clock(world, monkeypatch):
     assert len({first, second, third}) == 3
     assert sorted(path.name for path in world.settings.index_dir.glob("v-*")) == sorted([second, third])
     assert ids(world, "stackability") == ["stack-report"]
+
+
+def test_the_version_live_before_a_build_is_kept_even_when_put_live_again_by_hand(world):
+    """An operator rolls back to an older version by pointing `current` at it; the next full build
+    keeps that one (a worker may still serve it), not the newer one nobody serves."""
+    root = IndexRoot(world.settings.index_dir, engine.SCHEMA)
+    first = root.current().name
+    build(world.settings, progress=False, jobs=1, full=True)
+    second = root.current().name
+    root.current_link.unlink()
+    root.current_link.symlink_to(first)  # the rollback
+    build(world.settings, progress=False, jobs=1, full=True)
+    third = root.current().name
+    assert sorted(path.name for path in world.settings.index_dir.glob("v-*")) == sorted([first, third])
+    assert second not in (first, third)

@@ -25,12 +25,13 @@ def fetched(content: bytes) -> Fetched:
     return Fetched(content, "text", hashlib.sha256(content).hexdigest(), "file:///x.txt", True)
 
 
-def test_a_raised_document_limit_gives_the_whole_text_on_a_full_build(settings, doc_server):
+@pytest.mark.parametrize("full", [True, False], ids=["full build", "incremental build"])
+def test_a_raised_document_limit_gives_the_whole_text_at_the_next_build(settings, doc_server, full):
     pages = ["Introduction to the framework.", "Annex on stackable apprenticeships."]
     write_catalog(settings.catalog, [entry("long", url=doc_server.add("/long.pdf", make_pdf(pages)))])
     short = replace(settings, max_document_chars=30)
     assert build(short, progress=False, jobs=1).failures[0]["group"] == "truncated"
-    report = build(settings, progress=False, jobs=1, full=True)
+    report = build(settings, progress=False, jobs=1, full=full)
     assert report.extractions == 1 and report.failures == []
     found = SearchService(settings.index_dir).search(SearchRequest.from_args({"q": "apprenticeships"}))
     assert [hit["id"] for hit in found["results"]] == ["long"]
