@@ -36,3 +36,15 @@ def test_suggestions_show_and_list_escape_control_characters(tmp_path):
 
 def test_printable_keeps_ordinary_text():
     assert printable("Café — naïve\tcolumns\nlines") == "Café — naïve\tcolumns\nlines"
+
+
+def test_accepting_a_suggestion_with_control_characters_is_refused_and_leaves_the_catalog(tmp_path):
+    settings = Settings.from_env(catalog=tmp_path / "catalog.yaml", index=tmp_path / "index", cache=tmp_path / "c")
+    settings.catalog.write_text("[]\n")
+    number = SuggestionQueue(settings.suggestion_db).submit(title=HOSTILE, url="https://example.org/x", year=2022)
+    result = _run(settings, "suggestions", "accept", str(number), "--section", "report", "--type", "report",
+                  "--region", "Ireland", "--no-build")
+    assert result.exit_code != 0
+    assert "field 'title': contains the control character U+001B" in result.output
+    assert not CONTROL_CHARACTERS.search(result.output)
+    assert settings.catalog.read_text() == "[]\n"
