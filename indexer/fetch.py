@@ -170,8 +170,12 @@ class _Deadline:
         _shut(sock)
         raise _DeadlinePassed()
 
+    def passed(self) -> bool:
+        """Whether the deadline has come (a read timeout cut to it may fire just before the timer)."""
+        return self.expired.is_set() or self.remaining() <= 0
+
     def check(self) -> None:
-        if self.expired.is_set() or self.remaining() <= 0:
+        if self.passed():
             raise _DeadlinePassed()
 
     def _cut_off(self) -> None:
@@ -414,7 +418,7 @@ class Fetcher:
                 validators = {"etag": response.headers.get("ETag"),
                               "last_modified": response.headers.get("Last-Modified")}
         except requests.RequestException as exc:
-            if deadline.expired.is_set() or any(isinstance(c, _DeadlinePassed) for c in _causes(exc)):
+            if deadline.passed() or any(isinstance(c, _DeadlinePassed) for c in _causes(exc)):
                 raise _DeadlinePassed() from exc
             raise self._failure(exc, url) from exc
         with self._lock:

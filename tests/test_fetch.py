@@ -409,9 +409,7 @@ def test_a_body_without_length_cut_at_the_deadline_is_not_taken_as_whole(doc_ser
     assert fetch_error(fetcher, url) == "download took longer than 0.5 s"
 
 
-def test_retry_after_waits_fit_in_the_download_deadline(doc_server, settings, pdf, monkeypatch):
-    waits = []
-    monkeypatch.setattr("urllib3.util.retry.time.sleep", waits.append)
+def test_retry_after_waits_fit_in_the_download_deadline(doc_server, settings, pdf, waits):
     # The waits are recorded, not slept: the deadline is far enough that a busy machine's own
     # slowness never reaches it (it bounds real time, which is then the test's, not the waits').
     fetcher = Fetcher(replace(settings, http_retries=3, fetch_deadline=20.0))

@@ -131,7 +131,7 @@ def test_a_dripping_server_is_cut_off_at_the_deadline_wherever_it_drips(drip_ser
 
 def test_retries_of_slow_answers_stop_at_the_deadline(drip_server, settings):
     """Each attempt's 503 takes 0.3 s to arrive; 20 retries would take 6 s."""
-    head = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\n"
+    head = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n"
     server = drip_server(b"", [head, b"", b"", b"", b"", b"\r\n"])
     fetcher = Fetcher(replace(settings, http_retries=20))
     with pytest.raises(FetchError) as failure:
