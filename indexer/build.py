@@ -17,6 +17,7 @@ by what was said; a record with `link: missing` and a transcript is indexed from
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -29,7 +30,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pebble import ProcessPool
+from pebble import ProcessExpired, ProcessPool
 from tqdm import tqdm
 
 from . import engine, landing, spelling, worker
@@ -37,8 +38,10 @@ from .catalog import Record, load_catalog, resolve_path, transcript_source
 from .extract.captions import sniff as sniff_captions
 from .config import Settings
 from .curated import curated_text
+from .facets import labelled
+from .failures import Failure
 from .fetch import Fetched, FetchError, Fetcher
-from .layout import IndexRoot, atomic_write, read_manifest, write_manifest
+from .layout import IndexRoot, atomic_write, read_manifest, write_fingerprint, write_manifest
 from .status import problem_since, problems
 
 #: Bump when extraction or normalisation changes, so cached texts are made again.
@@ -62,14 +65,20 @@ class Outcome:
     paged: bool = False
     engine: str | None = None
     language: str | None = None
+    caps: str | None = None      # the text caps the text was cut by (`TextCache.caps`)
     failure: str | None = None
+    failure_code: Failure | None = None  # the status group of `failure`
     warning: str | None = None
     needs_ocr: bool = False      # text found, but so little per page that the pages are probably images
+    truncated: bool = False      # text cut at the caps (the warning says where)
     stale: bool = False          # the link failed; the text is from an earlier fetch
     fetched_on: str | None = None  # date of the last successful fetch of these bytes
     unchanged: bool = False      # same bytes and metadata as the live index has: nothing to load
     extracted: bool = False      # extraction ran (not served from the cache)
     downloaded: bool = False     # the bytes came over the network this time
+
+    def fail(self, reason: str, code: Failure) -> None:
+        self.failure, self.failure_code = reason, code
 
     def manifest_entry(self) -> dict:
         windows = sum(time is not None for time in self.times)
@@ -77,9 +86,10 @@ class Outcome:
             "meta_hash": self.meta_hash, "content_sha": self.content_sha, "kind": self.kind,
             "url": self.final_url, "landing_url": self.landing_url, "transcript_url": self.transcript_url,
             "pages": len(self.pages) - windows, "windows": windows, "paged": self.paged, "engine": self.engine,
-            "language": self.language,
-            "failure": self.failure, "warning": self.warning, "fetched_on": self.fetched_on,
-            "needs_ocr": self.needs_ocr, "stale": self.stale,
+            "language": self.language, "caps": self.caps,
+            "failure": self.failure, "failure_code": self.failure_code.value if self.failure_code else None,
+            "warning": self.warning, "fetched_on": self.fetched_on,
+            "needs_ocr": self.needs_ocr, "truncated": self.truncated, "stale": self.stale,
             "status": "full_text" if self.pages else "metadata_only",
             "checked": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
@@ -100,6 +110,7 @@ class BuildReport:
     failures: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     full: bool = False
+    rebuilt_because: str | None = None  # why an incremental build became a full one
     jobs: int = 1
 
     def as_dict(self) -> dict:
@@ -113,15 +124,19 @@ class TextCache:
     """Extracted texts and their index terms by content hash: unchanged bytes are never extracted twice.
 
     The key holds everything that shapes an entry: the bytes, the PDF engine, the extraction
-    version and the engine's analysis version (the terms are analysed in the workers).
+    version, the engine's analysis version (the terms are analysed in the workers) and the text
+    caps (a raised `max_document_chars` must not keep the old truncation). The limits that only
+    decide whether an extraction fails (time, memory) are kept in a failure instead, which is
+    tried again by a build with more (`Builder._cached`).
     """
 
-    def __init__(self, cache_dir: Path, extractor: str):
+    def __init__(self, cache_dir: Path, extractor: str, limits: worker.Limits):
         self.dir = cache_dir / "text"
         self.extractor = extractor
+        self.caps = f"c{limits.page_chars}-{limits.document_chars}"
 
     def _path(self, sha: str) -> Path:
-        return self.dir / f"{sha}.{self.extractor}.x{EXTRACT_VERSION}.a{engine.ANALYSIS_VERSION}.json.gz"
+        return self.dir / f"{sha}.{self.extractor}.x{EXTRACT_VERSION}.a{engine.ANALYSIS_VERSION}.{self.caps}.json.gz"
 
     def get(self, sha: str) -> dict | None:
         try:
@@ -140,21 +155,22 @@ class TextCache:
 class Builder:
     """Turns one record into an Outcome; shared by the fetch threads."""
 
-    def __init__(self, settings: Settings, *, extractor: str, pool: ProcessPool, incremental: bool):
+    def __init__(self, settings: Settings, *, extractor: str, pool: ProcessPool, incremental: bool,
+                 verify: bool = False):
         self.settings = settings
         self.incremental = incremental
         self.extractor = extractor
-        self.fetcher = Fetcher(settings)
-        self.texts = TextCache(settings.cache_dir, extractor)
+        self.fetcher = Fetcher(settings, verify=verify or not incremental)
+        self.texts = TextCache(settings.cache_dir, extractor, worker.Limits.of(settings))
         self.pool = pool
         self._extracting: dict[str, threading.Lock] = {}
         self._extracting_guard = threading.Lock()
 
     def process(self, record: Record, previous: dict | None) -> Outcome:
         """Fetch and (if needed) extract one record; runs in a fetch thread."""
-        outcome = Outcome(id=record.id, meta_hash=record.metadata_hash())
+        outcome = Outcome(id=record.id, meta_hash=record.metadata_hash(), caps=self.texts.caps)
         if record.link == "missing" and not record.transcript:
-            outcome.failure = "no source link (catalog says link: missing)"
+            outcome.fail("no source link (catalog says link: missing)", Failure.NO_LINK)
             return outcome
         sources: list[tuple[Fetched, str, str]] = []  # (bytes, the kind to extract them as, what they are)
         notes: list[str] = []
@@ -164,7 +180,7 @@ class Builder:
                 fetched = self.fetcher.fetch(record.url or str(resolve_path(record, self.settings.catalog)),
                                              self.settings.catalog.parent)
             except FetchError as err:
-                return self._reuse_previous(outcome, previous, err.reason)
+                return self._reuse_previous(outcome, previous, err.reason, err.code)
             document = self._behind_landing(record, fetched, notes)
             if document is not fetched:
                 fallback, outcome.landing_url = fetched, fetched.url
@@ -175,7 +191,7 @@ class Builder:
                 outcome.transcript_url = sources[-1][0].url
             except FetchError as err:
                 if not sources:
-                    return self._reuse_previous(outcome, previous, f"transcript: {err.reason}")
+                    return self._reuse_previous(outcome, previous, f"transcript: {err.reason}", err.code)
                 notes.append(f"transcript not indexed ({err.reason})")
         first, kind, _ = sources[0]
         composite = len(sources) > 1 or fallback is not None
@@ -185,7 +201,8 @@ class Builder:
         outcome.downloaded = any(fetched.changed for fetched, *_ in sources)
         outcome.fetched_on = dt.date.today().isoformat()
         if self.incremental and previous and not previous["failure"] and not previous.get("stale") \
-                and (previous["content_sha"], previous["meta_hash"]) == (outcome.content_sha, outcome.meta_hash):
+                and (previous["content_sha"], previous["meta_hash"], previous.get("caps")) \
+                == (outcome.content_sha, outcome.meta_hash, outcome.caps):
             outcome.unchanged = True  # the usual case of a rebuild: don't even read the cached text
             return outcome
         # Several sources are combined once and cached under their joint key (so is the choice of
@@ -199,7 +216,7 @@ class Builder:
                 results[0] = self._extracted(fallback, fallback.kind, outcome)
             combined = _combine(results, [role for *_, role in sources])
             combined.update(landing_page_kept=kept_landing, notes=[lost] * kept_landing + combined["notes"])
-            if composite and not any(result.get("time_limit") for result in results):
+            if composite and all(_cacheable(result, limited=False) for result in results):
                 self.texts.put(outcome.content_sha, combined)
         if combined.get("landing_page_kept"):
             outcome.kind, outcome.final_url, outcome.landing_url = fallback.kind, fallback.url, None
@@ -212,7 +229,10 @@ class Builder:
         follow (a failure to get it is noted: the page's text is then what the record has)."""
         if page.kind != "html" or not record.url or not record.follow:
             return page
-        link = record.document_url or landing.document_link(page.content, page.url)
+        try:
+            link = record.document_url or landing.document_link(page.content, page.url)
+        except FetchError:
+            return page  # its cached copy is damaged: its own extraction says so
         if link is None or link == page.url:
             return page
         try:
@@ -230,7 +250,7 @@ class Builder:
         fetched = self.fetcher.fetch(transcript_source(record, self.settings.catalog), self.settings.catalog.parent)
         kind = sniff_captions(fetched.content)
         if kind is None:
-            raise FetchError("not WebVTT or SRT captions")
+            raise FetchError("not WebVTT or SRT captions", Failure.NOT_A_DOCUMENT)
         return fetched, kind
 
     def _extracted(self, fetched: Fetched, kind: str, outcome: Outcome) -> dict:
@@ -245,46 +265,60 @@ class Builder:
         with same_bytes:
             cached = self._cached(fetched.sha256)
             if cached is None:
-                cached = self._extract(fetched.content, kind)
+                try:
+                    content = fetched.content
+                except FetchError as err:  # a trusted cached copy that turned out damaged
+                    return {"error": err.reason, "code": Failure.UNREADABLE.value, "transient": True}
+                cached = self._extract(content, kind)
                 outcome.extracted = True
-                self.texts.put(fetched.sha256, cached)
+                if _cacheable(cached):
+                    self.texts.put(fetched.sha256, cached)
         return cached
 
     def _cached(self, sha: str) -> dict | None:
-        """The cached extraction of these bytes; one that ran out of time counts only while the time
-        limit is what it was (a build with more time tries again, one with the same does not wait
-        for the same timeout on every run)."""
+        """The cached extraction of these bytes; one that ran out of time or memory counts only while
+        that limit is what it was (a build with more tries again, one with the same does not wait
+        for the same failure on every run)."""
         cached = self.texts.get(sha)
-        if cached is not None and cached.get("time_limit", float("inf")) < self.settings.extract_timeout:
+        if cached is None:
+            return None
+        if cached.get("time_limit", float("inf")) < self.settings.extract_timeout \
+                or cached.get("memory_mb", float("inf")) < self.settings.extract_memory_mb:
             return None
         return cached
 
     def _extract(self, content: bytes, kind: str) -> dict:
-        future = self.pool.schedule(worker.extract_job, args=(content, kind, self.extractor),
-                                    timeout=self.settings.extract_timeout)
         try:
+            future = self.pool.schedule(worker.extract_job, args=(content, kind, self.extractor),
+                                        timeout=self.settings.extract_timeout)
             return future.result()
         except FutureTimeout:
             return {"error": f"extraction timed out after {self.settings.extract_timeout:g} s",
-                    "time_limit": self.settings.extract_timeout}
-        except Exception as err:  # the worker died (a segfault in a native library): the same bytes would again
-            return {"error": f"extraction crashed ({type(err).__name__}: {err})"}
+                    "code": Failure.UNREADABLE.value, "time_limit": self.settings.extract_timeout}
+        except ProcessExpired as err:
+            # The process died on this document: under the address-space limit that is how a native
+            # library (PDFium, lxml) dies of a decompression bomb, where Python would raise MemoryError.
+            return worker.too_large(self.settings.extract_memory_mb, f"the extraction process died, exit code {err.exitcode}")
+        except Exception as err:  # the pool itself failed (broken, shut down): not this document's doing
+            return {"error": f"extraction not run ({type(err).__name__}: {err})", "code": Failure.OTHER.value,
+                    "transient": True}
 
     @staticmethod
     def _apply(outcome: Outcome, result: dict) -> None:
         if "error" in result:
-            outcome.failure = result["error"]
+            outcome.fail(result["error"], Failure.of(result.get("code")))
             return
         outcome.pages, outcome.terms, outcome.paged = result["pages"], result["terms"], result["paged"]
         outcome.times = result.get("times") or [None] * len(outcome.pages)
         outcome.engine, outcome.language = result["engine"], result["language"]
         outcome.warning, outcome.needs_ocr = result.get("warning"), result.get("needs_ocr", False)
+        outcome.truncated = result.get("truncated", False)
 
-    def _reuse_previous(self, outcome: Outcome, previous: dict | None, reason: str) -> Outcome:
+    def _reuse_previous(self, outcome: Outcome, previous: dict | None, reason: str, code: Failure) -> Outcome:
         """A link that fails now but worked before keeps its text, flagged, rather than losing it."""
         cached = self.texts.get(previous["content_sha"]) if previous and previous.get("content_sha") else None
         if cached is None or "error" in cached:
-            outcome.failure = reason
+            outcome.fail(reason, code)
             return outcome
         outcome.content_sha, outcome.kind, outcome.final_url = previous["content_sha"], previous["kind"], previous["url"]
         outcome.landing_url, outcome.transcript_url = previous.get("landing_url"), previous.get("transcript_url")
@@ -292,6 +326,16 @@ class Builder:
         outcome.fetched_on, outcome.stale = previous.get("fetched_on"), True
         outcome.warning = f"{reason}; indexed the copy fetched on {outcome.fetched_on or 'an earlier build'}"
         return outcome
+
+
+def _cacheable(result: dict, *, limited: bool = True) -> bool:
+    """Whether an extraction's result may be cached: never a "transient" failure, not the bytes'
+    doing (the pool itself failed, a cached copy could not be read); with `limited=False`, nor one
+    that only a limit of this build (time, memory) caused, for a cache entry that `Builder._cached`
+    does not check."""
+    if result.get("transient"):
+        return False
+    return limited or not (result.get("time_limit") or result.get("memory_mb"))
 
 
 def _content_key(shas: list[str]) -> str:
@@ -308,6 +352,7 @@ def _combine(results: list[dict], roles: list[str]) -> dict:
     notes = [f"{role} not indexed ({result['error']})" for role, result in zip(roles, results) if "error" in result]
     combined = {**readable[0], "pages": [], "terms": [], "times": [], "notes": notes,
                 "needs_ocr": any(result.get("needs_ocr", False) for result in readable),
+                "truncated": any(result.get("truncated", False) for result in readable),
                 "warning": "; ".join(filter(None, (result.get("warning") for result in readable))) or None}
     for result in readable:
         combined["pages"] += result["pages"]
@@ -331,11 +376,13 @@ def metadata_text(record: Record) -> str:
 
 
 def build(settings: Settings, *, full: bool = False, jobs: int | None = None, extractor: str = "auto",
-          progress: bool = True, optimize: bool = False) -> BuildReport:
+          progress: bool = True, optimize: bool = False, verify: bool = False) -> BuildReport:
     """Bring the index in line with the catalog; see the module docstring for the rules.
 
     `optimize` merges the index into one segment even if nothing changed: incremental builds
-    only add segments (and merge the small ones when there are too many).
+    only add segments (and merge the small ones when there are too many). `verify` hashes every
+    cached download a 304 confirms (a full build always does), instead of trusting its size and
+    modification time.
     """
     started = time.monotonic()
     records = load_catalog(settings.catalog)  # invalid catalogs stop here, before anything is touched
@@ -345,19 +392,26 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
     with root.build_lock():
         root.discard_temporaries()
         live = root.current()
-        report.full = full or live is None
+        previous = read_manifest(live)
+        if live is not None and not full:
+            report.rebuilt_because = _unfit_for_increments(live, previous)
+        report.full = full or live is None or report.rebuilt_because is not None
         target = root.new_version() if report.full else live
         try:
             if report.full:
                 engine.create(target)
             written: list[tuple[dict, list[str]]] = []
-            manifest = _sync(settings, records, target, read_manifest(live), report, extractor, progress,
-                             optimize, written)
+            manifest = _sync(settings, records, target, previous, report, extractor, progress, optimize, written,
+                             verify)
+            write_fingerprint(target, engine.segment_files(target))
             write_manifest(target, manifest)
             spelling.write_vocabulary(target, None if report.full else written)
         except BaseException:
             if report.full:  # a fresh version that failed is nobody's: don't leave it for the next build
                 root.discard(target)
+            else:  # the live version keeps its last commit, without the files of the one that failed
+                with contextlib.suppress(Exception):  # whatever happens here, the build's own error is the news
+                    engine.discard_unfinished(target)
             raise
         if report.full:
             root.publish(target)
@@ -366,8 +420,20 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
     return report
 
 
+def _unfit_for_increments(live: Path, manifest: dict) -> str | None:
+    """Why the live version must not be built on but replaced by a full build, or None: its files
+    are damaged (an incremental build would commit over them), or its manifest is missing or of
+    the wrong shape (the build would not know what the index holds)."""
+    problem = engine.damage(live)
+    if problem:
+        return f"the live index is damaged ({problem})"
+    if not manifest:
+        return "the live index has no readable manifest"
+    return None
+
+
 def _sync(settings: Settings, records: list[Record], target: Path, previous: dict, report: BuildReport,
-          extractor: str, progress: bool, optimize: bool, written: list) -> dict:
+          extractor: str, progress: bool, optimize: bool, written: list, verify: bool) -> dict:
     """Fetch and extract every record, write what changed into `target`; return the new manifest.
 
     An incremental build appends (stored record, pages) of each publication it writes to `written`.
@@ -379,7 +445,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     with engine.Writer(target, optimize=optimize, processes=report.jobs if fresh else 1) as writer:
         with worker.pool(settings, report.jobs) as pool, \
                 ThreadPoolExecutor(settings.fetch_threads) as threads:
-            builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh)
+            builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh, verify=verify)
             futures = [threads.submit(builder.process, record, previous.get(record.id)) for record in records]
             for future in tqdm(as_completed(futures), total=len(futures), desc="build", unit="pub",
                                disable=not progress, dynamic_ncols=True):
@@ -420,8 +486,9 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     return manifest
 
 
-#: Manifest fields whose change means the record must be written into the index again.
-_SAME_WHEN_EQUAL = ("meta_hash", "content_sha", "pages")
+#: Manifest fields whose change means the record must be written into the index again (the same
+#: bytes cut by other caps are another text).
+_SAME_WHEN_EQUAL = ("meta_hash", "content_sha", "pages", "caps")
 
 
 def _summarise(report: BuildReport, manifest: dict, records: list[Record]) -> None:

@@ -48,13 +48,50 @@ DOCUMENT_TYPES: dict[str, str] = {
 SUPRANATIONAL_REGIONS = ("Europe", "International")
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: The earliest publication year a record (or a reader's suggestion) may have; the latest is next year.
 EARLIEST_YEAR = 1990
+
+#: C0 and C1 control characters and DEL, but tab and newline, which multi-line text may hold: escape
+#: sequences in a title rewrite a curator's terminal, a NUL breaks every XML feed.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ONE_LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: Fields whose text may run over several lines (tabs and newlines allowed).
+MULTI_LINE_FIELDS = ("summary",)
+#: Longest text per field: a catalog is typed by people, and a 100 MB title would cost every
+#: search and page that shows it. (`id` has its own limit.)
+MAX_CHARS = {"title": 1_000, "summary": 20_000, "organisation": 300, "jurisdiction": 300, "authors": 300,
+             "url": 2_048, "path": 1_024, "document_url": 2_048, "transcript": 2_048}
+MAX_AUTHORS = 200
 
 #: Shows a curator's value in a message, shortened: a hostile value (deeply nested, or megabytes
 #: long) must not make the message itself the problem.
 _shortener = reprlib.Repr()
 _shortener.maxlevel, _shortener.maxlist, _shortener.maxdict, _shortener.maxstring = 2, 4, 4, 80
 _shown = _shortener.repr
+
+
+def latest_year() -> int:
+    return dt.date.today().year + 1
+
+
+def year_problem(value: int) -> str | None:
+    """Why `value` is not a plausible publication year, or None: the one rule for the catalog and
+    the suggestion form."""
+    if not EARLIEST_YEAR <= value <= latest_year():
+        return f"{value} is not a plausible year ({EARLIEST_YEAR}-{latest_year()})"
+    return None
+
+
+def text_problem(value: str, *, multi_line: bool = False) -> str | None:
+    """Why a text value is refused, or None: control characters (tab and newline only in multi-line
+    text), or bytes that were not UTF-8 (decoded to U+FFFD when the file was read)."""
+    control = (CONTROL_CHARACTERS if multi_line else _ONE_LINE_CONTROLS).search(value)
+    if control:
+        return (f"contains the control character U+{ord(control.group()):04X} at character "
+                f"{control.start() + 1}; remove it")
+    if "\ufffd" in value:
+        return "contains bytes that are not UTF-8 (save the catalog as UTF-8)"
+    return None
 
 
 def _country_names() -> frozenset[str]:
@@ -114,9 +151,27 @@ class Record(BaseModel):
     def _year(cls, value):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"must be a four-digit year, not {_shown(value)}")
-        latest = dt.date.today().year + 1
-        if not EARLIEST_YEAR <= value <= latest:
-            raise ValueError(f"{value} is not a plausible year ({EARLIEST_YEAR}-{latest})")
+        problem = year_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator(*MAX_CHARS, mode="before")
+    @classmethod
+    def _text(cls, value, info):
+        """Before any other check, so that a megabyte of text costs no more than its length test."""
+        limit = MAX_CHARS[info.field_name]
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if isinstance(value, (list, tuple)) and len(value) > MAX_AUTHORS:
+            raise ValueError(f"lists {len(value):,} names; at most {MAX_AUTHORS}")
+        for text in values:
+            if not isinstance(text, str):
+                continue  # the type check names it
+            if len(text) > limit:
+                raise ValueError(f"is {len(text):,} characters long; at most {limit:,}")
+            problem = text_problem(text, multi_line=info.field_name in MULTI_LINE_FIELDS)
+            if problem:
+                raise ValueError(problem)
         return value
 
     @field_validator("type")
@@ -187,8 +242,9 @@ class Record(BaseModel):
         return self.url or self.path
 
     def metadata_hash(self) -> str:
-        """Changes whenever anything the index shows changes, so a rebuild knows to reindex."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """Changes whenever anything the index shows or matches by changes, so a rebuild knows to
+        reindex: the record, and the type's label (indexed among the metadata words)."""
+        payload = json.dumps({**self.model_dump(mode="json"), "type_label": DOCUMENT_TYPES[self.type]}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -286,18 +342,44 @@ def parse_records(raw_entries, path: Path) -> list[Record]:
     return records
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's where available: 8x faster
+    """YAML's safe loader, except that dates stay text: YAML's own reading of `added: 2023-02-30`
+    raises out of the parser, where the record's validation names the entry and field."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
 def load_catalog(path: Path) -> list[Record]:
-    """Read and validate a catalog file; nothing is written anywhere, so errors are harmless."""
+    """Read and validate a catalog file; nothing is written anywhere, so errors are harmless.
+
+    A file that is not UTF-8 is still read (its bad bytes replaced), so that the message names the
+    line and then each entry and field they are in, together with every other problem of the file.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise CatalogError(path, ["file not found"]) from None
+    except OSError as err:
+        raise CatalogError(path, [f"cannot read it: {err.strerror or err}"]) from None
+    problems = []
     try:
-        # libyaml's safe loader where available: 8x faster on a 3,300-entry catalog.
-        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        problems.append(f"line {line}: byte 0x{data[err.start]:02X} is not UTF-8 (save the file as UTF-8)")
+        text = data.decode("utf-8", errors="replace")
+    try:
+        raw = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as err:
-        raise CatalogError(path, [f"not valid YAML: {err}"]) from None
-    return parse_records(raw, path)
+        raise CatalogError(path, [*problems, f"not valid YAML: {err}"]) from None
+    try:
+        records = parse_records(raw, path)
+    except CatalogError as err:
+        raise CatalogError(path, [*problems, *err.problems]) from None
+    if problems:
+        raise CatalogError(path, problems)
+    return records
 
 
 def resolve_path(record: Record, catalog_path: Path) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .additions import AdditionError, add_record
-from .catalog import DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog
+from .catalog import CONTROL_CHARACTERS, DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog
 from .config import Settings, SettingsError
 from .curators import AccountError, CuratorStore
 from .fetch import CacheWriteError
@@ -27,12 +27,28 @@ UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIS
               errno.EDQUOT}
 
 
+def printable(text) -> str:
+    """`text` with every control character but newline and tab written as a JSON-style escape
+    (ESC as \\u001b): catalog entries and readers' suggestions are printed to curators' terminals,
+    where an escape sequence could rewrite the screen. The escape is valid inside JSON strings too,
+    so JSON output parses back to the same text."""
+    return CONTROL_CHARACTERS.sub(lambda match: f"\\u{ord(match.group()):04x}", str(text))
+
+
+def _echo(message="", **kwargs) -> None:
+    click.echo(printable(message), **kwargs)
+
+
+def _secho(message="", **kwargs) -> None:
+    click.secho(printable(message), **kwargs)
+
+
 def _settings(ctx: click.Context) -> Settings:
     return ctx.obj
 
 
 def _fail(message: str, code: int = 1):
-    click.secho(message, fg="red", err=True)
+    _secho(message, fg="red", err=True)
     sys.exit(code)
 
 
@@ -56,16 +72,18 @@ def cli(ctx, catalog, index_dir, cache):
               help="PDF engine: PDFium with pdfminer.six as fallback, or one forced.")
 @click.option("--optimize", is_flag=True,
               help="Merge the index into one segment (incremental builds add segments; fewer is faster to search).")
+@click.option("--verify", is_flag=True,
+              help="Hash every cached download a 304 confirms (otherwise trusted by size and time; --full always hashes).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def build(ctx, full, jobs, extractor, optimize, as_json, quiet):
+def build(ctx, full, jobs, extractor, optimize, verify, as_json, quiet):
     """Fetch, extract and index what changed in the catalog."""
     from .build import build as run_build
 
     try:
         report = run_build(_settings(ctx), full=full, jobs=jobs, extractor=extractor, progress=not quiet,
-                           optimize=optimize)
+                           optimize=optimize, verify=verify)
     except CatalogError as err:
         _fail(f"catalog not valid, index left as it was:\n{err}", 2)
     except BuildInProgress as err:
@@ -77,15 +95,17 @@ def build(ctx, full, jobs, extractor, optimize, as_json, quiet):
             raise
         _fail(f"cannot write {err.filename or _settings(ctx).index_dir}: {err.strerror}")
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        _echo(json.dumps(report.as_dict(), indent=2))
         return
-    click.echo(f"{report.entries} entries: {report.written} written, {report.unchanged} unchanged, "
+    if report.rebuilt_because:
+        _echo(f"rebuilt in full: {report.rebuilt_because}")
+    _echo(f"{report.entries} entries: {report.written} written, {report.unchanged} unchanged, "
                f"{report.removed} removed ({'full' if report.full else 'incremental'} build, {report.jobs} jobs)")
-    click.echo(f"{report.full_text} with full text ({report.pages} pages), {report.metadata_only} metadata only; "
+    _echo(f"{report.full_text} with full text ({report.pages} pages), {report.metadata_only} metadata only; "
                f"{report.requests} requests, {report.downloads} downloads, {report.extractions} extractions; "
                f"{report.seconds:.1f} s")
     if report.failures:
-        click.echo(f"{len(report.failures)} problem(s): run `observatory status` for the list")
+        _echo(f"{len(report.failures)} problem(s): run `observatory status` for the list")
 
 
 @cli.command()
@@ -99,23 +119,23 @@ def status(ctx, as_json, reason):
     except CatalogError as err:
         _fail(str(err), 2)
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        _echo(json.dumps(report, indent=2))
         return
-    click.echo(f"catalog  {report['catalog']}\nindex    {report['index'] or '(not built)'}")
-    click.echo(f"{report['entries']} entries, {report['indexed']} indexed: {report['full_text']} with full text "
+    _echo(f"catalog  {report['catalog']}\nindex    {report['index'] or '(not built)'}")
+    _echo(f"{report['entries']} entries, {report['indexed']} indexed: {report['full_text']} with full text "
                f"({report['pages']} pages), {report['metadata_only']} metadata only")
     outage = network_outage(report["failures"], report["entries"] - len(report["failures"]))
     if outage:
         click.secho(outage, fg="yellow")
     if report["pending"]:
-        click.echo(f"{len(report['pending'])} not yet built: {', '.join(report['pending'][:10])}"
+        _echo(f"{len(report['pending'])} not yet built: {', '.join(report['pending'][:10])}"
                    + (" …" if len(report["pending"]) > 10 else ""))
     for group in problem_groups(report["failures"]):
         if not group["count"] or reason not in (None, group["reason"]):
             continue
-        click.secho(f"\n{group['label']} ({group['count']})  [--reason {group['reason']}]", bold=True)
+        _secho(f"\n{group['label']} ({group['count']})  [--reason {group['reason']}]", bold=True)
         for problem in group["rows"]:
-            click.echo(f"  {problem['id']}: {problem['reason']}  (since {problem['since'] or '?'})"
+            _echo(f"  {problem['id']}: {problem['reason']}  (since {problem['since'] or '?'})"
                        + (f"\n    {problem['url']}" if problem["url"] else ""))
 
 
@@ -148,19 +168,19 @@ def search(ctx, query, year_from, year_to, sort, page, per_page, as_json, **sele
     except (IndexMissing, IndexUnreadable) as err:
         _fail(str(err), 1)
     if as_json:
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        _echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
     if result["message"]:
-        click.echo(result["message"])
-    click.echo(f"{result['total']} result(s), page {result['page']} of {result['pages']}")
+        _echo(result["message"])
+    _echo(f"{result['total']} result(s), page {result['page']} of {result['pages']}")
     for rank, hit in enumerate(result["results"], start=(result["page"] - 1) * result["per_page"] + 1):
-        click.echo(f"\n{rank:>3}. {hit['title']} ({hit['year']}) [{hit['id']}]")
-        click.echo(f"     {hit['type_label']} · {', '.join(hit['regions'])}"
+        _echo(f"\n{rank:>3}. {hit['title']} ({hit['year']}) [{hit['id']}]")
+        _echo(f"     {hit['type_label']} · {', '.join(hit['regions'])}"
                    + (f" · {hit['organisation']}" if hit["organisation"] else "")
                    + ("" if hit["full_text"] else " · full text unavailable"))
         for snippet in hit["snippets"]:
             text = re.sub(r"</?mark>", "**", snippet["html"])
-            click.echo(f"     {'p. ' + str(snippet['page']) if snippet['page'] else '  '}: {text}")
+            _echo(f"     {'p. ' + str(snippet['page']) if snippet['page'] else '  '}: {text}")
 
 
 def _record_options(command):
@@ -209,7 +229,7 @@ def add(ctx, source, create, then_build, **metadata):
         record = add_record(settings.catalog, _record_fields(**metadata), source, create=create)
     except AdditionError as err:
         _fail(str(err), 2)
-    click.echo(f"added {record.id} to {settings.catalog}")
+    _echo(f"added {record.id} to {settings.catalog}")
     if then_build:
         ctx.invoke(build)
 
@@ -235,12 +255,12 @@ def suggestions_list(ctx, state, as_json):
     """The queue, oldest first."""
     found = _queue(ctx).list(None if state == "all" else state)
     if as_json:
-        click.echo(json.dumps([s.as_dict() for s in found], indent=2, ensure_ascii=False))
+        _echo(json.dumps([s.as_dict() for s in found], indent=2, ensure_ascii=False))
         return
     if not found:
-        click.echo(f"no {'' if state == 'all' else state + ' '}suggestions")
+        _echo(f"no {'' if state == 'all' else state + ' '}suggestions")
     for s in found:
-        click.echo(f"{s.id:>5}  {s.submitted[:10]}  {s.state:8}  {s.title} ({s.year})\n       {s.url}")
+        _echo(f"{s.id:>5}  {s.submitted[:10]}  {s.state:8}  {s.title} ({s.year})\n       {s.url}")
 
 
 @suggestions.command("show")
@@ -254,7 +274,7 @@ def suggestions_show(ctx, suggestion_id):
         _fail(str(err), 2)
     for key, value in suggestion.as_dict().items():
         if value is not None:
-            click.echo(f"{key:10} {value}")
+            _echo(f"{key:10} {value}")
 
 
 @suggestions.command("accept")
@@ -276,7 +296,7 @@ def suggestions_accept(ctx, suggestion_id, title, year, no_build, **metadata):
         accepted = _queue(ctx).accept(suggestion_id, add)
     except (SuggestionError, AdditionError) as err:
         _fail(str(err), 2)
-    click.echo(f"accepted suggestion {suggestion_id}: added {accepted.record_id} to {settings.catalog}")
+    _echo(f"accepted suggestion {suggestion_id}: added {accepted.record_id} to {settings.catalog}")
     if not no_build:
         ctx.invoke(build)
 
@@ -291,7 +311,7 @@ def suggestions_reject(ctx, suggestion_id, reason):
         _queue(ctx).reject(suggestion_id, reason)
     except SuggestionError as err:
         _fail(str(err), 2)
-    click.echo(f"rejected suggestion {suggestion_id}")
+    _echo(f"rejected suggestion {suggestion_id}")
 
 
 @cli.command()
@@ -315,9 +335,9 @@ def collection(ctx, markdown, readme):
         head, rest = text.split(start, 1)
         readme.write_text(head + start + to_markdown(summary).strip() + "\n" + end + rest.split(end, 1)[1],
                           encoding="utf-8")
-        click.echo(f"updated {readme}")
+        _echo(f"updated {readme}")
         return
-    click.echo(to_markdown(summary) if markdown else json.dumps(summary, indent=2, default=str))
+    _echo(to_markdown(summary) if markdown else json.dumps(summary, indent=2, default=str))
 
 
 # ---------------------------------------------------------------- curator accounts (the /curate screens)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import errno
+import functools
 import hashlib
 import ipaddress
 import json
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit
 
 import requests
@@ -42,6 +44,7 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from indexer.config import Settings
+from indexer.failures import Failure
 
 KINDS = ("pdf", "html", "text")
 
@@ -78,11 +81,13 @@ _UNREACHABLE = {
 
 
 class FetchError(Exception):
-    """A document could not be had; `reason` is what the status report shows the curator."""
+    """A document could not be had; `reason` is what the status report shows the curator, `code`
+    the group it is listed in (most failures to fetch are a broken link)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, code: Failure = Failure.BROKEN):
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 class CacheWriteError(Exception):
@@ -105,14 +110,117 @@ class RefusedHost(FetchError):
     redirect) have internal services' answers indexed and published (SSRF).
     """
 
+    def __init__(self, reason: str):
+        super().__init__(reason, Failure.OTHER)
+
+
+class _DeadlinePassed(Exception):
+    """Raised inside urllib3 (a connection opened, a retry due) once the download's deadline has passed."""
+
+
+class _Deadline:
+    """The wall-clock bound of one download, from the first connection to the last byte, retries,
+    backoff and redirects included.
+
+    No per-read timeout can bound a server that drips its status line, headers or body a byte at
+    a time, and a blocked read cannot be interrupted from its own thread; so every socket the
+    download uses is registered here (`_GuardedConnection`: new ones and reused ones alike) and a
+    timer shuts them all down at the deadline, which ends any read at once. Connection attempts
+    and retry waits are cut to the time left, and no new attempt starts once it has passed.
+    """
+
+    _active = threading.local()  # the deadline of the download running in this thread
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.expired = threading.Event()
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut_off)
+        self._timer.daemon = True
+
+    @classmethod
+    def current(cls) -> _Deadline | None:
+        return getattr(cls._active, "deadline", None)
+
+    def __enter__(self) -> Self:
+        self._active.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._active.deadline = None
+        self._timer.cancel()
+        self._timer.join()
+        with self._lock:
+            self._sockets.clear()
+
+    def remaining(self) -> float:
+        return max(0.0, self.ends - time.monotonic())
+
+    def watch(self, sock: socket.socket | None) -> None:
+        """Shut `sock` down at the deadline; at once (raising `_DeadlinePassed`) if it has passed."""
+        if sock is None:
+            return
+        with self._lock:
+            if not self.expired.is_set():
+                self._sockets.add(sock)
+                return
+        _shut(sock)
+        raise _DeadlinePassed()
+
+    def passed(self) -> bool:
+        """Whether the deadline has come (a read timeout cut to it may fire just before the timer)."""
+        return self.expired.is_set() or self.remaining() <= 0
+
+    def check(self) -> None:
+        if self.passed():
+            raise _DeadlinePassed()
+
+    def _cut_off(self) -> None:
+        with self._lock:
+            self.expired.set()
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    @property
+    def reason(self) -> str:
+        return f"download took longer than {self.seconds:g} s"
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
 
 @dataclass(frozen=True)
 class Fetched:
-    content: bytes = field(repr=False)  # up to max_download_bytes: keep it out of test failure output
+    """A document's bytes and what is known of them. `body` is None when a 304 was answered from a
+    cached copy trusted by its size and modification time: most such records are unchanged and
+    their bytes never needed, so `content` reads (and checks) them only when asked for."""
+
+    body: bytes | None = field(repr=False)  # up to max_download_bytes: keep it out of test failure output
     kind: str
     sha256: str
     url: str
     changed: bool
+    blob: Path | None = None  # where `content` is read from when `body` is None
+
+    @functools.cached_property
+    def content(self) -> bytes:
+        if self.body is not None:
+            return self.body
+        try:
+            content = self.blob.read_bytes()
+        except OSError as err:
+            raise FetchError(f"the cached copy cannot be read ({err.strerror or err})") from err
+        if hashlib.sha256(content).hexdigest() != self.sha256:
+            with contextlib.suppress(OSError):
+                self.blob.unlink()  # the next build downloads it again
+            raise FetchError("the cached copy is damaged (it is downloaded again at the next build)")
+        return content
 
 
 class _Retry(Retry):
@@ -125,6 +233,9 @@ class _Retry(Retry):
     """
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        deadline = _Deadline.current()
+        if deadline is not None:
+            deadline.check()
         if isinstance(error, (NewConnectionError, SSLError)):  # NameResolutionError is one of the former
             raise MaxRetryError(_pool, url, error) from error
         return super().increment(method, url, response, error, _pool, _stacktrace)
@@ -139,9 +250,17 @@ class _Retry(Retry):
 
     def parse_retry_after(self, retry_after: str) -> float:
         try:
-            return min(super().parse_retry_after(retry_after), self.max_retry_after)
+            return min(super().parse_retry_after(retry_after), self.max_retry_after, _time_left())
         except InvalidHeader:
             return 0.0  # unreadable: fall back to our own backoff
+
+    def get_backoff_time(self) -> float:
+        return min(super().get_backoff_time(), _time_left())
+
+
+def _time_left() -> float:
+    deadline = _Deadline.current()
+    return deadline.remaining() if deadline is not None else float("inf")
 
 
 class _GuardedConnection:
@@ -158,6 +277,24 @@ class _GuardedConnection:
     allow_hosts: tuple[str, ...] = ()
 
     def _new_conn(self):
+        deadline = _Deadline.current()
+        if deadline is not None:
+            deadline.check()
+            if isinstance(self.timeout, (int, float)):  # a connection attempt ends with it too
+                self.timeout = min(self.timeout, max(deadline.remaining(), 0.001))
+        sock = self._connect_guarded()
+        if deadline is not None:
+            deadline.watch(sock)
+        return sock
+
+    def request(self, *args, **kwargs):
+        """A connection reused from the pool is watched by this download's deadline too."""
+        deadline = _Deadline.current()
+        if deadline is not None:
+            deadline.watch(self.sock)
+        return super().request(*args, **kwargs)
+
+    def _connect_guarded(self):
         host = self.host.lower()
         if host in self.allow_hosts or f"{host}:{self.port}" in self.allow_hosts:
             return super()._new_conn()
@@ -209,6 +346,10 @@ def _refuse_internal(host: str, address: str) -> None:
 class Fetcher:
     """Shared by the build's fetch threads: each thread gets its own requests.Session.
 
+    On a 304 the cached copy is trusted while its size and modification time are those recorded
+    when it was stored (hashing every cached download made a no-change rebuild of 3,300 records
+    take seconds); `verify` reads and hashes each one instead (`build --full`, `build --verify`).
+
     `requests_sent` counts HTTP responses received (retries and redirect hops included);
     `downloads` counts full bodies received (not 304s). A host that could not be connected to
     at all (DNS, refused, unreachable, connect timeout, TLS) is not dialled again by this Fetcher:
@@ -217,8 +358,9 @@ class Fetcher:
     their own transport); the refusal of internal hosts (`_GuardedConnection`) is then theirs to make.
     """
 
-    def __init__(self, settings: Settings, *, session: requests.Session | None = None):
+    def __init__(self, settings: Settings, *, session: requests.Session | None = None, verify: bool = False):
         self.settings = settings
+        self.verify = verify
         self.requests_sent = 0
         self.downloads = 0
         self._given_session = session
@@ -246,20 +388,23 @@ class Fetcher:
         entry = self._load_entry(url)
         if entry is not None and not (self._blobs / entry["sha256"]).is_file():
             entry = None
-        fetched = self._request(url, entry)
-        if fetched is None:  # 304, but the cached body has vanished or rotted since: ask in full
-            fetched = self._request(url, None)
+        with _Deadline(self.settings.fetch_deadline) as deadline:
+            try:
+                fetched = self._request(url, entry, deadline)
+                if fetched is None:  # 304, but the cached body has vanished or rotted since: ask in full
+                    fetched = self._request(url, None, deadline)
+            except _DeadlinePassed:
+                raise FetchError(deadline.reason) from None
         return fetched
 
-    def _request(self, url: str, entry: dict | None) -> Fetched | None:
+    def _request(self, url: str, entry: dict | None, deadline: _Deadline) -> Fetched | None:
         headers = {"Accept": ACCEPT, "User-Agent": self.settings.user_agent}
         if entry is not None:
             if entry.get("etag"):
                 headers["If-None-Match"] = entry["etag"]
             if entry.get("last_modified"):
                 headers["If-Modified-Since"] = entry["last_modified"]
-        timeout = self.settings.http_timeout
-        started = time.monotonic()
+        timeout = min(self.settings.http_timeout, max(deadline.remaining(), 0.001))
         try:
             with self._session().get(url, headers=headers, timeout=(timeout, timeout), stream=True) as response:
                 self._count_responses(response)
@@ -267,69 +412,57 @@ class Fetcher:
                     return self._not_modified(url, response.url, entry)
                 if not 200 <= response.status_code < 300:
                     raise FetchError(_status_reason(response))
-                content = self._read_body(response, started)
+                content = self._read_body(response, deadline)
                 final_url = response.url
                 content_type = response.headers.get("Content-Type")
                 validators = {"etag": response.headers.get("ETag"),
                               "last_modified": response.headers.get("Last-Modified")}
         except requests.RequestException as exc:
+            if deadline.passed() or any(isinstance(c, _DeadlinePassed) for c in _causes(exc)):
+                raise _DeadlinePassed() from exc
             raise self._failure(exc, url) from exc
         with self._lock:
             self.downloads += 1
         kind = detect_kind(content, content_type)
         sha = hashlib.sha256(content).hexdigest()
         self._store_blob(sha, content)
-        self._save_entry(url, {**validators, "sha256": sha, "kind": kind, "url": final_url})
+        self._save_entry(url, {**validators, "sha256": sha, "kind": kind, "url": final_url, **self._blob_stat(sha)})
         changed = entry is None or entry["sha256"] != sha
         return Fetched(content, kind, sha, final_url, changed)
 
     def _not_modified(self, url: str, final_url: str, entry: dict) -> Fetched | None:
-        content = self._read_blob(entry["sha256"])
+        sha = entry["sha256"]
+        stat = self._blob_stat(sha)
+        if not self.verify and stat and all(entry.get(key) == value for key, value in stat.items()):
+            self._save_entry(url, {**entry, "url": final_url})
+            return Fetched(None, entry["kind"], sha, final_url, changed=False, blob=self._blobs / sha)
+        content = self._read_blob(sha)
         if content is None:
             return None
-        self._save_entry(url, {**entry, "url": final_url})
-        return Fetched(content, entry["kind"], entry["sha256"], final_url, changed=False)
+        self._save_entry(url, {**entry, "url": final_url, **self._blob_stat(sha)})
+        return Fetched(content, entry["kind"], sha, final_url, changed=False)
 
-    def _read_body(self, response: requests.Response, started: float) -> bytes:
+    def _read_body(self, response: requests.Response, deadline: _Deadline) -> bytes:
         """Stops at the size cap, whatever the server claimed (a lying or absent Content-Length is
-        common), and at the download's deadline.
-
-        One read blocks until a whole chunk has come, and a server dripping a byte at a time never
-        trips the per-read timeout; so a watchdog shuts the socket down at the deadline, which ends
-        the read at once. What the deadline does not cover: the response headers, which a server
-        may drip too (each read of them is still bounded by `http_timeout`).
-        """
-        limit, deadline = self.settings.max_download_bytes, self.settings.fetch_deadline
+        common), and at the download's deadline (whose timer shuts the socket: a body without a
+        length then merely seems to end, so the deadline is asked, not the stream)."""
+        limit = self.settings.max_download_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise FetchError(f"too large (> {_size(limit)})")
-        expired = threading.Event()
-
-        def cut_off():
-            expired.set()
-            sock = getattr(getattr(response.raw, "connection", None), "sock", None)
-            with contextlib.suppress(OSError, AttributeError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-        watchdog = threading.Timer(max(0.0, started + deadline - time.monotonic()), cut_off)
-        watchdog.daemon = True
+            raise FetchError(f"too large (> {_size(limit)})", Failure.TOO_LARGE)
         chunks, received = [], 0
-        watchdog.start()
         try:
             for chunk in response.iter_content(CHUNK_BYTES):
                 received += len(chunk)
                 if received > limit:
-                    raise FetchError(f"too large (> {_size(limit)})")
+                    raise FetchError(f"too large (> {_size(limit)})", Failure.TOO_LARGE)
                 chunks.append(chunk)
         except requests.RequestException:
-            if not expired.is_set():
+            if not deadline.expired.is_set():
                 raise
-        finally:
-            watchdog.cancel()
-            watchdog.join()
-        if expired.is_set():
+        if deadline.expired.is_set():
             response.close()  # its socket is shut: never hand the connection back to the pool
-            raise FetchError(f"download took longer than {deadline:g} s")
+            raise _DeadlinePassed()
         return b"".join(chunks)
 
     def _session(self) -> requests.Session:
@@ -384,7 +517,7 @@ class Fetcher:
             if not path.is_file():
                 raise FetchError(f"not a file: {path}")
             if path.stat().st_size > limit:
-                raise FetchError(f"too large (> {_size(limit)})")
+                raise FetchError(f"too large (> {_size(limit)})", Failure.TOO_LARGE)
             content = path.read_bytes()
         except OSError as exc:  # a name too long, a folder we may not enter ...
             raise FetchError(f"cannot read {path}: {exc.strerror or exc}") from exc
@@ -421,6 +554,14 @@ class Fetcher:
         if not path.is_file():
             _write_atomically(path, content)
 
+    def _blob_stat(self, sha: str) -> dict:
+        """What a cached copy is trusted by on a 304: its size and modification time ({} if it is gone)."""
+        try:
+            stat = (self._blobs / sha).stat()
+        except OSError:
+            return {}
+        return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
     def _read_blob(self, sha: str) -> bytes | None:
         try:
             content = (self._blobs / sha).read_bytes()
@@ -432,19 +573,19 @@ class Fetcher:
 def detect_kind(content: bytes, content_type: str | None) -> str:
     """The bytes decide first: servers label PDFs text/html or octet-stream, and wrap them in junk."""
     if not content:
-        raise FetchError("empty document")
+        raise FetchError("empty document", Failure.NOT_A_DOCUMENT)
     head = content[:SNIFF_BYTES]
     declared = (content_type or "").split(";")[0].strip().lower()
     if b"%PDF" in head:
         return "pdf"
     magic = next((name for signature, name in _MAGIC if head.startswith(signature)), None)
     if magic:
-        raise FetchError(f"unsupported content ({magic})")
+        raise FetchError(f"unsupported content ({magic})", Failure.NOT_A_DOCUMENT)
     if _HTML_MARKERS.search(head):
         return "html"
     if declared.startswith(_NON_DOCUMENT_TYPES) or not _looks_textual(head):
         shown = declared if declared and not declared.startswith("text/") else "binary data"
-        raise FetchError(f"unsupported content ({shown})")
+        raise FetchError(f"unsupported content ({shown})", Failure.NOT_A_DOCUMENT)
     return "html" if declared in ("text/html", "application/xhtml+xml") else "text"
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -26,6 +28,10 @@ CURRENT = "current"
 LOCK_FILE = ".build.lock"
 MANIFEST = "manifest.json"
 SCHEMA_MARKER = "schema_version"
+FINGERPRINT = "fingerprint.json"
+#: Bytes read from each end of a file for its fingerprint: opening an index reads at most this
+#: twice per file, whatever the collection's size.
+_FINGERPRINT_BYTES = 64 * 1024
 
 
 #: Lock files this process holds. A forked child (a build's page writer) closes its copy, so a
@@ -125,9 +131,14 @@ class IndexRoot:
             handle.close()
 
     def new_version(self) -> Path:
-        """An empty version in a temporary directory: invisible to readers until published."""
+        """An empty version in a temporary directory: invisible to readers until published.
+
+        Versions are numbered one past the highest so far: their order is the order they were
+        built in, whatever the clock says (the date in the name is for people only).
+        """
         self.path.mkdir(parents=True, exist_ok=True)
-        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.time_ns() % 10**9:09d}"
+        number = max((version_number(p.name) for p in self.path.glob("v-*")), default=0) + 1
+        stamp = f"{number:06d}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
         version = self.path / f".tmp-v-{stamp}"
         version.mkdir()
         (version / SCHEMA_MARKER).write_text(self.schema)
@@ -137,22 +148,28 @@ class IndexRoot:
         """Rename the finished version into place and swap `current` to it in one atomic rename."""
         final = self.path / version.name.removeprefix(".tmp-")
         version.rename(final)
+        try:
+            was_live = os.readlink(self.current_link)
+        except OSError:
+            was_live = None
         temp_link = self.path / f".{CURRENT}.{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             temp_link.unlink()
         temp_link.symlink_to(final.name)
         os.replace(temp_link, self.current_link)
-        self._prune(keep={final.name})
+        self._prune(keep={final.name, was_live})
         return final
 
-    def _prune(self, keep: set[str]) -> None:
-        """Drop abandoned temporaries and all but the newest previous version.
+    def _prune(self, keep: set[str | None]) -> None:
+        """Drop abandoned temporaries and every version but the live one and the one live before it.
 
-        The previous version stays one build longer because a worker may still be answering a
-        request from it; anything older has had a whole build's time to let go.
+        The one live before stays one build longer because a worker may still be answering a
+        request from it; anything older has had a whole build's time to let go. Which one that
+        is comes from the `current` link, never from names or dates (a clock set back, a version
+        put live again by hand).
         """
-        versions = sorted(p for p in self.path.glob("v-*") if p.is_dir() and p.name not in keep)
-        for stale in [*self.path.glob(".tmp-v-*"), *versions[:-1]]:
+        versions = [p for p in self.path.glob("v-*") if p.is_dir() and p.name not in keep]
+        for stale in [*self.path.glob(".tmp-v-*"), *versions]:
             shutil.rmtree(stale, ignore_errors=True)
 
     def discard(self, version: Path) -> None:
@@ -164,14 +181,93 @@ class IndexRoot:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+def version_number(name: str) -> int:
+    """The build number in a version's name (`v-000012-...`); 0 for versions named before there
+    were numbers (`v-20261203-...`), which sort before every numbered one."""
+    match = re.match(r"(?:\.tmp-)?v-(\d{6})-", name)
+    return int(match.group(1)) if match else 0
+
+
+#: What each manifest entry must hold, with the types it may have: an entry of another shape
+#: (an edit by hand, a manifest of another program) makes the whole manifest count as absent.
+_ENTRY_FIELDS = {"meta_hash": (str,), "content_sha": (str, type(None)), "status": (str,), "pages": (int,),
+                 "failure": (str, type(None)), "warning": (str, type(None)), "url": (str, type(None))}
+
+
 def read_manifest(version: Path | None) -> dict:
+    """The manifest of `version`; {} if there is none or it is not of the shape builds write (the
+    build then starts afresh instead of stopping with a KeyError, and pages show no build state)."""
     if version is None:
         return {}
     try:
-        return json.loads((version / MANIFEST).read_text())
+        manifest = json.loads((version / MANIFEST).read_text())
     except (OSError, ValueError):
         return {}
+    return manifest if valid_manifest(manifest) else {}
+
+
+def valid_manifest(manifest) -> bool:
+    return isinstance(manifest, dict) and all(
+        isinstance(key, str) and isinstance(entry, dict) and all(
+            isinstance(entry.get(name), kinds) and not isinstance(entry.get(name), bool)
+            for name, kinds in _ENTRY_FIELDS.items())
+        and entry["status"] in ("full_text", "metadata_only")
+        for key, entry in manifest.items())
 
 
 def write_manifest(version: Path, manifest: dict) -> None:
     atomic_write(version / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+
+
+def write_fingerprint(version: Path, segments: dict[str, list[str]]) -> None:
+    """Record the size and a digest of each file of the committed segments (segment id → file
+    names, from the engine), so that `fingerprint_damage` can tell a file cut, garbled or deleted
+    since. Segment files are written once and never changed: only a fault changes them."""
+    known = _read_fingerprint(version)
+    recorded = {segment: {name: known.get(segment, {}).get(name) or _fingerprint(version / name) for name in names}
+                for segment, names in segments.items()}
+    atomic_write(version / FINGERPRINT, json.dumps(recorded, indent=0, sort_keys=True))
+
+
+def fingerprint_damage(version: Path, segments: dict[str, list[str]]) -> str | None:
+    """What is wrong with the files of the live `segments` of `version`, or None.
+
+    Only segments the fingerprint knows are checked: one committed after it was written (a build
+    in progress) is not yet recorded, one merged away since is not live any more.
+    """
+    recorded = _read_fingerprint(version)
+    for segment in sorted(set(segments) & set(recorded)):
+        for name, expected in sorted(recorded[segment].items()):
+            try:
+                found = _fingerprint(version / name)
+            except FileNotFoundError:
+                return f"{name} is missing"
+            except OSError as err:
+                return f"{name} cannot be read ({err.strerror or err})"
+            if found[0] != expected[0]:
+                return f"{name} has {found[0]:,} bytes, {expected[0]:,} were written"
+            if found != expected:
+                return f"{name} is not what was written"
+    return None
+
+
+def _fingerprint(path: Path) -> list:
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        digest = hashlib.sha256(handle.read(_FINGERPRINT_BYTES))
+        if size > 2 * _FINGERPRINT_BYTES:
+            handle.seek(size - _FINGERPRINT_BYTES)
+        digest.update(handle.read(_FINGERPRINT_BYTES))
+    return [size, digest.hexdigest()[:32]]
+
+
+def _read_fingerprint(version: Path) -> dict[str, dict[str, list]]:
+    """The recorded fingerprint; {} (nothing to check) when there is none or it is not one."""
+    try:
+        recorded = json.loads((version / FINGERPRINT).read_text())
+    except (OSError, ValueError):
+        return {}
+    valid = isinstance(recorded, dict) and all(
+        isinstance(files, dict) and all(isinstance(value, list) and len(value) == 2 for value in files.values())
+        for files in recorded.values())
+    return recorded if valid else {}

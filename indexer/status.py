@@ -7,9 +7,9 @@ index search, no network), so the report is instant and works while a build is r
 
 The curators' to-do list sorts each problem into one group by what fixing it takes (find a link,
 replace a dead one, find an open copy, OCR a scan ...). Structured facts decide where the manifest
-has them (`link: missing`, a warning kept with an earlier copy, the final URL of a redirect, the
-`needs_ocr` and `encrypted` flags); otherwise the failure's wording does, as fetch.py and extract/
-phrase it. tests/test_status.py builds one failure of each kind, so a rewording there shows here.
+has them (a warning kept with an earlier copy, the final URL of a redirect, the `needs_ocr` flag); a
+failure is sorted by the code it was given where it happened (`failures.Failure`), never by its
+wording. tests/test_status.py builds one failure of each kind.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from . import engine
 from .catalog import load_catalog
 from .config import Settings
+from .failures import Failure
 from .layout import IndexRoot, read_manifest
 
 
@@ -57,8 +58,8 @@ GROUPS = (
     Group("encrypted", "Encrypted", "The PDF is password-protected: find an open copy from the issuer."),
     Group("needs-ocr", "Little or no text, probably needs OCR", "A scan without a text layer: find a "
           "text version, or run OCR on it and add the result as a local file."),
-    Group("too-large", "Too large", "Larger than the download limit: link a smaller edition, "
-          "or raise the limit."),
+    Group("too-large", "Too large", "Larger than the download limit, or than the memory an extraction "
+          "may use: link a smaller edition, or raise the limit."),
     Group("truncated", "Text cut at the size limits", "Only part of the text is indexed (a page or the "
           "document is larger than the limits): check that the file is what it seems, or raise the limits."),
     Group("unreadable", "Damaged or unreadable file", "The file was fetched but could not be read "
@@ -68,36 +69,23 @@ GROUPS = (
 )
 GROUP_BY_REASON = {group.reason: group for group in GROUPS}
 
-#: Failure wordings of fetch.py (FetchError) and extract/ (ExtractionError), by group; first match wins.
-_WORDING = (
-    ("too-large", re.compile(r"^too large\b")),
-    ("not-a-document", re.compile(r"^(unsupported content|empty document|no text \()")),
-    ("encrypted", re.compile(r"^encrypted\b")),
-    ("needs-ocr", re.compile(r"^no text layer\b")),
-    ("unreadable", re.compile(r"^(not a valid PDF|extraction |undecodable text|not valid \w+ captions|"
-                              r"\w+ could not read any page)")),
-    ("broken", re.compile(r"^(HTTP \d{3}|DNS lookup failed|connection |cannot connect|(host|network) unreachable|"
-                          r"timed out|TLS error|too many redirects|invalid URL|unsupported URL scheme|"
-                          r"file not found|not a file|cannot read|could not decompress)")),
-)
-
-
 def classify(record: dict, entry: dict | None) -> str | None:
-    """The group of a record's problem (`Group.reason`), or None when there is nothing to fix."""
+    """The group of a record's problem (`Group.reason`), or None when there is nothing to fix.
+
+    A failure's group is its code (`failures.Failure`), set where it happened; the rest comes from
+    the manifest's structured facts.
+    """
     entry = entry or {}
-    failure = entry.get("failure")
-    if record.get("link") == "missing":
-        return "no-link"
-    if failure:
-        if entry.get("encrypted"):
-            return "encrypted"
-        if entry.get("needs_ocr"):
-            return "needs-ocr"
-        return next((group for group, wording in _WORDING if wording.match(failure)), "other")
+    if entry.get("failure"):
+        return Failure.of(entry.get("failure_code")).value
+    if record.get("link") == "missing" and entry.get("status") != "full_text":
+        return "no-link"  # not built yet; a transcript-only record with text has a source to search
     if entry.get("stale"):
         return "stale"
     if entry.get("warning"):
-        return "truncated"
+        # Other warnings (bytes replaced, a transcript not indexed) are the curator's to read. A
+        # manifest from before the flag was kept had truncations and notes alike in this group.
+        return "truncated" if entry.get("truncated", True) else "other"
     if _redirected_elsewhere(record.get("url"), entry.get("url")):
         return "redirected"
     if entry.get("needs_ocr"):

@@ -26,6 +26,7 @@ from pebble import ProcessPool
 from .analysis import index_terms
 from .config import Settings
 from .extract import ExtractionError, detect_language, extract
+from .failures import Failure
 
 #: pdfminer.six logs every oddity of a broken PDF as a warning; the outcome is what counts, and it
 #: is recorded against the entry, so its chatter would only bury the progress bar.
@@ -55,19 +56,28 @@ _limits = Limits()
 
 def extract_job(content: bytes, kind: str, engine: str) -> dict:
     """Plain data to pickle back: pages, their index terms, language and any warning ("warning",
-    e.g. text truncated at the caps); or the failure reason ("error")."""
+    e.g. text truncated at the caps); or the failure reason ("error") and its `Failure` code ("code")."""
     try:
         result = extract(content, kind, engine=engine)
         pages, warning = cap_text(result.pages, _limits)
         terms = [index_terms(page) for page in pages]
     except ExtractionError as err:
-        return {"error": TOO_LARGE if _ran_out_of_memory(err) else err.reason}
+        if _ran_out_of_memory(err):
+            return too_large(_limits.memory_mb)
+        return {"error": err.reason, "code": err.code.value}
     except MemoryError:
-        return {"error": TOO_LARGE}
+        return too_large(_limits.memory_mb)
     sample = "\n".join(pages)[:20000]
     return {"pages": pages, "terms": terms, "paged": result.paged, "engine": result.engine,
-            "language": detect_language(sample), "warning": warning, "needs_ocr": result.needs_ocr,
-            "times": result.times}
+            "language": detect_language(sample), "warning": "; ".join(filter(None, (result.warning, warning))) or None,
+            "truncated": warning is not None, "needs_ocr": result.needs_ocr, "times": result.times}
+
+
+def too_large(memory_mb: int, detail: str = "") -> dict:
+    """The failure of a document that exceeded the extraction's memory limit (`detail`: how it showed);
+    the limit is kept with it, so a build with more memory tries again."""
+    return {"error": TOO_LARGE + (f" ({detail})" if detail else ""), "code": Failure.TOO_LARGE.value,
+            "memory_mb": memory_mb}
 
 
 def _ran_out_of_memory(error: BaseException) -> bool:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import os
+import signal
 import textwrap
 import threading
 import time
@@ -177,6 +179,8 @@ class DocServer:
 
 #: A text document whose extraction `extract_or_hang` never finishes.
 HANGS = b"This document hangs the extraction: apprenticeships."
+#: A text document whose extraction process `extract_or_hang` kills, as a native library dies of a bomb.
+CRASHES = b"This document kills its extraction process: traineeships."
 
 
 def extract_or_hang(content: bytes, kind: str, engine: str) -> dict:
@@ -187,6 +191,8 @@ def extract_or_hang(content: bytes, kind: str, engine: str) -> dict:
 
     if content == HANGS:
         threading.Event().wait()
+    if content == CRASHES:
+        os.kill(os.getpid(), signal.SIGKILL)
     return worker.extract_job(content, kind, engine)
 
 

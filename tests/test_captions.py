@@ -98,3 +98,12 @@ def test_captions_without_words_are_a_reason():
 def test_broken_captions_are_a_reason():
     with pytest.raises(ExtractionError, match="not valid SRT captions"):
         extract(b"1\nno timing line here\n", "srt")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_captions_with_a_byte_order_mark_are_read_as_captions(encoding):
+    text = "WEBVTT\n\n00:00.000 --> 00:04.000\nStackable badges, naïvely explained.\n"
+    content = "\ufeff".encode(encoding) + text.encode(encoding)
+    assert sniff(content) == "vtt"
+    result = extract(content, "text")
+    assert (result.engine, result.pages, result.times) == ("vtt", ["Stackable badges, naïvely explained."], [0])

@@ -412,3 +412,15 @@ def test_empty_plain_text_is_a_reason():
 ])
 def test_detect_language(text, language):
     assert detect_language(text) == language
+
+
+@pytest.mark.parametrize("meta", ['<meta charset="utf-8">', ""], ids=["declared", "undeclared"])
+def test_a_utf8_page_with_a_few_undecodable_bytes_keeps_its_text_with_a_warning(meta):
+    """Two stray bytes must neither make the page undecodable nor turn every accent into mojibake."""
+    page = (f"<html><head>{meta}<title>T</title></head><body><p>Les micro-certifications européennes "
+            + "sont reconnues dans toute l’Europe. " * 20 + "</p><p>broken STRAY here</p></body></html>")
+    content = page.encode("utf-8").replace(b"STRAY", b"\xff\xfe")
+    result = extract(content, "html")
+    assert "micro-certifications européennes" in result.pages[0] and "l’Europe" in result.pages[0]
+    assert "broken \ufffd\ufffd here" in "\n".join(result.pages)
+    assert result.warning == "2 undecodable byte sequence(s) replaced"

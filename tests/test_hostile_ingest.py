@@ -84,7 +84,7 @@ def test_a_document_too_large_for_the_memory_limit_is_recorded_and_the_process_g
     bomb = b"word " * 6_000_000  # 30 MB of text: hundreds of MB once decoded, split and analysed
     small = b"Micro-credentials certify short courses."
     too_large, fine = extract_in_pool(replace(settings, extract_memory_mb=450), (bomb, "text"), (small, "text"))
-    assert too_large == {"error": "too large to extract"}
+    assert too_large == {"error": "too large to extract", "code": "too-large", "memory_mb": 450}
     assert fine["pages"] == ["Micro-credentials certify short courses."]
 
 

@@ -9,11 +9,14 @@ import sys
 
 import pytest
 
+from indexer import engine, worker
 from indexer.build import build
 from indexer.config import Settings
-from indexer.status import GROUPS, classify, problem_groups, problem_since, problems
+from indexer.failures import Failure
+from indexer.layout import IndexRoot, read_manifest
+from indexer.status import GROUPS, classify, problem_groups, problem_since, problems, status_report
 from status_world import PROBLEM_IDS, build_problem_world
-from support import entry, write_catalog
+from support import CRASHES, entry, extract_or_hang, make_pdf, write_catalog
 from webapp import create_app
 
 @pytest.fixture
@@ -69,11 +72,11 @@ def test_a_problem_keeps_the_date_it_was_first_seen_while_it_lasts(world):
 
 def test_problem_since_restarts_when_the_problem_changes_kind():
     record = {"id": "a", "title": "A", "url": "https://example.org/a.pdf"}
-    broken = {"failure": "HTTP 404 Not Found", "checked": "2026-02-01T00:00:00+00:00"}
-    earlier = {"failure": "HTTP 410 Gone", "checked": "2026-01-20T00:00:00+00:00",
+    broken = {"failure": "HTTP 404 Not Found", "failure_code": "broken", "checked": "2026-02-01T00:00:00+00:00"}
+    earlier = {"failure": "HTTP 410 Gone", "failure_code": "broken", "checked": "2026-01-20T00:00:00+00:00",
                "problem_since": "2026-01-01T00:00:00+00:00"}
     assert problem_since(record, broken, earlier) == "2026-01-01T00:00:00+00:00"
-    scanned = {"failure": "no text layer (scanned?)", "checked": "2026-02-01T00:00:00+00:00"}
+    scanned = {"failure": "no text layer (scanned?)", "failure_code": "needs-ocr", "checked": "2026-02-01T00:00:00+00:00"}
     assert problem_since(record, scanned, earlier) == "2026-02-01T00:00:00+00:00"
     assert problem_since(record, {"failure": None, "checked": "2026-02-01T00:00:00+00:00",
                                   "url": record["url"]}, earlier) is None
@@ -81,7 +84,8 @@ def test_problem_since_restarts_when_the_problem_changes_kind():
 
 def test_newest_problems_come_first_within_a_group():
     records = [{"id": i, "title": i.upper(), "url": f"https://example.org/{i}"} for i in ("old", "new", "mid")]
-    manifest = {i: {"failure": "HTTP 404 Not Found", "problem_since": since, "checked": "2026-03-01"}
+    manifest = {i: {"failure": "HTTP 404 Not Found", "failure_code": "broken", "problem_since": since,
+                    "checked": "2026-03-01"}
                 for i, since in (("old", "2025-01-01"), ("new", "2026-02-01"), ("mid", "2025-06-01"))}
     manifest["new"]["failure"] = "DNS lookup failed for example.org"
     [broken] = [g for g in problem_groups(problems(records, manifest)) if g["count"]]
@@ -89,17 +93,50 @@ def test_newest_problems_come_first_within_a_group():
 
 
 @pytest.mark.parametrize("entry_fields, group", [
-    ({"failure": "something nobody has seen before"}, "other"),
-    ({"failure": "extraction timed out after 120 s"}, "unreadable"),
-    ({"failure": "timed out after 30 s"}, "broken"),
-    ({"failure": "no text (empty page)"}, "not-a-document"),
-    ({"failure": "no text layer (scanned?)", "encrypted": True}, "encrypted"),
+    ({"failure": "something nobody has seen before", "failure_code": "other"}, "other"),
+    ({"failure": "a failure of a build before failures had codes"}, "other"),
+    ({"failure": "a code this version does not know", "failure_code": "gremlins"}, "other"),
+    ({"failure": "HTTP 404 Not Found", "failure_code": "too-large"}, "too-large"),  # the code decides, not the words
+    ({"failure": "timed out after 30 s", "failure_code": "broken"}, "broken"),
+    ({"failure": "no text layer (scanned?)", "failure_code": "encrypted"}, "encrypted"),
     ({"failure": None, "needs_ocr": True, "url": "https://example.org/a.pdf"}, "needs-ocr"),
     ({"failure": None, "url": "https://example.org/"}, "redirected"),
     ({"failure": None, "url": "https://www.example.org/reports/a.pdf"}, None),
 ])
-def test_classification_prefers_flags_and_knows_the_wordings(entry_fields, group):
+def test_a_failure_is_grouped_by_its_code_and_the_rest_by_the_manifest_facts(entry_fields, group):
     assert classify({"id": "a", "url": "https://example.org/a.pdf"}, entry_fields) == group
+
+
+def test_every_failure_code_names_a_group():
+    assert {code.value for code in Failure} <= {group.reason for group in GROUPS}
+
+
+def test_a_transcript_only_record_with_text_has_nothing_to_fix_but_one_not_built_yet_has_no_link():
+    record = {"id": "talk", "title": "A talk", "link": "missing", "transcript": "talk.vtt"}
+    assert classify(record, {"failure": None, "status": "full_text", "pages": 2}) is None
+    assert classify(record, None) == "no-link"
+
+
+def test_failures_keep_their_codes_from_where_they_happen_to_the_status_report(tmp_path, doc_server):
+    """An encrypted PDF without a text layer is encrypted (not "needs OCR"); a document that kills its
+    extraction process is too large (as a bomb does under the memory limit), not "crashed"; a
+    recording indexed from its transcript alone is not missing a link."""
+    captions = tmp_path / "talk.vtt"
+    captions.write_text("WEBVTT\n\n00:00.000 --> 00:04.000\nStackable badges for employers.\n")
+    write_catalog(tmp_path / "catalog.yaml", [
+        entry("locked-scan", url=doc_server.add("/locked-scan.pdf", make_pdf(["", ""], user_password=""))),
+        entry("bomb", url=doc_server.add("/bomb.txt", CRASHES, "text/plain")),
+        entry("talk", transcript="talk.vtt"),
+    ])
+    settings = Settings.from_env(catalog=tmp_path / "catalog.yaml", index=tmp_path / "index", cache=tmp_path / "c")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(worker, "extract_job", extract_or_hang)
+        build(settings, progress=False, jobs=1)
+    groups = {group["reason"]: group["ids"] for group in status_report(settings)["groups"] if group["ids"]}
+    assert groups == {"encrypted": ["locked-scan"], "too-large": ["bomb"]}
+    manifest = read_manifest(IndexRoot(settings.index_dir, engine.SCHEMA).current())
+    assert manifest["bomb"]["failure"].startswith("too large to extract (the extraction process died")
+    assert manifest["talk"]["status"] == "full_text"
 
 
 # ---------------------------------------------------------------- the web page

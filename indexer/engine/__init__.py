@@ -10,11 +10,11 @@ facade. Snippets, marks and phrase checks are analysis, not engine: see `indexer
 from __future__ import annotations
 
 from ..analysis import ANALYSIS_VERSION
-from .internals import segment_sizes
+from .internals import discard_unfinished, segment_files, segment_sizes
 from .query import ParsedQuery
-from .reader import Page, Reader
+from .reader import Page, Reader, damage
 from .schema import SCHEMA, SCHEMA_VERSION, create
 from .writer import Writer
 
 __all__ = ["ANALYSIS_VERSION", "SCHEMA", "SCHEMA_VERSION", "Page", "ParsedQuery", "Reader", "Writer", "create",
-           "segment_sizes"]
+           "damage", "discard_unfinished", "segment_files", "segment_sizes"]

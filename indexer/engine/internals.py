@@ -1,7 +1,8 @@
 """The one place that reaches into Whoosh's private parts: its multi-process writer and segment list.
 
 Whoosh offers no public way to kill its page-writing processes with the build, to know whether a
-multi-process writer received any document, or to list an index's segments; each is a line or two
+multi-process writer received any document, to list an index's segments and their files, or to
+delete what a failed commit left; each is a line or two
 here, so a Whoosh upgrade that moves them breaks one module.
 """
 from __future__ import annotations
@@ -46,4 +47,27 @@ def segment_sizes(version: Path) -> dict[str, dict[str, int]]:
     for name in ("pubs", "pages"):
         ix = index.open_dir(str(version), indexname=name)
         found[name] = {segment.segment_id(): segment.doc_count_all() for segment in ix._segments()}
+    return found
+
+
+def discard_unfinished(version: Path) -> None:
+    """Delete the files of segments that no committed generation of `version` uses: what a commit
+    that failed (a full disk) left behind. Whoosh deletes them only at its next successful commit,
+    which a disk kept full by them never reaches."""
+    for name in ("pubs", "pages"):
+        ix = index.open_dir(str(version), indexname=name)
+        index.clean_files(ix.storage, name, ix.latest_generation(), ix._segments())
+
+
+def segment_files(version: Path) -> dict[str, list[str]]:
+    """The files of each segment the latest generation of `version` uses (segment id → names)."""
+    found: dict[str, list[str]] = {}
+    for name in ("pubs", "pages"):
+        ix = index.open_dir(str(version), indexname=name)
+        live = {segment.segment_id() for segment in ix._segments()}
+        pattern = index.TOC._segment_pattern(name)
+        for filename in ix.storage.list():
+            match = pattern.match(filename)
+            if match and match.group(1) in live:
+                found.setdefault(match.group(1), []).append(filename)
     return found

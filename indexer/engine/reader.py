@@ -16,7 +16,8 @@ from whoosh import index
 from whoosh import query as wq
 
 from .. import analysis
-from ..layout import IndexUnreadable
+from ..layout import IndexUnreadable, fingerprint_damage
+from .internals import segment_files
 from .query import ParsedQuery, parse, parser
 from .schema import DEFAULT_FIELD
 from .scoring import WEIGHTING
@@ -40,6 +41,9 @@ class Reader:
 
     def __init__(self, version: Path):
         self.version = version
+        problem = damage(version)
+        if problem:
+            raise IndexUnreadable(f"{version}: {problem}")
         try:
             self._pubs_ix = index.open_dir(str(version), indexname="pubs")
             self._pages_ix = index.open_dir(str(version), indexname="pages")
@@ -168,3 +172,13 @@ class Reader:
         """The stored text of every page, as extracted (not analysed)."""
         for _, fields in self.pages.reader().iter_docs():
             yield fields["raw"]
+
+
+def damage(version: Path) -> str | None:
+    """What makes `version` unreadable, or None: its tables of contents, and each segment file's size
+    and ends against what the build recorded (`layout.write_fingerprint`). Cheap (a few reads per
+    file), so run whenever a version is opened and before a build writes into one."""
+    try:
+        return fingerprint_damage(version, segment_files(version))
+    except UNREADABLE as err:
+        return f"{type(err).__name__}: {err}"

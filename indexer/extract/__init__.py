@@ -6,6 +6,7 @@ file costs one line in the status report, never the build.
 """
 from __future__ import annotations
 
+from ..failures import Failure
 from . import captions, html, pdf, text
 from .language import detect_language
 from .model import Extraction, ExtractionError, describe
@@ -40,4 +41,4 @@ def extract(content: bytes, kind: str, engine: str = "auto") -> Extraction:
         raise
     except Exception as exc:  # a library bug on a strange file must not stop the build
         raise ExtractionError(f"extraction failed: {describe(exc)}") from exc
-    raise ExtractionError(f"unsupported content ({kind})")
+    raise ExtractionError(f"unsupported content ({kind})", Failure.NOT_A_DOCUMENT)

@@ -6,6 +6,7 @@ it is maintained, and one parser for both keeps the two formats' pages alike.
 """
 from __future__ import annotations
 
+import codecs
 import html
 import io
 import re
@@ -13,6 +14,7 @@ import re
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
+from ..failures import Failure
 from .model import Extraction, ExtractionError
 from .normalize import normalize
 from .text import decode
@@ -30,7 +32,9 @@ _SRT_FIRST_CUE = re.compile(r"\A\s*\d+[ \t]*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{3}[ \
 
 def sniff(content: bytes) -> str | None:
     """"vtt" or "srt" when the bytes are captions (servers label them text/plain or octet-stream), else None."""
-    head = content[:_SNIFF_CHARS].decode("utf-8", errors="ignore").lstrip("\ufeff")
+    head = content[:_SNIFF_CHARS * 2]  # UTF-16 takes two bytes a character
+    encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8"
+    head = head.decode(encoding, errors="ignore").lstrip("\ufeff")
     if _WEBVTT_HEADER.match(head):
         return "vtt"
     if _SRT_FIRST_CUE.match(head):
@@ -40,8 +44,9 @@ def sniff(content: bytes) -> str | None:
 
 def extract_captions(content: bytes, kind: str) -> Extraction:
     """Pages are windows of WINDOW_SECONDS; times[n] is the whole second at which page n+1 starts."""
+    text, warning = decode(content)
     try:
-        captions = webvtt.from_buffer(io.StringIO(decode(content)), format=kind)
+        captions = webvtt.from_buffer(io.StringIO(text), format=kind)
     except (MalformedFileError, MalformedCaptionError) as exc:
         raise ExtractionError(f"not valid {kind.upper()} captions ({exc})") from None
     pages: list[list[str]] = []
@@ -64,5 +69,6 @@ def extract_captions(content: bytes, kind: str) -> Extraction:
                 pages[-1].append(line)
             last_line = line
     if not pages:
-        raise ExtractionError("no text (empty captions)")
-    return Extraction(pages=["\n".join(page) for page in pages], paged=False, engine=kind, times=times)
+        raise ExtractionError("no text (empty captions)", Failure.NOT_A_DOCUMENT)
+    return Extraction(pages=["\n".join(page) for page in pages], paged=False, engine=kind, times=times,
+                      warning=warning)

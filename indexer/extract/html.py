@@ -7,6 +7,7 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
+from ..failures import Failure
 from .model import Extraction, ExtractionError
 from .normalize import normalize, split_sections
 from .text import decode
@@ -21,19 +22,19 @@ _BLOCKS = ("address", "article", "aside", "blockquote", "dd", "div", "dl", "dt",
 
 def extract_html(content: bytes) -> Extraction:
     declared = _DECLARED_CHARSET.search(content[:4096])
-    markup = decode(content, declared.group(1).decode("ascii") if declared else None)
+    markup, warning = decode(content, declared.group(1).decode("ascii") if declared else None)
     # lxml refuses a str that still carries an encoding declaration; the bytes are decoded already.
     markup = _XML_DECLARATION.sub("", markup, count=1)
     try:
         tree = lxml.html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
-        raise ExtractionError("no text (empty page)") from None
+        raise ExtractionError("no text (empty page)", Failure.NOT_A_DOCUMENT) from None
     main = trafilatura.extract(markup, include_comments=False, include_tables=True, deduplicate=False)
     # trafilatura writes one block (paragraph, heading, list item) per line; blocks are our paragraphs.
     text = normalize(main.replace("\n", "\n\n")) if main else normalize(_plain_text(tree))
     if not text:
-        raise ExtractionError("no text (empty page)")
-    return Extraction(pages=split_sections(text), paged=False, engine="html")
+        raise ExtractionError("no text (empty page)", Failure.NOT_A_DOCUMENT)
+    return Extraction(pages=split_sections(text), paged=False, engine="html", warning=warning)
 
 
 def _plain_text(tree: lxml.html.HtmlElement) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..failures import Failure
+
 
 @dataclass(frozen=True)
 class Extraction:
@@ -21,19 +23,23 @@ class Extraction:
     times: list[int] | None = None
     needs_ocr: bool = False
     image_pages: frozenset[int] = frozenset()  # PDFs: the (0-based) pages that show an image
+    warning: str | None = None  # text kept, but not all of it as the bytes meant (undecodable bytes replaced)
 
 
 class ExtractionError(Exception):
-    """A document we cannot read. `reason` goes to the status report as is, so it stays short and human.
+    """A document we cannot read. `reason` goes to the status report as is, so it stays short and human;
+    `code` is the group the report lists it in.
 
-    `encrypted` tells the report that the file is locked rather than broken; it survives pickling (the
-    default Exception pickling restores instance attributes), so it crosses worker-process boundaries.
+    `encrypted` says the file is locked rather than broken, whatever else went wrong (an encrypted PDF
+    without a text layer is still listed as encrypted). Both survive pickling (the default Exception
+    pickling restores instance attributes), so they cross worker-process boundaries.
     """
 
-    def __init__(self, reason: str, *, encrypted: bool = False):
+    def __init__(self, reason: str, code: Failure = Failure.UNREADABLE, *, encrypted: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.encrypted = encrypted
+        self.code = Failure.ENCRYPTED if encrypted else code
 
 
 def describe(exc: BaseException, limit: int = 160) -> str:

@@ -22,6 +22,7 @@ from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 
+from ..failures import Failure
 from .furniture import strip_running_lines
 from .model import Extraction, ExtractionError, describe
 from .normalize import normalize
@@ -77,7 +78,7 @@ def _finish(result: Extraction) -> Extraction:
     if not result.pages:
         raise ExtractionError("not a valid PDF: no pages", encrypted=result.encrypted)
     if not any(result.pages):
-        raise ExtractionError(NO_TEXT_LAYER, encrypted=result.encrypted)
+        raise ExtractionError(NO_TEXT_LAYER, Failure.NEEDS_OCR, encrypted=result.encrypted)
     pages = strip_running_lines(result.pages)
     return replace(result, pages=pages, needs_ocr=_looks_scanned(pages, result.image_pages))
 
