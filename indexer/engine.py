@@ -21,7 +21,7 @@ import pickle
 import re
 import signal
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -644,6 +644,11 @@ class Reader:
         for _, fields in self.pages.reader().iter_docs():
             yield fields["raw"]
 
+    def publication_pages(self):
+        """(publication id, stored text) of every page: where `synonyms suggest` reads definitions."""
+        for _, fields in self.pages.reader().iter_docs():
+            yield fields["pub_id"], fields["raw"]
+
 
 def _exclusions_exclude(q):
     """Whoosh's OR group reads "a NOT b" as "a, or anything without b"; people mean a AND NOT b."""
@@ -707,6 +712,48 @@ def _scaled(q, factor: float):
         q.boost *= factor
         return q
     return q.apply(lambda child: _scaled(child, factor))
+
+
+#: What an expansion (a curator's long form of an acronym, an equivalent word) counts beside the
+#: word the user typed: enough to find documents that only use the expansion, little enough that
+#: documents using the user's own word come first.
+EXPANSION_WEIGHT = 0.3
+
+
+def with_alternatives(parsed: ParsedQuery, alternatives: dict[str, list[str]]) -> tuple[ParsedQuery, list[str]]:
+    """`parsed` with each positive word that has alternatives ({index term: [words or phrases]}) also
+    matching them, a phrase as a phrase, at EXPANSION_WEIGHT; and the alternatives it added."""
+    added: dict[str, None] = {}
+
+    def expand(q):
+        if isinstance(q, wq.Not):
+            return q
+        if isinstance(q, wq.AndNot):
+            return wq.AndNot(expand(q.a), q.b)
+        if not q.is_leaf():
+            return q.apply(expand)
+        extra = alternatives.get(_term_text(q)) if isinstance(q, wq.Term) and q.fieldname == DEFAULT_FIELD else None
+        if not extra:
+            return q
+        added.update(dict.fromkeys(extra))
+        return wq.Or([q, *(_alternative(words, q.boost * EXPANSION_WEIGHT) for words in extra)])
+
+    if parsed.pubs is None or parsed.pubs is wq.NullQuery:
+        return parsed, []
+    pubs = expand(parsed.pubs)
+    if not added:
+        return parsed, []
+    terms = parsed.terms | {term for words in added for term in index_terms(words).split()}
+    all_words = wq.And(pubs.subqueries) if parsed.all_words is not None and isinstance(pubs, wq.Or) else None
+    pages = wq.Or([wq.Term("text", term) for term in sorted(terms)])
+    return replace(parsed, pubs=pubs, pages=pages, terms=frozenset(terms), all_words=all_words), list(added)
+
+
+def _alternative(words: str, boost: float):
+    terms = index_terms(words).split()
+    if len(terms) == 1:
+        return wq.Term(DEFAULT_FIELD, terms[0], boost=boost)
+    return wq.Phrase(DEFAULT_FIELD, terms, boost=boost)
 
 
 # ---------------------------------------------------------------- the reading view (one page's text)
