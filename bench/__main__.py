@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 
 BENCHES = {
-    "quality": "ranking quality on Cranfield, MED, CACM, NPL: ours vs tantivy, SQLite FTS5, rank-bm25",
+    "quality": "ranking quality on Cranfield, MED, CACM, NPL, TIME: ours vs tantivy, SQLite FTS5, rank-bm25",
     "speed": "build, incremental, query latency and memory on a generated collection",
     "extract": "PDF extraction pages/s: pdfium, pdfminer, pdftotext",
     "generate": "only write (or reuse) the synthetic collection the speed bench uses",

@@ -1,4 +1,4 @@
-"""The test collections in ../shared/eval (Cranfield, MED, CACM, NPL: one layout), and subsets for quick runs.
+"""The test collections in ../shared/eval (Cranfield, MED, CACM, NPL, TIME: one layout), and subsets for quick runs.
 
 A subset keeps the judged documents of the queries it keeps (plus unjudged distractors), so that a
 smoke run on 150 documents still has something to find for each query.
@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.config import PROJECT_ROOT
 
 EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
-NAMES = ("cranfield", "med", "cacm", "npl")
+NAMES = ("cranfield", "med", "cacm", "npl", "time")
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,29 @@ class Doc:
     def content(self) -> str:
         """What a reader of the file sees: title on the first line (when there is one), then the abstract."""
         return f"{self.title}\n{self.text}\n" if self.title else f"{self.text}\n"
+
+
+@dataclass(frozen=True)
+class PeerFigure:
+    """One row of a collection README's peer table: measured by the collection's own harness."""
+
+    engine: str
+    variant: str
+    ndcg10: float
+
+
+_PEER_ROW = re.compile(r"^\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|\s*([01]\.\d+)\s*\|", re.MULTILINE)
+
+
+def readme_peers(name: str, directory: Path = EVAL_DIR) -> list[PeerFigure]:
+    """The peer table of `../shared/eval/NAME/README.md` (engine, variant, nDCG@10), [] without one."""
+    text = (directory / name / "README.md").read_text(encoding="utf-8")
+    start = text.find("## Peer engines")
+    if start < 0:
+        return []
+    end = text.find("\n## ", start + 1)
+    section = text[start:end if end >= 0 else None]
+    return [PeerFigure(engine, variant, float(ndcg)) for engine, variant, ndcg in _PEER_ROW.findall(section)]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from pathlib import Path
 from pebble import ProcessExpired, ProcessPool
 from tqdm import tqdm
 
-from . import engine, landing, spelling, worker
+from . import engine, landing, spelling, synonyms, worker
 from .catalog import Record, load_catalog, resolve_path, transcript_source
 from .extract.captions import sniff as sniff_captions
 from .config import Settings
@@ -386,6 +386,7 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
     """
     started = time.monotonic()
     records = load_catalog(settings.catalog)  # invalid catalogs stop here, before anything is touched
+    synonyms.load(synonyms.path_for(settings.catalog))  # so do invalid synonyms files
     jobs = max(1, jobs or os.cpu_count() or 1)
     root = IndexRoot(settings.index_dir, engine.SCHEMA)
     report = BuildReport(entries=len(records), jobs=jobs)
@@ -405,6 +406,7 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
                              verify)
             write_fingerprint(target, engine.segment_files(target))
             write_manifest(target, manifest)
+            synonyms.keep_with(target, settings.catalog)
             spelling.write_vocabulary(target, None if report.full else written)
         except BaseException:
             if report.full:  # a fresh version that failed is nobody's: don't leave it for the next build

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from . import synonyms
 from .additions import AdditionError, add_record
 from .catalog import CONTROL_CHARACTERS, DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog
 from .config import Settings, SettingsError
@@ -86,6 +87,8 @@ def build(ctx, full, jobs, extractor, optimize, verify, as_json, quiet):
                            optimize=optimize, verify=verify)
     except CatalogError as err:
         _fail(f"catalog not valid, index left as it was:\n{err}", 2)
+    except synonyms.SynonymsError as err:
+        _fail(f"synonyms file not valid, index left as it was:\n{err}", 2)
     except BuildInProgress as err:
         _fail(str(err), 3)
     except CacheWriteError as err:
@@ -312,6 +315,39 @@ def suggestions_reject(ctx, suggestion_id, reason):
     except SuggestionError as err:
         _fail(str(err), 2)
     _echo(f"rejected suggestion {suggestion_id}")
+
+
+@cli.group("synonyms")
+def synonyms_group():
+    """The curators' acronyms and equivalent words: synonyms.yaml beside the catalog."""
+
+
+@synonyms_group.command("suggest")
+@click.option("--min-count", type=click.IntRange(1), default=1, show_default=True,
+              help="Only definitions written on at least this many pages.")
+@click.option("--json", "as_json", is_flag=True, help="Each suggestion with its count and publications.")
+@click.pass_context
+def synonyms_suggest(ctx, min_count, as_json):
+    """Acronyms defined in the indexed text ("Long Form (LF)"), as lines for synonyms.yaml.
+
+    Nothing is applied: a curator copies the right ones into the file, and the next build uses them.
+    """
+    try:
+        found = [s for s in synonyms.suggestions_for(_settings(ctx)) if s.count >= min_count]
+    except synonyms.SynonymsError as err:
+        _fail(str(err), 2)
+    except (IndexMissing, IndexUnreadable) as err:
+        _fail(str(err), 1)
+    if as_json:
+        click.echo(json.dumps([vars(s) for s in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no acronym definitions found that the synonyms file does not have")
+        return
+    click.echo(f"# {len(found)} acronym definition(s) found; copy the right ones under `acronyms:` "
+               f"in {synonyms.path_for(_settings(ctx).catalog)}")
+    for suggestion in found:
+        click.echo(synonyms.as_yaml_line(suggestion))
 
 
 @cli.command()

@@ -17,7 +17,7 @@ from typing import Callable, Mapping
 
 from cachetools import LRUCache
 
-from . import engine, spelling
+from . import engine, spelling, synonyms
 from .analysis import term_set
 from .curated import curated_texts
 from .engine import Page, ParsedQuery, Reader
@@ -50,6 +50,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     match: str = "any"   # "all": only publications with every word of the query
+    expand: bool = True  # False (expand=off): no curators' synonyms or acronyms added to the words
 
     def selected(self, key: str) -> tuple:
         return tuple(self.filters.get(key, ()))
@@ -84,6 +85,9 @@ class SearchRequest:
         match = (getlist("match") or ["any"])[-1]
         if match not in MATCHES:
             raise InvalidRequest(f"match must be one of {', '.join(MATCHES)}, got {match!r}")
+        expand = (getlist("expand") or ["on"])[-1]
+        if expand not in ("on", "off"):
+            raise InvalidRequest(f"expand must be on or off, got {expand!r}")
         filters = {facet.key: facet.parse(getlist(facet.param)) for facet in FACETS}
         return cls(
             q=q.strip(),
@@ -94,6 +98,7 @@ class SearchRequest:
             page=last_number("page", 1, MAX_PAGE) or 1,
             per_page=last_number("per_page", 1, MAX_PER_PAGE) or cls.per_page,
             match=match,
+            expand=expand == "on",
         )
 
     def to_args(self, **changes) -> list[tuple[str, str]]:
@@ -105,6 +110,7 @@ class SearchRequest:
         args += [("year_from", str(state.year_from))] if state.year_from is not None else []
         args += [("year_to", str(state.year_to))] if state.year_to is not None else []
         args += [("match", state.match)] if state.match != "any" else []
+        args += [("expand", "off")] if not state.expand else []
         args += [("sort", state.sort)] if state.sort != "relevance" else []
         args += [("page", str(state.page))] if state.page != 1 else []
         args += [("per_page", str(state.per_page))] if state.per_page != SearchRequest.per_page else []
@@ -176,6 +182,7 @@ class _Snapshot:
     snippets: LRUCache = field(default_factory=lambda: LRUCache(maxsize=4096))
     stored: dict[str, dict] = field(default_factory=dict)   # the index's records, before build state
     spelling: tuple | None = None  # (Vocabulary, Titles), made on first use: see SearchService._spelling
+    alternatives: dict[str, list[str]] = field(default_factory=dict)  # the version's synonyms, by index term
 
     @classmethod
     def open(cls, reader: Reader, stamp: float | None, same_index: "_Snapshot | None" = None) -> "_Snapshot":
@@ -185,16 +192,17 @@ class _Snapshot:
         records = {pub_id: {**record, **build_state(record, manifest.get(pub_id))} for pub_id, record in stored.items()}
         caches = {"scores": same_index.scores, "snippets": same_index.snippets,
                   "spelling": same_index.spelling} if same_index else {}
-        return cls(reader, records, manifest, stamp, stored=stored, **caches)
+        return cls(reader, records, manifest, stamp, stored=stored,
+                   alternatives=synonyms.of_version(reader.version).alternatives(), **caches)
 
     def match(self, parsed: ParsedQuery, key: tuple) -> dict[str, float]:
         if key not in self.scores:
             self.scores[key] = self.reader.match(parsed)
         return self.scores[key]
 
-    def all_words(self, parsed: ParsedQuery, q: str) -> set[str]:
+    def all_words(self, parsed: ParsedQuery, key: tuple) -> set[str]:
         """The publications with every word of a several-word query (what match=all would show)."""
-        key = ("all", q)
+        key = ("all", *key)
         if key not in self.scores:
             self.scores[key] = self.reader.matching_ids(parsed.all_words)
         return self.scores[key]
@@ -321,11 +329,15 @@ class SearchService:
         with self._lock:
             snap = self._current()
             parsed = snap.reader.parse(req.q, match_all=req.match == "all")
-            scores = snap.match(parsed, (req.q, req.match))
-            return self._with_spelling(snap, req, self._respond(snap, req, parsed, scores, snippets), snippets, correct)
+            parsed, expanded = engine.with_alternatives(parsed, snap.alternatives) if req.expand else (parsed, [])
+            scores = snap.match(parsed, (req.q, req.match, *expanded))
+            return self._with_spelling(snap, req, self._respond(snap, req, parsed, scores, snippets, expanded),
+                                       snippets, correct)
 
     def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[str, float],
-                 with_snippets: bool) -> dict:
+                 with_snippets: bool, expanded: list[str] = ()) -> dict:
+        """`expanded`: the curators' synonyms `parsed` searches besides the user's words."""
+        key = (req.q, req.match, *expanded)
         records, tests = snap.records, _predicates(req)
         matching = [d for d in scores if d in records]
         fails = {d: {name for name, test in tests.items() if not test(records[d])} for d in matching}
@@ -340,7 +352,7 @@ class SearchService:
         hits.sort(key=_sort_key(sort, scores, records))
         start = (req.page - 1) * req.per_page
         shown = hits[start:start + req.per_page]
-        found = snap.page_hits(parsed, (req.q, req.match), shown) if with_snippets else {}
+        found = snap.page_hits(parsed, key, shown) if with_snippets else {}
         results = []
         for d in shown:
             hits_of, with_phrase, some_words = found.get(d, ([], None, None))
@@ -349,11 +361,12 @@ class SearchService:
             results.append(result)
         all_words = None
         if parsed.all_words is not None and req.match == "any":
-            all_words = sum(1 for d in snap.all_words(parsed, req.q) if d in records and not fails.get(d, True))
+            all_words = sum(1 for d in snap.all_words(parsed, (req.q, *expanded))
+                            if d in records and not fails.get(d, True))
         return {
             "total": len(hits), "page": req.page, "per_page": req.per_page,
             "pages": max(1, -(-len(hits) // req.per_page)), "query": req.q, "match": req.match,
-            "all_words_total": all_words, "sort": sort, "message": parsed.message,
+            "all_words_total": all_words, "sort": sort, "message": parsed.message, "expanded": list(expanded),
             "results": results, "facets": facets,
         }
 

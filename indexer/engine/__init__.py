@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from ..analysis import ANALYSIS_VERSION
 from .internals import discard_unfinished, segment_files, segment_sizes
-from .query import ParsedQuery
+from .query import EXPANSION_WEIGHT, ParsedQuery, with_alternatives
 from .reader import Page, Reader, damage
 from .schema import SCHEMA, SCHEMA_VERSION, create
 from .writer import Writer
 
 __all__ = ["ANALYSIS_VERSION", "SCHEMA", "SCHEMA_VERSION", "Page", "ParsedQuery", "Reader", "Writer", "create",
+           "EXPANSION_WEIGHT", "with_alternatives",
            "damage", "discard_unfinished", "segment_files", "segment_sizes"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from whoosh import qparser
 from whoosh import query as wq
@@ -150,3 +150,43 @@ def _scaled(q, factor: float):
     return q.apply(lambda child: _scaled(child, factor))
 
 
+#: What an expansion (a curator's long form of an acronym, an equivalent word) counts beside the
+#: word the user typed: enough to find documents that only use the expansion, little enough that
+#: documents using the user's own word come first.
+EXPANSION_WEIGHT = 0.3
+
+
+def with_alternatives(parsed: ParsedQuery, alternatives: dict[str, list[str]]) -> tuple[ParsedQuery, list[str]]:
+    """`parsed` with each positive word that has alternatives ({index term: [words or phrases]}) also
+    matching them, a phrase as a phrase, at EXPANSION_WEIGHT; and the alternatives it added."""
+    added: dict[str, None] = {}
+
+    def expand(q):
+        if isinstance(q, wq.Not):
+            return q
+        if isinstance(q, wq.AndNot):
+            return wq.AndNot(expand(q.a), q.b)
+        if not q.is_leaf():
+            return q.apply(expand)
+        extra = alternatives.get(_term_text(q)) if isinstance(q, wq.Term) and q.fieldname == DEFAULT_FIELD else None
+        if not extra:
+            return q
+        added.update(dict.fromkeys(extra))
+        return wq.Or([q, *(_alternative(words, q.boost * EXPANSION_WEIGHT) for words in extra)])
+
+    if parsed.pubs is None or parsed.pubs is wq.NullQuery:
+        return parsed, []
+    pubs = expand(parsed.pubs)
+    if not added:
+        return parsed, []
+    terms = parsed.terms | {term for words in added for term in analysis.index_terms(words).split()}
+    all_words = wq.And(pubs.subqueries) if parsed.all_words is not None and isinstance(pubs, wq.Or) else None
+    pages = wq.Or([wq.Term("text", term) for term in sorted(terms)])
+    return replace(parsed, pubs=pubs, pages=pages, terms=frozenset(terms), all_words=all_words), list(added)
+
+
+def _alternative(words: str, boost: float):
+    terms = analysis.index_terms(words).split()
+    if len(terms) == 1:
+        return wq.Term(DEFAULT_FIELD, terms[0], boost=boost)
+    return wq.Phrase(DEFAULT_FIELD, terms, boost=boost)

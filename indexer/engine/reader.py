@@ -173,6 +173,11 @@ class Reader:
         for _, fields in self.pages.reader().iter_docs():
             yield fields["raw"]
 
+    def publication_pages(self):
+        """(publication id, stored text) of every page: where `synonyms suggest` reads definitions."""
+        for _, fields in self.pages.reader().iter_docs():
+            yield fields["pub_id"], fields["raw"]
+
 
 def damage(version: Path) -> str | None:
     """What makes `version` unreadable, or None: its tables of contents, and each segment file's size
