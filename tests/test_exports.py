@@ -14,6 +14,7 @@ from support import DocServer
 from web_world import PUBLICATIONS, build_world, page, query_of
 from webapp import create_app
 from webapp.export import bibtex, ris
+from webapp.publication import publication
 
 EVIL = {"Host": "evil.example"}
 
@@ -68,9 +69,9 @@ def test_every_publication_round_trips_through_bibtexparser(client, world):
 
 def test_hostile_bibtex_values_cannot_break_out_of_their_entry():
     record = {"id": "x", "title": "C:\\path {unbalanced} 100% & more", "year": 2020, "type": "report",
-              "type_label": "Report", "section_label": "Reports", "regions": [],
+              "type_label": "Report", "section": "report", "regions": [],
               "url": "https://example.org/?a=}{@misc{x}\\", "authors": ["Jo \\ Doe"]}
-    text = "".join(bibtex([record, {**record, "id": "y"}]))
+    text = "".join(bibtex([publication(record), publication({**record, "id": "y"})]))
     entries = _parse_bib(text)
     assert list(entries) == ["x", "y"], "the first entry's url did not swallow or spawn entries"
     assert entries["x"]["url"].value == "https://example.org/?a=%7D%7B@misc%7Bx%7D%5C"
@@ -79,8 +80,8 @@ def test_hostile_bibtex_values_cannot_break_out_of_their_entry():
 
 def test_ris_keeps_one_line_per_field():
     record = {"id": "x", "title": "Two\nlines", "year": 2020, "type": "report", "type_label": "Report",
-              "section_label": "Reports", "regions": [], "summary": "A\r\nB"}
-    entry = rispy.loads("".join(ris([record])))[0]
+              "section": "report", "regions": [], "summary": "A\r\nB"}
+    entry = rispy.loads("".join(ris([publication(record)])))[0]
     assert entry["title"] == "Two lines" and entry["abstract"] == "A B"
 
 

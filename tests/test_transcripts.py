@@ -12,7 +12,7 @@ from support import entry, make_pdf, write_catalog
 from test_build import world  # noqa: F401  (the fixture: a catalog served by a local document server)
 from test_captions import srt, vtt
 from webapp import create_app
-from webapp.views import clock, moment_link
+from webapp.links import clock, moment_link
 
 CUES = ((5, "Welcome to the webinar."), (40, "Our topic today is portability."),
         (754, "Stackability was the first question from the audience."))

