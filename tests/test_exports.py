@@ -106,10 +106,11 @@ def test_citations_in_three_csl_styles_with_corporate_author_url_and_access_date
     html = client.get("/doc/oecd-quality-and-value").get_data(as_text=True)
     p = page(client, "/doc/oecd-quality-and-value")
     source = world.url("oecd-quality-and-value")
-    assert f"OECD. (2021). <i>Quality and value of micro-credentials in higher education</i> [Report]. OECD. {source}" \
+    # the issuing body is the author and is not repeated as the publisher
+    assert f"OECD. (2021). <i>Quality and value of micro-credentials in higher education</i> [Report]. {source}" \
         in html
-    assert "OECD. 2021. <i>Quality and Value of Micro-credentials in Higher Education</i>. Report. OECD." in html
-    assert ("OECD (2021) <i>Quality and value of micro-credentials in higher education</i>. Report. OECD. "
+    assert f"OECD. 2021. <i>Quality and Value of Micro-credentials in Higher Education</i>. Report. {source}." in html
+    assert ("OECD (2021) <i>Quality and value of micro-credentials in higher education</i>. Report. "
             f"Available at: {source} (Accessed: ") in html
     assert p.all("button", **{"data-copy": "cite-apa"}), "a copy button per style (shown by app.js)"
     results = page(client, "/?q=stackable")

