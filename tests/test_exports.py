@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import shutil
+import subprocess
 
 import bibtexparser
 import feedparser
@@ -13,7 +16,7 @@ from indexer.config import Settings
 from support import DocServer
 from web_world import PUBLICATIONS, build_world, page, query_of
 from webapp import create_app
-from webapp.export import bibtex, ris
+from webapp.export import bibtex, bibtex_entry, ris, ris_entry
 from webapp.publication import publication
 
 EVIL = {"Host": "evil.example"}
@@ -98,7 +101,7 @@ def test_ticked_results_export_alone_and_stay_ticked_across_pages(client):
 def test_exports_are_streamed(client):
     response = client.get("/export.csv")
     assert response.is_streamed
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert len(rows) == len(PUBLICATIONS)
 
 
@@ -171,3 +174,53 @@ def test_every_page_offers_the_site_as_a_search_engine(client):
     response = client.get("/opensearch.xml")
     assert response.mimetype == "application/opensearchdescription+xml"
     assert "<ShortName>Observatory Search</ShortName>" in response.get_data(as_text=True)
+
+
+def _catalog_publications():
+    from indexer.catalog import load_catalog
+    from support import REAL_CATALOG
+    return [publication(record.model_dump(mode="json")) for record in load_catalog(REAL_CATALOG)]
+
+
+@pytest.mark.skipif(not shutil.which("biber") or not shutil.which("bibtex"), reason="apt-get install biber")
+def test_the_whole_catalog_as_bibtex_passes_biber_s_data_model_and_bibtex_without_a_warning(tmp_path):
+    (tmp_path / "catalog.bib").write_text("".join(bibtex(_catalog_publications())), encoding="utf-8")
+    biber = subprocess.run(["biber", "--tool", "--validate-datamodel", "--output-directory", str(tmp_path),
+                            "--output-file", "checked.bib", "catalog.bib"], capture_output=True, text=True,
+                           cwd=tmp_path)
+    assert biber.returncode == 0 and "WARN" not in biber.stdout + biber.stderr, biber.stdout[-3000:]
+    (tmp_path / "check.aux").write_text("\\citation{*}\n\\bibstyle{plain}\n\\bibdata{catalog}\n")
+    run = subprocess.run(["bibtex", "check"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0 and "Warning--" not in run.stdout and "error" not in run.stdout, run.stdout[-3000:]
+
+
+def test_bibtex_types_have_what_they_require_and_the_language_is_a_langid():
+    thesis = publication({"id": "t", "title": "T", "year": 2020, "type": "thesis", "section": "article",
+                          "authors": ["Ana Rossi"], "organisation": "Dublin City University", "language": "en"})
+    entry = bibtex_entry(thesis)
+    assert entry.entry_type == "phdthesis" and entry.fields_dict["school"].value == "Dublin City University"
+    assert entry.fields_dict["langid"].value == "english" and "language" not in entry.fields_dict
+    article = bibtex_entry(publication({**vars(thesis), "type": "journal-article"}))
+    assert article.entry_type == "misc", "no journal title known: not an @article without journal"
+    anonymous = bibtex_entry(publication({"id": "a", "title": "Untitled guide", "year": 2020, "type": "guide",
+                                          "section": "report"}))
+    assert anonymous.entry_type == "misc" and anonymous.fields_dict["key"].value == "Untitled guide"
+
+
+def test_ris_records_start_with_their_type_and_use_zotero_s_types(client):
+    response = client.get("/export.ris")
+    assert response.headers["Content-Type"] == "application/x-research-info-systems; charset=utf-8"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("TY  - ") and not [line for line in lines if re.fullmatch(r"\d+\.", line)]
+    assert {ris_entry(publication({"id": "g", "title": "G", "year": 2020, "type": kind, "section": "report"}))
+            ["type_of_reference"] for kind in ("guide", "position-paper")} == {"RPRT"}
+    assert ris_entry(publication({"id": "e", "title": "E", "year": 2021, "type": "event", "section": "event"})) \
+        ["date"] == "2021///"
+    assert client.get("/export.bib").headers["Content-Type"] == "application/x-bibtex; charset=utf-8"
+
+
+def test_csv_has_a_bom_and_every_row_its_status(client):
+    response = client.get("/export.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8" and response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert {row["status"] for row in rows} == {"full text", "metadata only"}

