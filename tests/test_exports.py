@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import subprocess
+from urllib.parse import parse_qsl
 
 import bibtexparser
 import feedparser
@@ -14,7 +16,7 @@ import rispy
 
 from indexer.config import Settings
 from support import DocServer
-from web_world import PUBLICATIONS, build_world, page, query_of
+from web_world import HOSTILE_TITLE, PUBLICATIONS, build_world, page, query_of, result_ids
 from webapp import create_app
 from webapp.export import bibtex, bibtex_entry, ris, ris_entry
 from webapp.publication import publication
@@ -224,3 +226,33 @@ def test_csv_has_a_bom_and_every_row_its_status(client):
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8" and response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert {row["status"] for row in rows} == {"full text", "metadata only"}
+
+
+def test_a_document_page_describes_itself_to_zotero_and_search_engines(client, world):
+    p = page(client, "/doc/oecd-quality-and-value")
+    meta = {}
+    for tag in p.all("meta"):
+        if tag.get("name", "").startswith("citation_"):
+            meta.setdefault(tag["name"], []).append(tag["content"])
+    assert meta["citation_title"] == ["Quality and value of micro-credentials in higher education"]
+    assert meta["citation_author"] == ["OECD"] and meta["citation_publication_date"] == ["2021"]
+    assert meta["citation_technical_report_institution"] == ["OECD"], "Zotero then saves a report"
+    assert meta["citation_pdf_url"] == [world.url("oecd-quality-and-value")]
+    html = client.get("/doc/oecd-quality-and-value").get_data(as_text=True)
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert data["@type"] == "Report" and data["name"] == meta["citation_title"][0]
+    assert data["author"] == [{"@type": "Organization", "name": "OECD"}] and data["datePublished"] == "2021"
+    hostile = client.get("/doc/hostile-title").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in hostile, "JSON-LD and meta tags escape the title"
+    assert page(client, "/doc/hostile-title").all("meta", name="citation_title")[0]["content"] == HOSTILE_TITLE
+
+
+def test_every_result_carries_a_coins_span(client):
+    p = page(client, "/?q=micro-credentials")
+    spans = p.all("span", **{"class": "Z3988"})
+    assert len(spans) == len(result_ids(p)) > 1
+    fields = dict(parse_qsl(next(s["title"] for s in spans if "Quality+and+value" in s["title"]
+                                 or "Quality and value" in s["title"])))
+    assert fields["ctx_ver"] == "Z39.88-2004" and fields["rft.genre"] == "report"
+    assert fields["rft.btitle"] == "Quality and value of micro-credentials in higher education"
+    assert fields["rft.aucorp"] == "OECD" and fields["rft.date"] == "2021"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, send_file, url_for
 
-from . import export
+from . import embedded, export
 from .downloads import download, writer
 from .links import absolute_url, search_url
 from .publication import publication
@@ -27,11 +27,13 @@ def document(doc_id: str):
     if found is None:
         abort(404)
     doc = publication(found)
+    canonical = absolute_url(url_for("documents.document", doc_id=doc_id))
     return render_template(
         "doc.html", doc=doc, req=req, similar=[publication(s) for s in service.similar(doc_id)],
         citations=export.citations(doc),
         back_url=search_url(req),
-        canonical=absolute_url(url_for("documents.document", doc_id=doc_id)),
+        canonical=canonical, highwire=embedded.highwire_tags(doc, canonical), json_ld=embedded.json_ld(doc, canonical),
+        description=doc.summary or export.citation(doc),
     )
 
 

@@ -10,6 +10,7 @@ from indexer.search import InvalidRequest, SearchRequest, SearchService
 from indexer.spelling import spelling_wanted
 
 from .charts import bar_chart, year_series
+from .embedded import coins
 from .facets import facet_size, facet_view
 from .links import search_url
 from .publication import publication
@@ -45,7 +46,7 @@ def search():
     active = chips(base, req)
     years = {v["value"]: v["count"] for v in data["facets"]["year"]}
     context = dict(
-        req=req, data=data, results=results, error=error, chips=active, selected=g.selected,
+        req=req, data=data, results=results, error=error, coins=coins, chips=active, selected=g.selected,
         clear_url=clear_filters_url(base, req),
         facets=[facet_view(spec, data["facets"][spec.key], facet_size(spec, current_app.config["FACET_SIZE"]))
                 for spec in FACETS],
