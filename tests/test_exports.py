@@ -123,16 +123,43 @@ def test_citations_in_three_csl_styles_with_corporate_author_url_and_access_date
         "/doc/oecd-quality-and-value?q=stackable#cite"
 
 
-def test_any_search_is_a_valid_feed_in_the_searchs_order(client):
-    response = client.get("/search.atom?q=micro-credentials&region=Europe&sort=newest")
+def test_a_search_feed_lists_its_newest_matches_by_added_then_year(client):
+    response = client.get("/search.atom?q=micro-credentials&region=Europe&sort=relevance")
     assert response.mimetype == "application/atom+xml"
     feed = feedparser.parse(response.data)
     assert not feed.bozo, feed.bozo_exception
-    years = [next(p.year for p in PUBLICATIONS if entry.link.endswith("/doc/" + p.id)) for entry in feed.entries]
-    assert years == sorted(years, reverse=True) and len(years) >= 3
+    pubs = [next(p for p in PUBLICATIONS if entry.link.endswith("/doc/" + p.id)) for entry in feed.entries]
+    dated = [p.added for p in pubs if p.added]
+    assert dated == sorted(dated, reverse=True) and len(pubs) >= 3
+    assert [p.added for p in pubs[:len(dated)]] == dated, "dated additions first, newest first"
     assert "micro-credentials" in feed.feed.title
     search = page(client, "/?q=micro-credentials")
-    assert search.href("Follow this search (Atom feed)") == "/search.atom?q=micro-credentials"
+    follow = page(client, search.href("Follow this search"))
+    assert search.href("Follow this search") == "/search/follow?q=micro-credentials"
+    assert follow.all("input", id="feed-address", value="/search.atom?q=micro-credentials")
+    assert follow.href("Open the feed itself (Atom XML)") == "/search.atom?q=micro-credentials"
+
+
+def test_feeds_and_the_api_answer_conditional_requests_and_feed_errors_are_plain_text(client):
+    for url in ("/feed.atom", "/search.atom?q=badges", "/api/search?q=badges", "/api/documents/oecd-quality-and-value"):
+        first = client.get(url)
+        assert first.headers["ETag"] and first.headers["Last-Modified"], url
+        assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304, url
+        assert client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304, url
+    bad = client.get("/search.atom?sort=sideways")
+    assert bad.status_code == 400 and bad.mimetype == "text/plain" and "sort must be one of" in bad.get_data(as_text=True)
+
+
+def test_crawlers_get_robots_a_sitemap_and_an_icon(world):
+    based = create_app(Settings(**{**world.settings.__dict__, "base_url": "https://observatory.example/"}),
+                       TESTING=True).test_client()
+    robots = based.get("/robots.txt").get_data(as_text=True)
+    assert "Disallow: /export." in robots and "Sitemap: https://observatory.example/sitemap.xml" in robots
+    sitemap = based.get("/sitemap.xml").get_data(as_text=True)
+    assert sitemap.count("<loc>https://observatory.example/doc/") == len(PUBLICATIONS)
+    assert based.get("/favicon.ico").status_code == 200
+    opensearch = based.get("/opensearch.xml").get_data(as_text=True)
+    assert "method=" not in opensearch and len(re.search(r"<ShortName>(.*)</ShortName>", opensearch)[1]) <= 16
 
 
 def test_the_additions_feed_is_valid_and_newest_added_first(client):
@@ -175,7 +202,7 @@ def test_every_page_offers_the_site_as_a_search_engine(client):
         assert p.all("link", rel="search", type="application/opensearchdescription+xml", href="/opensearch.xml"), url
     response = client.get("/opensearch.xml")
     assert response.mimetype == "application/opensearchdescription+xml"
-    assert "<ShortName>Observatory Search</ShortName>" in response.get_data(as_text=True)
+    assert "<ShortName>Observatory</ShortName>" in response.get_data(as_text=True)
 
 
 def _catalog_publications():

@@ -9,9 +9,11 @@ from flask import Blueprint, abort, jsonify, request
 from indexer.search import MAX_QUERY_CHARS, InvalidRequest, SearchRequest
 from indexer.spelling import spelling_wanted
 
+from .feed_views import conditional
 from .service import search_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+bp.after_request(conditional)  # clients that poll get 304 for an unchanged answer
 
 
 @bp.get("/search")

@@ -7,7 +7,7 @@ from dataclasses import replace
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 
-from indexer.search import MAX_PER_PAGE, SearchRequest, SearchService
+from indexer.search import MAX_PER_PAGE, InvalidRequest, SearchRequest, SearchService
 
 from . import export
 from .downloads import download, writer
@@ -65,11 +65,85 @@ def feed():
 
 @bp.get("/search.atom")
 def search_feed():
-    """Any search as a feed: its newest N in the search's own order (follow a topic in a feed reader)."""
-    req = SearchRequest.from_args(request.args)
+    """Any search as a feed of its newest matches (by `added`, then year), whatever order the page had:
+    a new match ranked low must still reach the subscribers."""
+    req = replace(SearchRequest.from_args(request.args), sort="relevance", page=1)
     label = f"“{req.q}”" if req.q else "all publications"
-    return _atom(f"Observatory Search: {label}", req, state_url(url_for("feeds.search_feed"), req),
-                 state_url(url_for("search.search"), req))
+    return _atom(f"Observatory Search: {label}", replace(req, sort="added"),
+                 state_url(url_for("feeds.search_feed"), req), state_url(url_for("search.search"), req))
+
+
+@bp.get("/search/follow")
+def follow():
+    """What "Follow this search" opens: how to subscribe, in words, with the feed's address to copy."""
+    req = replace(SearchRequest.from_args(request.args), sort="relevance", page=1)
+    feed = absolute_url(state_url(url_for("feeds.search_feed"), req))
+    return render_template("follow.html", req=req, feed=feed, search=state_url(url_for("search.search"), req))
+
+
+@bp.errorhandler(InvalidRequest)
+def _feed_parameter(error: InvalidRequest):
+    """A feed reader shows a plain-text error; an HTML page in its place is unreadable there."""
+    return Response(f"Bad request: {error}\n", status=400, mimetype="text/plain")
+
+
+@bp.after_request
+def _conditional(response: Response) -> Response:
+    """Feed readers poll: an unchanged feed answers 304 to If-None-Match / If-Modified-Since."""
+    return conditional(response)
+
+
+def conditional(response: Response) -> Response:
+    """A strong ETag from the body (and Last-Modified from the index version), then 304 if unchanged."""
+    if response.status_code != 200 or response.is_streamed or request.method != "GET":
+        return response
+    response.add_etag()
+    changed = _index_changed()
+    if changed:
+        response.last_modified = changed
+    response.headers.setdefault("Cache-Control", "no-cache")
+    return response.make_conditional(request)
+
+
+def _index_changed() -> dt.datetime | None:
+    """When the live index version was last written (its manifest), for Last-Modified."""
+    version = search_service().root.current()
+    try:
+        mtime = (version / "manifest.json").stat().st_mtime if version else None
+    except OSError:
+        return None
+    return dt.datetime.fromtimestamp(int(mtime), dt.timezone.utc) if mtime else None
+
+
+@bp.get("/robots.txt")
+def robots():
+    """Crawlers read the documents, not every export and facet combination of every search."""
+    lines = ["User-agent: *", "Disallow: /export.", "Disallow: /search.atom", "Disallow: /facet/",
+             "Disallow: /api/", "Disallow: /*?*sel=", "Disallow: /*?*&", "Allow: /$"]
+    sitemap = absolute_url(url_for("feeds.sitemap"))
+    lines += [f"Sitemap: {sitemap}"] if site_base() else []
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """Every document page, absolute as the sitemap protocol requires (relative without a base URL)."""
+    service = search_service()
+    ids = [r["id"] for r in service.search(SearchRequest(sort="added", per_page=MAX_PER_PAGE), snippets=False)
+           ["results"]]
+    data = service.search(SearchRequest(sort="added", per_page=1), snippets=False)
+    pages = -(-data["total"] // MAX_PER_PAGE)
+    for page in range(2, pages + 1):
+        ids += [r["id"] for r in service.search(SearchRequest(sort="added", page=page, per_page=MAX_PER_PAGE),
+                                                snippets=False)["results"]]
+    body = render_template("sitemap.xml", urls=[document_link(doc_id) for doc_id in ids])
+    return Response(body, mimetype="application/xml")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page says: the site's icon."""
+    return current_app.send_static_file("favicon.svg")
 
 
 def _atom(title: str, req: SearchRequest, self_path: str, page_path: str) -> Response:
@@ -106,8 +180,9 @@ def _atom_id(path: str) -> str:
 
 
 def _feed_date(doc: Publication) -> dt.datetime:
-    """Atom needs a timestamp; a record without `added` is dated to the start of its year."""
-    day = doc.added_date or dt.date(doc.year, 1, 1)
+    """Atom needs a timestamp; a record without `added` gets the date the build last checked it, and
+    only a record never checked the start of its year."""
+    day = doc.added_date or doc.checked or dt.date(doc.year, 1, 1)
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
 
 

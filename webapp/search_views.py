@@ -56,7 +56,8 @@ def search():
         sorts=[(key, label) for key, label in SORT_LABELS.items() if req.q or key != "relevance"],
         exports=[(label, state_url(url_for("feeds.export_results", fmt=fmt), req, page=1))
                  for fmt, label in EXPORT_LABELS.items()],
-        feed_url=state_url(url_for("feeds.search_feed"), req, page=1, per_page=SearchRequest.per_page),
+        feed_url=state_url(url_for("feeds.search_feed"), req, page=1, sort="relevance", per_page=SearchRequest.per_page),
+        follow_url=state_url(url_for("feeds.follow"), req, page=1, sort="relevance", per_page=SearchRequest.per_page),
         trends_url=_trends_url(req),
         suggestions=_suggestions(service, req, active) if not data["total"] else [],
         first=(data["page"] - 1) * data["per_page"] + 1,

@@ -141,16 +141,17 @@
     box.addEventListener("blur", close);
   }
 
-  // Copy buttons (citations): hidden without script, where the text is there to select.
+  // Copy buttons (citations, a feed's address): hidden without script, where the text is there to select.
   for (const button of document.querySelectorAll("button[data-copy]")) {
     button.hidden = false;
     button.addEventListener("click", function () {
       const source = document.getElementById(button.dataset.copy);
-      const status = button.closest("section") && button.closest("section").querySelector(".copy-status");
+      const region = button.closest("section, article");
+      const status = region && region.querySelector(".copy-status");
       if (!source || !navigator.clipboard) return;
-      navigator.clipboard.writeText(source.innerText.trim()).then(function () {
+      navigator.clipboard.writeText((source.value || source.innerText).trim()).then(function () {
         button.firstChild.textContent = "Copied";
-        if (status) status.textContent = "Citation copied to the clipboard.";
+        if (status) status.textContent = "Copied to the clipboard.";
         window.setTimeout(function () { button.firstChild.textContent = "Copy"; }, 2000);
       });
     });
