@@ -6,7 +6,9 @@ from flask import Blueprint, abort, render_template, send_file, url_for
 from . import embedded, export
 from .downloads import download, writer
 from .links import absolute_url, search_url
+from .position import position
 from .publication import publication
+from .reading import reflow
 from .request_state import lenient_state
 from .service import search_service
 
@@ -33,7 +35,7 @@ def document(doc_id: str):
         citations=export.citations(doc),
         back_url=search_url(req),
         canonical=canonical, highwire=embedded.highwire_tags(doc, canonical), json_ld=embedded.json_ld(doc, canonical),
-        description=doc.summary or export.citation(doc),
+        description=doc.summary or export.citation(doc), position=position(service, req, doc_id),
     )
 
 
@@ -41,10 +43,13 @@ def document(doc_id: str):
 def read(doc_id: str, number: int):
     """One page's text with the query marked: reading in place instead of opening a PDF at a page."""
     req = lenient_state()
-    found = search_service().page(doc_id, number, q=req.q)
+    service = search_service()
+    found = service.page(doc_id, number, q=req.q)
     if found is None:
         abort(404)
     return render_template("page.html", page=found, doc=publication(found["record"]), req=req,
+                           position=position(service, req, doc_id), back_url=search_url(req),
+                           blocks=reflow(found["html"]),
                            canonical=absolute_url(url_for("documents.read", doc_id=doc_id, number=number)))
 
 

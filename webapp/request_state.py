@@ -24,3 +24,15 @@ def lenient_state() -> SearchRequest:
 def selection() -> tuple[str, ...]:
     """The ticked result ids from the URL (unknown ids are simply not found later)."""
     return tuple(dict.fromkeys(v for v in request.args.getlist("sel") if v.strip()))[:MAX_SELECTED]
+
+
+def reversed_range(req: SearchRequest) -> bool:
+    """A year range that ends before it starts (2023 to 2021): a slip to point out, not an empty result."""
+    return req.year_from is not None and req.year_to is not None and req.year_from > req.year_to
+
+
+def checked_range(req: SearchRequest) -> SearchRequest:
+    """For the API, where there is no one to show a message to: a reversed range is a 400."""
+    if reversed_range(req):
+        raise InvalidRequest(f"year_from ({req.year_from}) is after year_to ({req.year_to})")
+    return req

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, current_app, g, render_template, request, url_for
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from indexer.facets import FACETS
 from indexer.search import InvalidRequest, SearchRequest, SearchService
@@ -14,7 +16,7 @@ from .embedded import coins
 from .facets import facet_size, facet_view
 from .links import search_url
 from .publication import publication
-from .request_state import selection
+from .request_state import reversed_range, selection
 from .service import search_service
 from .urls import chips, clear_filters_url, page_window, state_url
 
@@ -27,8 +29,11 @@ EXPORT_LABELS = {"csv": "CSV", "ris": "RIS", "bib": "BibTeX"}
 
 @bp.get("/")
 def search():
+    if any(not value.strip() for value in request.args.values()):
+        # a form without script sends its empty fields (year_from=&year_to=): not in a URL to share
+        return redirect(_without_empty(request.args, url_for("search.search")), code=303)
     service = search_service()
-    error = None
+    error = notice = None
     try:
         req = SearchRequest.from_args(request.args)
     except InvalidRequest as err:
@@ -37,6 +42,9 @@ def search():
             req = SearchRequest.from_args({"q": request.args.get("q", "")})
         except InvalidRequest:
             req = SearchRequest()
+    if reversed_range(req):
+        notice = f"“From {req.year_from} to {req.year_to}” runs backwards: showing {req.year_to} to {req.year_from}."
+        req = replace(req, year_from=req.year_to, year_to=req.year_from)
     g.selected = selection()
     data = service.search(req, correct=spelling_wanted(request.args))
     req = replace(req, q=data["query"])  # results for a correction: its words fill the box and the links
@@ -46,7 +54,7 @@ def search():
     active = chips(base, req)
     years = {v["value"]: v["count"] for v in data["facets"]["year"]}
     context = dict(
-        req=req, data=data, results=results, error=error, coins=coins, chips=active, selected=g.selected,
+        req=req, data=data, results=results, error=error, notice=notice, coins=coins, chips=active, selected=g.selected,
         clear_url=clear_filters_url(base, req),
         facets=[facet_view(spec, data["facets"][spec.key], facet_size(spec, current_app.config["FACET_SIZE"]))
                 for spec in FACETS],
@@ -64,6 +72,12 @@ def search():
         title=_page_title(req, active, data["total"]),
     )
     return render_template("search.html", **context), 400 if error else 200
+
+
+def _without_empty(args, base: str) -> str:
+    """`base` with the non-empty parameters of `args`, in their order."""
+    kept = [(key, value) for key, value in args.items(multi=True) if value.strip()]
+    return f"{base}?{urlencode(kept)}" if kept else base
 
 
 def _page_title(req: SearchRequest, active, total: int) -> str:
