@@ -6,6 +6,7 @@ import pytest
 from support import DocServer
 from web_world import build_world, page
 from webapp import create_app
+from webapp.reading import reflow
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +51,25 @@ def test_a_page_that_does_not_exist_is_a_404(client, url):
 def test_without_a_query_the_page_is_plain_text(client):
     html = client.get("/doc/oecd-quality-and-value/page/3").get_data(as_text=True)
     assert "Stackable credentials let learners" in html and "<mark>" not in html
+
+
+def test_pdf_lines_are_reflowed_into_paragraphs_with_headings_kept():
+    text = ("1. Introduction\n\nMicro-credentials are short courses that lead to a recog-\nnised award and can be stacked\n"
+            "towards a degree.\nA second paragraph starts here and runs on\n"
+            "to the end.\n\nRECOMMENDATIONS\nMember states should act.")
+    blocks = reflow(text)
+    assert [(b.heading, str(b.html)) for b in blocks] == [
+        (True, "1. Introduction"),
+        (False, "Micro-credentials are short courses that lead to a recognised award and can be stacked towards a "
+                "degree."),
+        (False, "A second paragraph starts here and runs on to the end."),
+        (True, "RECOMMENDATIONS"),
+        (False, "Member states should act.")]
+
+
+def test_the_reading_view_is_paragraphs_with_page_and_match_links_above_and_below(client):
+    p = page(client, "/doc/oecd-quality-and-value/page/1?q=policy")
+    assert len([href for label, href in p.links if label == "Page 2 ›"]) == 2, "top and bottom"
+    assert len([href for label, href in p.links if label == "Next matching page (p. 2) ›"]) == 2
+    assert p.all("div", id="page-text") and "<p>" in client.get("/doc/oecd-quality-and-value/page/1").get_data(
+        as_text=True).split('id="page-text"')[1]
