@@ -9,11 +9,20 @@ from webapp import create_app
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
+def world(tmp_path_factory):
     server = DocServer()
-    world = build_world(tmp_path_factory.mktemp("place"), server)
-    yield create_app(world.settings, TESTING=True).test_client()
+    yield build_world(tmp_path_factory.mktemp("place"), server)
     server.close()
+
+
+@pytest.fixture(scope="module")
+def client(world):
+    return create_app(world.settings, TESTING=True).test_client()
+
+
+@pytest.fixture
+def world_client(world):
+    return lambda **config: create_app(world.settings, TESTING=True, **config).test_client()
 
 
 def test_a_document_says_which_result_it_is_and_leads_to_its_neighbours_across_pages(client):
@@ -48,3 +57,19 @@ def test_a_reversed_year_range_is_explained_and_searched_the_right_way_round(cli
     assert "runs backwards: showing 2021 to 2023" in p.text and result_ids(p)
     api = client.get("/api/search?year_from=2023&year_to=2021")
     assert api.status_code == 400 and "year_from (2023) is after year_to (2021)" in api.get_json()["error"]
+
+
+def test_a_facet_s_full_list_is_a_page_a_to_z_with_a_filter_box(world_client):
+    client = world_client(FACET_SIZE=1)
+    search = page(client, "/?q=micro-credentials&sort=newest")
+    full = next(href for label, href in search.links if label.startswith("All ") and "organisation values" in label)
+    assert query_of(full) == [("q", "micro-credentials"), ("sort", "newest")]
+    p = page(client, full)
+    labels = [box["value"] for box in p.all("input", name="organisation")]
+    assert labels == sorted(labels, key=str.casefold) and len(labels) >= 2
+    assert ("sort", "newest") in [(box["name"], box["value"]) for box in p.all("input", type="hidden")]
+    narrowed = page(client, full + "&filter=council")
+    assert [box["value"] for box in narrowed.all("input", name="organisation")] == ["Council of the European Union",
+                                                                               "Nordic Council"]
+    assert client.get("/facet/nonsense").status_code == 404
+    assert client.get("/facet/organisation?order=sideways").status_code == 400

@@ -66,6 +66,12 @@ def facet_url(key: str, value) -> str:
 
 
 @bp.app_template_global()
+def facet_page_url(param: str, req: SearchRequest) -> str:
+    """Every value of one facet for the search `req`, on a page of its own."""
+    return state_url(url_for("search.facet_values", param=param), req, page=1)
+
+
+@bp.app_template_global()
 def doc_url(doc_id: str, req: SearchRequest | None = None) -> str:
     """Carries the search state along, so the document view highlights the query and leads back."""
     base = url_for("documents.document", doc_id=doc_id)

@@ -35,7 +35,9 @@
     const more = toFocus.closest("details");
     if (more) more.open = true;
     if (panel) panel.open = true;
-    toFocus.focus();
+    toFocus.focus({ preventScroll: true });
+    // Where it was, not at the top; scroll-padding keeps it clear of the phone's sticky bar.
+    toFocus.scrollIntoView({ block: "center" });
     // The page was reloaded by a filter change: say what it did to the results (live region).
     const live = document.getElementById("results-announcement");
     const heading = document.getElementById("results-heading");
