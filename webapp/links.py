@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, current_app, g, url_for
 
+from indexer.extract.captions import clock
 from indexer.facets import FACET_BY_KEY
 from indexer.search import SearchRequest
 
@@ -118,11 +119,7 @@ def moment_link(url: str | None, seconds: int | None) -> str | None:
     return urlunsplit(parts._replace(fragment="")) + _FRAGMENT_TIME_HOSTS.get(site, "#t={}").format(seconds)
 
 
-@bp.app_template_filter()
-def clock(seconds: int) -> str:
-    """754 -> "12:34", 3754 -> "1:02:34": a moment in a recording as players show it."""
-    hours, rest = divmod(int(seconds), 3600)
-    return f"{hours}:{rest // 60:02}:{rest % 60:02}" if hours else f"{rest // 60}:{rest % 60:02}"
+bp.add_app_template_filter(clock)
 
 
 @bp.app_template_filter()

@@ -50,6 +50,16 @@ class Publication:
         return "full text" if self.full_text else "metadata only"
 
     @property
+    def page_snippets(self) -> tuple[dict, ...]:
+        """Passages of the text (pages, or a recording's landing page), best first."""
+        return tuple(s for s in self.snippets if s.get("time") is None)
+
+    @property
+    def moments(self) -> tuple[dict, ...]:
+        """A recording's matching passages in the order they were said, as one listens."""
+        return tuple(sorted((s for s in self.snippets if s.get("time") is not None), key=lambda s: s["time"]))
+
+    @property
     def creators(self) -> tuple[str, ...]:
         """Who a citation credits: the authors, or else the issuing body (grey literature)."""
         return self.authors or ((self.organisation,) if self.organisation else ())
