@@ -93,3 +93,30 @@ def test_reading_facet_list_and_follow_pages(open_page, base_url, viewport, name
     page.get_by_role("link", name="Follow this search").click()
     assert page.get_by_label("Feed address").input_value().endswith("/search.atom?q=micro-credentials")
     _shot(page, f"follow-{name}")
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_ticks_on_two_pages_and_a_new_sort_all_reach_the_export(open_page, base_url, javascript):
+    page = open_page(javascript=javascript)
+    page.goto(base_url + "/?per_page=3")
+    first = page.locator("input[name=sel]").first.get_attribute("value")
+    page.locator("input[name=sel]").first.check()
+    if not javascript:
+        page.get_by_role("button", name="Keep the ticks while changing page or sort").click()
+        page.wait_for_url(lambda url: "sel=" in url)
+    page.get_by_role("link", name="Next ›").click()
+    page.wait_for_url(lambda url: "page=2" in url)
+    second = page.locator("input[name=sel]").first.get_attribute("value")
+    page.locator("input[name=sel]").first.check()
+    if not javascript:
+        page.get_by_role("button", name="Keep the ticks while changing page or sort").click()
+        page.wait_for_url(lambda url: url.count("sel=") == 2)
+    page.get_by_role("link", name="Title A–Z").click()
+    page.wait_for_url(lambda url: "sort=title" in url)
+    assert "(2)" in page.locator("#export-selected-label").inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="RIS of the ticked publications").click()
+    text = open(download.value.path(), encoding="utf-8").read()
+    assert text.count("TY  - ") == 2 and f"ID  - {first}" in text and f"ID  - {second}" in text
+    page.get_by_role("link", name="Clear the 2 ticks").click()
+    assert "sel=" not in page.url

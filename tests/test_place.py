@@ -73,3 +73,18 @@ def test_a_facet_s_full_list_is_a_page_a_to_z_with_a_filter_box(world_client):
                                                                                "Nordic Council"]
     assert client.get("/facet/nonsense").status_code == 404
     assert client.get("/facet/organisation?order=sideways").status_code == 400
+
+
+def test_the_advanced_form_writes_the_query_syntax_into_the_box(client):
+    form = page(client, "/advanced")
+    assert form.all("input", name="phrase") and form.all("select", name="organisation")
+    response = client.get("/advanced?all=quality&phrase=stackable+credentials&any=europe+ireland&none=badge"
+                          "&title=framework&author=&organisation=&year_from=2020&year_to=")
+    assert response.status_code == 303
+    target = response.headers["Location"]
+    assert query_of(target) == [("q", '+quality "stackable credentials" (europe OR ireland) title:framework -badge'),
+                                ("year_from", "2020")]
+    assert page(client, target).all("input", id="q", value='+quality "stackable credentials" (europe OR ireland) '
+                                                           'title:framework -badge')
+    hostile = client.get('/advanced?phrase=a"+OR+b:c').headers["Location"]
+    assert query_of(hostile) == [("q", '"a OR b c"')], "a field's own quotes and colons never escape it"

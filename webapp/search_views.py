@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from indexer.facets import FACETS
-from indexer.search import InvalidRequest, SearchRequest, SearchService
+from indexer.search import MAX_QUERY_CHARS, InvalidRequest, SearchRequest, SearchService
 from indexer.spelling import spelling_wanted
 
+from . import query_builder
 from .charts import bar_chart, year_series
 from .embedded import coins
 from .facets import facet_size, facet_view
@@ -55,7 +56,7 @@ def search():
     years = {v["value"]: v["count"] for v in data["facets"]["year"]}
     context = dict(
         req=req, data=data, results=results, error=error, notice=notice, coins=coins, chips=active, selected=g.selected,
-        clear_url=clear_filters_url(base, req),
+        clear_url=clear_filters_url(base, req), unticked_url=state_url(base, req),
         facets=[facet_view(spec, data["facets"][spec.key], facet_size(spec, current_app.config["FACET_SIZE"]))
                 for spec in FACETS],
         chart=bar_chart(year_series(years)),
@@ -97,6 +98,20 @@ def facet_values(param: str):
     keep = [(k, v) for k, v in replace(req, page=1).to_args() if k != spec.param]
     return render_template("facet.html", spec=spec, req=req, values=shown, total=len(values), order=order,
                            orders=FACET_ORDERS, needle=needle, keep=keep, back_url=search_url(req))
+
+
+@bp.get("/advanced")
+def advanced():
+    """The advanced search form; filled in, it becomes a search whose box shows the query syntax."""
+    wanted = {name: request.args.get(name, "")[:MAX_QUERY_CHARS] for name, _, _ in query_builder.FIELDS}
+    if not any(v.strip() for v in request.args.values()):
+        overview = search_service().overview()
+        return render_template("advanced.html", fields=query_builder.FIELDS,
+                               organisations=overview["facets"]["organisation"])
+    req = SearchRequest.from_args({"q": query_builder.compose(wanted), "organisation": request.args.getlist("organisation"),
+                                   "year_from": request.args.get("year_from", ""),
+                                   "year_to": request.args.get("year_to", "")})
+    return redirect(state_url(url_for("search.search"), req), code=303)
 
 
 def _without_empty(args, base: str) -> str:

@@ -28,6 +28,33 @@
     });
   }
 
+  // Ticked results (sel) travel in the URL: a tick is written into this page's address and into every
+  // link to another page or sort of the same search, so paging and sorting keep it.
+  if (form) {
+    const keep = form.querySelector(".keep-ticks");
+    if (keep) keep.hidden = true;
+    form.addEventListener("change", function (event) {
+      const tick = event.target;
+      if (!tick.matches("input[type=checkbox][name=sel]")) return;
+      const rewrite = function (href) {
+        const url = new URL(href, window.location.href);
+        const ids = url.searchParams.getAll("sel").filter(function (id) { return id !== tick.value; });
+        if (tick.checked) ids.push(tick.value);
+        url.searchParams.delete("sel");
+        for (const id of ids) url.searchParams.append("sel", id);
+        return url.pathname + url.search + url.hash;
+      };
+      for (const link of document.querySelectorAll(".pagination a, .sort-nav a")) {
+        link.setAttribute("href", rewrite(link.getAttribute("href")));
+      }
+      window.history.replaceState(null, "", rewrite(window.location.href));
+      const hidden = form.querySelectorAll("input[type=hidden][name=sel]").length;
+      const count = form.querySelectorAll("input[type=checkbox][name=sel]:checked").length + hidden;
+      const label = document.getElementById("export-selected-label");
+      if (label) label.textContent = "Download the ticked ones" + (count ? " (" + count + ")" : "") + ":";
+    });
+  }
+
   const focusId = sessionStorage.getItem(FOCUS_KEY);
   sessionStorage.removeItem(FOCUS_KEY);
   const toFocus = focusId && document.getElementById(focusId);
