@@ -283,3 +283,10 @@ def test_every_result_carries_a_coins_span(client):
     assert fields["ctx_ver"] == "Z39.88-2004" and fields["rft.genre"] == "report"
     assert fields["rft.btitle"] == "Quality and value of micro-credentials in higher education"
     assert fields["rft.aucorp"] == "OECD" and fields["rft.date"] == "2021"
+
+
+def test_feed_entries_without_added_are_dated_by_the_build_s_check(client):
+    feed = feedparser.parse(client.get("/feed.atom").data)
+    undated = {p.id for p in PUBLICATIONS if not p.added}
+    entries = [e for e in feed.entries if e.link.rsplit("/", 1)[-1] in undated]
+    assert entries and all(e.updated_parsed.tm_year >= 2026 for e in entries), "the check, not 1 January"

@@ -151,7 +151,9 @@ def _atom(title: str, req: SearchRequest, self_path: str, page_path: str) -> Res
     service = search_service()
     data = service.search(replace(req, page=1, per_page=min(current_app.config["FEED_SIZE"], MAX_PER_PAGE)),
                           snippets=False)
-    docs = [publication(r) for r in service.records(r["id"] for r in data["results"])]
+    # a record without `added` is dated by its build check, which only the document (with the manifest) has
+    docs = [publication(r if r.get("added") else service.document(r["id"]) or r)
+            for r in service.records(r["id"] for r in data["results"])]
     fg = FeedGenerator()
     fg.id(_atom_id(page_path))
     fg.title(title)
@@ -180,10 +182,11 @@ def _atom_id(path: str) -> str:
 
 
 def _feed_date(doc: Publication) -> dt.datetime:
-    """Atom needs a timestamp; a record without `added` gets the date the build last checked it, and
-    only a record never checked the start of its year."""
-    day = doc.added_date or doc.checked or dt.date(doc.year, 1, 1)
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    """Atom needs a timestamp: the day a record was added; without `added`, the moment the build
+    last checked it (so undated entries do not all share one `updated`); never checked, its year."""
+    if doc.added_date:
+        return dt.datetime.combine(doc.added_date, dt.time(), dt.timezone.utc)
+    return doc.checked_at or dt.datetime(doc.year, 1, 1, tzinfo=dt.timezone.utc)
 
 
 @bp.get("/opensearch.xml")

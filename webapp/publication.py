@@ -65,13 +65,19 @@ class Publication:
         return self.authors or ((self.organisation,) if self.organisation else ())
 
     @property
-    def checked(self) -> dt.date | None:
-        """When the build last read the source (a citation's "accessed", a feed entry's fallback date)."""
+    def checked_at(self) -> dt.datetime | None:
+        """When the build last read the source (a feed entry's date when the record has no `added`)."""
         value = (self.build or {}).get("checked")
         try:
-            return dt.date.fromisoformat(value[:10]) if value else None
+            moment = dt.datetime.fromisoformat(value) if value else None
         except ValueError:
             return None
+        return moment.replace(tzinfo=moment.tzinfo or dt.timezone.utc) if moment else None
+
+    @property
+    def checked(self) -> dt.date | None:
+        """The day of `checked_at` (a citation's "accessed")."""
+        return self.checked_at.date() if self.checked_at else None
 
     @property
     def added_date(self) -> dt.date | None:
