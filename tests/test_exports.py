@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 import bibtexparser
@@ -290,3 +291,20 @@ def test_feed_entries_without_added_are_dated_by_the_build_s_check(client):
     undated = {p.id for p in PUBLICATIONS if not p.added}
     entries = [e for e in feed.entries if e.link.rsplit("/", 1)[-1] in undated]
     assert entries and all(e.updated_parsed.tm_year >= 2026 for e in entries), "the check, not 1 January"
+
+
+@pytest.mark.skipif(not shutil.which("node") or not (Path(__file__).parent / "node_modules" / "@citation-js").is_dir(),
+                    reason="citation-js not installed (npm ci --prefix tests)")
+@pytest.mark.parametrize("writer, form", [(ris, "@ris/file"), (bibtex, "@biblatex/text")])
+def test_citation_js_reads_every_catalog_record_back_with_its_title_year_and_creator(writer, form):
+    publications = _catalog_publications()
+    run = subprocess.run(["node", str(Path(__file__).parent / "citation_js_parse.js"), form],
+                         input="".join(writer(publications)), capture_output=True, text=True, check=True)
+    items = {item["id"]: item for item in json.loads(run.stdout)}
+    assert set(items) == {p.id for p in publications}
+    for p in publications:
+        item = items[p.id]
+        assert item["issued"]["date-parts"][0][0] == p.year, (p.id, item.get("issued"))
+        assert " ".join(str(item["title"]).split()).replace("{", "").replace("}", "") == " ".join(p.title.split())
+        if p.creators:
+            assert item.get("author"), p.id

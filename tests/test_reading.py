@@ -29,17 +29,17 @@ def test_a_page_leads_to_its_neighbours_the_other_matching_pages_and_the_source_
     p = page(client, "/doc/oecd-quality-and-value/page/1?q=policy")
     assert p.href("Page 2 ›") == "/doc/oecd-quality-and-value/page/2?q=policy"
     assert "‹ Page 0" not in p.text
-    assert p.href("Next matching page (p. 2) ›") == "/doc/oecd-quality-and-value/page/2?q=policy"
+    assert p.href("Next matching page (p. 2) ›") == "/doc/oecd-quality-and-value/page/2?q=policy#first-match"
     assert p.href("Open the source at this page (PDF)").endswith("/docs/oecd-quality-and-value.pdf#page=1")
     last = page(client, "/doc/oecd-quality-and-value/page/4?q=policy")
-    assert last.href("‹ Previous matching page (p. 2)") == "/doc/oecd-quality-and-value/page/2?q=policy"
+    assert last.href("‹ Previous matching page (p. 2)") == "/doc/oecd-quality-and-value/page/2?q=policy#first-match"
     assert "Page 5 ›" not in last.text and "Page 4 of 4" in last.text
     assert "2 pages match “policy”" in last.text
 
 
 def test_the_document_view_links_its_matching_pages_to_the_reading_view(client):
     p = page(client, "/doc/eu-council-recommendation?q=stackable")
-    assert p.href("p. 2: read the page") == "/doc/eu-council-recommendation/page/2?q=stackable"
+    assert p.href("p. 2: read the page") == "/doc/eu-council-recommendation/page/2?q=stackable#first-match"
 
 
 @pytest.mark.parametrize("url", ["/doc/oecd-quality-and-value/page/5", "/doc/oecd-quality-and-value/page/0",
@@ -73,3 +73,8 @@ def test_the_reading_view_is_paragraphs_with_page_and_match_links_above_and_belo
     assert len([href for label, href in p.links if label == "Next matching page (p. 2) ›"]) == 2
     assert p.all("div", id="page-text") and "<p>" in client.get("/doc/oecd-quality-and-value/page/1").get_data(
         as_text=True).split('id="page-text"')[1]
+
+
+def test_a_link_to_a_match_opens_the_page_at_its_first_marked_word(client):
+    html = client.get("/doc/oecd-quality-and-value/page/3?q=stackable").get_data(as_text=True)
+    assert html.count('<mark id="first-match">') == 1 and html.count("<mark") >= 1

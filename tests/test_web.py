@@ -67,7 +67,7 @@ def test_plain_words_find_stemmed_forms_with_highlighted_snippets_linking_to_the
 def test_publications_kept_as_local_files_link_to_a_copy_served_here(client):
     p = page(client, "/?q=recognition")
     assert "/doc/ireland-mc-framework/file" in [href for label, href in p.links if label == "Source (PDF)"]
-    assert "/doc/ireland-mc-framework/page/2?q=recognition" in [href for label, href in p.links
+    assert "/doc/ireland-mc-framework/page/2?q=recognition#first-match" in [href for label, href in p.links
                                                                  if label == "p. 2: read the page"]
     reading = page(client, "/doc/ireland-mc-framework/page/2?q=recognition")
     assert reading.href("Open the source at this page (PDF)") == "/doc/ireland-mc-framework/file#page=2"

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, render_template, send_file, url_for
 
 from . import embedded, export
 from .downloads import download, writer
-from .links import absolute_url, search_url
+from .links import FIRST_MATCH, absolute_url, search_url
 from .position import position
 from .publication import publication
 from .reading import reflow
@@ -49,7 +49,7 @@ def read(doc_id: str, number: int):
         abort(404)
     return render_template("page.html", page=found, doc=publication(found["record"]), req=req,
                            position=position(service, req, doc_id), back_url=search_url(req),
-                           blocks=reflow(found["html"]),
+                           blocks=reflow(found["html"].replace("<mark>", f'<mark id="{FIRST_MATCH}">', 1)),
                            canonical=absolute_url(url_for("documents.read", doc_id=doc_id, number=number)))
 
 

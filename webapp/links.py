@@ -50,14 +50,19 @@ def with_selection(url: str) -> str:
     return url + ("&" if "?" in url else "?") + urlencode([("sel", d) for d in selected]) if selected else url
 
 
+#: The id of a page's first marked word: a link to a match opens the page there.
+FIRST_MATCH = "first-match"
+
+
 @bp.app_template_global()
-def read_url(doc_id: str, page: int, req: SearchRequest | str | None = None) -> str:
+def read_url(doc_id: str, page: int, req: SearchRequest | str | None = None, at_match: bool = False) -> str:
     """The reading view of one page; the search state (or just the words) comes along to be
-    highlighted there and to lead back to the results."""
+    highlighted there and to lead back to the results. `at_match` opens it at the first marked word."""
     base = url_for("documents.read", doc_id=doc_id, number=page)
     if isinstance(req, str):
         req = SearchRequest(q=req) if req else None
-    return state_url(base, req) if req else base
+    url = state_url(base, req) if req else base
+    return url + f"#{FIRST_MATCH}" if at_match and req and req.q else url
 
 
 @bp.app_template_global()
