@@ -61,7 +61,7 @@ def test_plain_words_find_stemmed_forms_with_highlighted_snippets_linking_to_the
     assert {"oecd-quality-and-value", "eu-council-recommendation", "ireland-mc-framework"} <= set(ids)
     html = client.get("/?q=stackability").get_data(as_text=True)
     assert "<mark>Stackable</mark> credentials let learners" in html
-    assert p.href("p. 3: read the page") == "/doc/oecd-quality-and-value/page/3?q=stackability"
+    assert p.href("p. 3: read the page") == "/doc/oecd-quality-and-value/page/3?q=stackability#first-match"
 
 
 def test_publications_kept_as_local_files_link_to_a_copy_served_here(client):
@@ -198,7 +198,7 @@ def test_the_document_view_shows_metadata_source_status_matching_pages_and_simil
                  "Regions International", "Language English", "full text, 4 pages (PDF)"):
         assert fact in p.text
     assert p.href("Open the source (PDF)") == world.url("oecd-quality-and-value")
-    assert p.href("p. 3: read the page") == "/doc/oecd-quality-and-value/page/3?q=stackable"
+    assert p.href("p. 3: read the page") == "/doc/oecd-quality-and-value/page/3?q=stackable#first-match"
     assert "Where “stackable” appears" in p.text
     similar = p.text.split("More like this")[1]
     assert "Council Recommendation" in similar or "Micro-credentials" in similar

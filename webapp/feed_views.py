@@ -67,7 +67,10 @@ def feed():
 def search_feed():
     """Any search as a feed of its newest matches (by `added`, then year), whatever order the page had:
     a new match ranked low must still reach the subscribers."""
-    req = replace(SearchRequest.from_args(request.args), sort="relevance", page=1)
+    try:
+        req = replace(SearchRequest.from_args(request.args), sort="relevance", page=1)
+    except InvalidRequest as error:  # a feed reader shows plain text; an HTML page is unreadable there
+        return Response(f"Bad request: {error}\n", status=400, mimetype="text/plain")
     label = f"“{req.q}”" if req.q else "all publications"
     return _atom(f"Observatory Search: {label}", replace(req, sort="added"),
                  state_url(url_for("feeds.search_feed"), req), state_url(url_for("search.search"), req))
@@ -79,12 +82,6 @@ def follow():
     req = replace(SearchRequest.from_args(request.args), sort="relevance", page=1)
     feed = absolute_url(state_url(url_for("feeds.search_feed"), req))
     return render_template("follow.html", req=req, feed=feed, search=state_url(url_for("search.search"), req))
-
-
-@bp.errorhandler(InvalidRequest)
-def _feed_parameter(error: InvalidRequest):
-    """A feed reader shows a plain-text error; an HTML page in its place is unreadable there."""
-    return Response(f"Bad request: {error}\n", status=400, mimetype="text/plain")
 
 
 @bp.after_request
