@@ -30,6 +30,13 @@ ALLOWED = [
     ("chicago-author-date", "title case after a hyphen: “Micro-credentials” (py) vs “Micro-Credentials” (js)",
      "CMOS 8.161: after a prefix that cannot stand alone (micro-, multi-) the second element stays lower case;"
      " citeproc-js capitalises every hyphenated element",
+     lambda text: re.sub(r"(?<![A-Za-z])((?:[Mm]icro|[Mm]acro|[Mm]eso|[Nn]ano|[Mm]ulti|[Nn]on|[Cc]o|[Pp]re|[Pp]ost|[Rr]e|[Aa]nti)-)(\w)",
+                         lambda m: m.group(1) + m.group(2).lower(), text)),
+    ("chicago-author-date", "other hyphenated compounds: “Mid-career”, “Skills-based” (py) vs “Mid-Career”, “Skills-Based” (js)"
+     " — 10 records",
+     "NOT FIXED, a known citeproc-py shortfall: its title case never changes the element after a hyphen. CMOS 8.161"
+     " capitalises it (citeproc-js is right here) except after a prefix (above) and in spelled-out numbers"
+     " (“Twenty-first”, where citeproc-py is right)",
      lambda text: re.sub(r"-(\w)", lambda m: "-" + m.group(1).lower(), text)),
     (None, "a name containing “ | ” (“Contact North | Contact Nord”) printed with “, ” by citeproc-js",
      "citeproc-js reads “|” inside a literal name as a separator; the catalog's bilingual name is one body",
