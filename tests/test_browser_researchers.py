@@ -120,3 +120,15 @@ def test_ticks_on_two_pages_and_a_new_sort_all_reach_the_export(open_page, base_
     assert text.count("TY  - ") == 2 and f"ID  - {first}" in text and f"ID  - {second}" in text
     page.get_by_role("link", name="Clear the 2 ticks").click()
     assert "sel=" not in page.url
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_new_pages_have_no_axe_violations(open_page, base_url, viewport):
+    from test_browser import axe_violations
+    page = open_page(viewport=viewport, bypass_csp=True)
+    found = {}
+    for url in ("/facet/organisation?q=micro-credentials", "/advanced", "/search/follow?q=badges",
+                "/doc/oecd-quality-and-value?q=stackable&region=International", "/?year_from=2023&year_to=2021"):
+        page.goto(base_url + url)
+        found[url] = axe_violations(page)
+    assert not any(found.values()), {url: v for url, v in found.items() if v}
