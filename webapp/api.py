@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify, request
 from indexer.search import MAX_QUERY_CHARS, InvalidRequest, SearchRequest
 from indexer.spelling import spelling_wanted
 
-from .feed_views import conditional
+from .conditional import conditional
 from .request_state import checked_range
 from .service import search_service
 

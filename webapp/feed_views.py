@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from indexer.search import MAX_PER_PAGE, InvalidRequest, SearchRequest, SearchService
 
 from . import export
+from .conditional import conditional
 from .downloads import download, writer
 from .links import absolute_url, document_link, site_base
 from .publication import Publication, publication
@@ -84,32 +85,7 @@ def follow():
     return render_template("follow.html", req=req, feed=feed, search=state_url(url_for("search.search"), req))
 
 
-@bp.after_request
-def _conditional(response: Response) -> Response:
-    """Feed readers poll: an unchanged feed answers 304 to If-None-Match / If-Modified-Since."""
-    return conditional(response)
-
-
-def conditional(response: Response) -> Response:
-    """A strong ETag from the body (and Last-Modified from the index version), then 304 if unchanged."""
-    if response.status_code != 200 or response.is_streamed or request.method != "GET":
-        return response
-    response.add_etag()
-    changed = _index_changed()
-    if changed:
-        response.last_modified = changed
-    response.headers.setdefault("Cache-Control", "no-cache")
-    return response.make_conditional(request)
-
-
-def _index_changed() -> dt.datetime | None:
-    """When the live index version was last written (its manifest), for Last-Modified."""
-    version = search_service().root.current()
-    try:
-        mtime = (version / "manifest.json").stat().st_mtime if version else None
-    except OSError:
-        return None
-    return dt.datetime.fromtimestamp(int(mtime), dt.timezone.utc) if mtime else None
+bp.after_request(conditional)  # feed readers poll
 
 
 @bp.get("/robots.txt")
