@@ -72,6 +72,7 @@ def test_a_facet_s_full_list_is_a_page_a_to_z_with_a_filter_box(world_client):
     assert [box["value"] for box in narrowed.all("input", name="organisation")] == ["Council of the European Union",
                                                                                "Nordic Council"]
     assert client.get("/facet/nonsense").status_code == 404
+    assert client.get("/facet/regions").status_code == client.get("/facet/region").status_code == 200
     assert client.get("/facet/organisation?order=sideways").status_code == 400
 
 

@@ -83,7 +83,8 @@ FACET_ORDERS = {"count": "Most publications", "az": "A–Z"}
 def facet_values(param: str):
     """A facet's every value for the current search, A–Z or by count, narrowed by a filter box: the
     "N more" of a long facet (Blacklight's facet "more" view), usable without script."""
-    spec = next((f for f in FACETS if f.param == param), None)
+    # by its GET parameter ("region") or its key in the JSON ("regions"): links may use either
+    spec = next((f for f in FACETS if param in (f.param, f.key)), None)
     if spec is None:
         abort(404, f"no facet {param!r}")
     req = SearchRequest.from_args(request.args)
