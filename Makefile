@@ -19,11 +19,12 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# Debian's chromium drives the browser tests; poppler's pdftotext is the extraction bench's yardstick.
+# Debian's chromium drives the browser tests; poppler's pdftotext is the extraction bench's yardstick;
+# biber (with bibtex) checks the whole catalog's BibTeX export (tests/test_exports.py).
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null || ! command -v biber >/dev/null; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium poppler-utils; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium poppler-utils biber; \
 	fi
 
 build: setup
@@ -36,7 +37,7 @@ run: build
 production: build
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py 'webapp:create_app()'
 
-# axe-core for the browser tests' accessibility checks; npm ci again only when the lock file changes.
+# axe-core (accessibility checks) and citeproc-js (citation checks); npm ci again only when the lock file changes.
 tests/node_modules/.installed: tests/package-lock.json
 	npm ci --prefix tests --no-audit --no-fund
 	touch $@

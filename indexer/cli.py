@@ -14,6 +14,7 @@ from .additions import AdditionError, add_record
 from .catalog import CONTROL_CHARACTERS, DOCUMENT_TYPES, SECTIONS, CatalogError, load_catalog
 from .config import Settings, SettingsError
 from .curators import AccountError, CuratorStore
+from .extract.captions import clock
 from .fetch import CacheWriteError
 from .facets import FACETS
 from .layout import BuildInProgress, IndexMissing, IndexUnreadable
@@ -150,6 +151,13 @@ def _facet_options(command):
     return command
 
 
+def _where(snippet: dict) -> str:
+    """A passage's place: its page, or in a recording's transcript the moment (12:34, 1:02:34)."""
+    if snippet.get("page"):
+        return f"p. {snippet['page']}"
+    return clock(snippet["time"]) if snippet.get("time") is not None else "  "
+
+
 @cli.command()
 @click.argument("query", nargs=-1)
 @_facet_options
@@ -183,7 +191,7 @@ def search(ctx, query, year_from, year_to, sort, page, per_page, as_json, **sele
                    + ("" if hit["full_text"] else " · full text unavailable"))
         for snippet in hit["snippets"]:
             text = re.sub(r"</?mark>", "**", snippet["html"])
-            _echo(f"     {'p. ' + str(snippet['page']) if snippet['page'] else '  '}: {text}")
+            _echo(f"     {_where(snippet)}: {text}")
 
 
 def _record_options(command):

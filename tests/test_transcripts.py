@@ -12,7 +12,7 @@ from support import entry, make_pdf, write_catalog
 from test_build import world  # noqa: F401  (the fixture: a catalog served by a local document server)
 from test_captions import srt, vtt
 from webapp import create_app
-from webapp.views import clock, moment_link
+from webapp.links import clock, moment_link
 
 CUES = ((5, "Welcome to the webinar."), (40, "Our topic today is portability."),
         (754, "Stackability was the first question from the audience."))
@@ -102,3 +102,22 @@ def test_the_catalog_refuses_a_transcript_it_could_not_safely_read(tmp_path, tra
 
     with pytest.raises(CatalogError, match=message):
         load_catalog(catalog)
+
+
+def test_a_recording_s_matches_are_in_time_order_with_the_page_text_apart(world):
+    # the later, the more often said: ranked by score the passages come latest first
+    cues = ((30, "Credentials early on."), (900, "Credentials and credentials midway."),
+            (2400, "Credentials, credentials and more credentials late in the talk."))
+    webinar(world, url=world.server.add("/video2", "<html><body><main><p>Credentials webinar page with a player."
+                                                   "</p></main></body></html>", "text/html"),
+            transcript=world.server.add("/talk2.vtt", vtt(*cues), "text/vtt"))
+    document = client(world).get("/doc/webinar?q=credentials").get_data(as_text=True)
+    recording, _, landing = document.partition("On the page about it")
+    assert [recording.index(t) for t in (">0:30<", ">15:00<", ">40:00<")] == sorted(
+        recording.index(t) for t in (">0:30<", ">15:00<", ">40:00<")), "in the order said"
+    assert "webinar page with a player" in landing and "webinar page with a player" not in recording
+
+
+def test_the_cli_prints_a_transcript_passage_s_moment(world, capsys):
+    from indexer.cli import _where
+    assert _where({"page": None, "time": 754, "html": ""}) == "12:34" and _where({"page": 3, "time": None}) == "p. 3"

@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 from indexer.config import Settings
 from indexer.search import IndexMissing, IndexUnreadable, InvalidRequest
 
-from . import api, compare, curate, suggest, views
+from . import api, collection_views, compare, curate, document_views, feed_views, links, search_views, suggest
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.config.update(config)
     app.json.sort_keys = False  # keep the documented key order of the JSON shape
 
-    app.register_blueprint(views.bp)
+    for blueprint in (links.bp, search_views.bp, document_views.bp, feed_views.bp, collection_views.bp):
+        app.register_blueprint(blueprint)
     app.register_blueprint(api.bp)
     app.register_blueprint(suggest.bp)
     app.register_blueprint(compare.bp)

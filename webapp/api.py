@@ -9,15 +9,18 @@ from flask import Blueprint, abort, jsonify, request
 from indexer.search import MAX_QUERY_CHARS, InvalidRequest, SearchRequest
 from indexer.spelling import spelling_wanted
 
+from .conditional import conditional
+from .request_state import checked_range
 from .service import search_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+bp.after_request(conditional)  # clients that poll get 304 for an unchanged answer
 
 
 @bp.get("/search")
 def search():
     """`spell=off` runs the words as written, never replaced by their correction."""
-    req = SearchRequest.from_args(request.args)
+    req = checked_range(SearchRequest.from_args(request.args))
     return jsonify(search_service().search(req, correct=spelling_wanted(request.args)))
 
 

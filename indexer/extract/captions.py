@@ -25,6 +25,14 @@ WINDOW_SECONDS = 60
 """Length of a "page": about 150 spoken words, enough for a snippet's context, and a link to its start
 lands the listener at most a minute before the words."""
 
+
+
+def clock(seconds: int) -> str:
+    """754 -> "12:34", 3754 -> "1:02:34": a moment in a recording as players show it."""
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}:{rest // 60:02}:{rest % 60:02}" if hours else f"{rest // 60}:{rest % 60:02}"
+
+
 _SNIFF_CHARS = 1024
 _WEBVTT_HEADER = re.compile(r"\AWEBVTT(?:[ \t]|$)", re.MULTILINE)
 _SRT_FIRST_CUE = re.compile(r"\A\s*\d+[ \t]*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{3}[ \t]+-->[ \t]+\d{1,2}:\d{2}:\d{2}[,.]\d{3}")

@@ -28,6 +28,33 @@
     });
   }
 
+  // Ticked results (sel) travel in the URL: a tick is written into this page's address and into every
+  // link to another page or sort of the same search, so paging and sorting keep it.
+  if (form) {
+    const keep = form.querySelector(".keep-ticks");
+    if (keep) keep.hidden = true;
+    form.addEventListener("change", function (event) {
+      const tick = event.target;
+      if (!tick.matches("input[type=checkbox][name=sel]")) return;
+      const rewrite = function (href) {
+        const url = new URL(href, window.location.href);
+        const ids = url.searchParams.getAll("sel").filter(function (id) { return id !== tick.value; });
+        if (tick.checked) ids.push(tick.value);
+        url.searchParams.delete("sel");
+        for (const id of ids) url.searchParams.append("sel", id);
+        return url.pathname + url.search + url.hash;
+      };
+      for (const link of document.querySelectorAll(".pagination a, .sort-nav a")) {
+        link.setAttribute("href", rewrite(link.getAttribute("href")));
+      }
+      window.history.replaceState(null, "", rewrite(window.location.href));
+      const hidden = form.querySelectorAll("input[type=hidden][name=sel]").length;
+      const count = form.querySelectorAll("input[type=checkbox][name=sel]:checked").length + hidden;
+      const label = document.getElementById("export-selected-label");
+      if (label) label.textContent = "Download the ticked ones" + (count ? " (" + count + ")" : "") + ":";
+    });
+  }
+
   const focusId = sessionStorage.getItem(FOCUS_KEY);
   sessionStorage.removeItem(FOCUS_KEY);
   const toFocus = focusId && document.getElementById(focusId);
@@ -35,7 +62,9 @@
     const more = toFocus.closest("details");
     if (more) more.open = true;
     if (panel) panel.open = true;
-    toFocus.focus();
+    toFocus.focus({ preventScroll: true });
+    // Where it was, not at the top; scroll-padding keeps it clear of the phone's sticky bar.
+    toFocus.scrollIntoView({ block: "center" });
     // The page was reloaded by a filter change: say what it did to the results (live region).
     const live = document.getElementById("results-announcement");
     const heading = document.getElementById("results-heading");
@@ -141,16 +170,17 @@
     box.addEventListener("blur", close);
   }
 
-  // Copy buttons (citations): hidden without script, where the text is there to select.
+  // Copy buttons (citations, a feed's address): hidden without script, where the text is there to select.
   for (const button of document.querySelectorAll("button[data-copy]")) {
     button.hidden = false;
     button.addEventListener("click", function () {
       const source = document.getElementById(button.dataset.copy);
-      const status = button.closest("section") && button.closest("section").querySelector(".copy-status");
+      const region = button.closest("section, article");
+      const status = region && region.querySelector(".copy-status");
       if (!source || !navigator.clipboard) return;
-      navigator.clipboard.writeText(source.innerText.trim()).then(function () {
+      navigator.clipboard.writeText((source.value || source.innerText).trim()).then(function () {
         button.firstChild.textContent = "Copied";
-        if (status) status.textContent = "Citation copied to the clipboard.";
+        if (status) status.textContent = "Copied to the clipboard.";
         window.setTimeout(function () { button.firstChild.textContent = "Copy"; }, 2000);
       });
     });
