@@ -183,3 +183,4 @@ def test_a_rare_word_is_offered_when_the_query_finds_nothing(service):
     data = search(service, "kaitaiki")
     assert data["suggestion"] == "kaitiaki" and data["original_query"] == "kaitaiki"
     assert ids(data) == {"badges"}
+
