@@ -44,6 +44,8 @@ class Settings:
     secret_key: str | None = None
     suggestions: Path | None = None  # readers' suggestion queue; None: `suggestion_db`'s default
     base_url: str | None = None  # absolute links (feeds, exports, OpenSearch) are made from this, never from Host
+    #: Reverse proxies in front of the web app whose X-Forwarded-For/-Proto are believed (0: none).
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, catalog: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
@@ -79,6 +81,7 @@ class Settings:
             secret_key=env.get("OBSERVATORY_SECRET_KEY"),
             suggestions=Path(env["OBSERVATORY_SUGGESTIONS"]).expanduser() if env.get("OBSERVATORY_SUGGESTIONS") else None,
             base_url=env.get("OBSERVATORY_BASE_URL") or None,
+            trusted_proxies=number("OBSERVATORY_TRUSTED_PROXIES", int, cls.trusted_proxies),
         )
 
     @property

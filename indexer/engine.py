@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from whoosh import index, qparser, query as wq, scoring, writing
+from whoosh import collectors, index, qparser, query as wq, scoring, writing
 from whoosh.analysis import (STOP_WORDS, CharsetFilter, Filter, LowercaseFilter, RegexTokenizer,
                              SpaceSeparatedTokenizer, StemFilter, StopFilter)
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -33,6 +33,7 @@ from whoosh.multiproc import SubWriterTask
 from whoosh.reading import SegmentReader
 from whoosh.support.charset import accent_map
 
+from . import limits
 from .layout import IndexUnreadable
 
 #: What the files of a version look like. 2: pages carry pre-analysed text plus the raw page.
@@ -488,6 +489,7 @@ class Reader:
             parsed = self._parse_or_null(plain) if plain.strip() else wq.NullQuery
             if parsed is not wq.NullQuery and plain.split() != text.split():
                 message = f"Searched for the words of “{plain.strip()}” (the query syntax could not be read)."
+        parsed = _bounded(parsed, self.pubs.reader())
         terms = self._positive_terms(parsed)
         if not terms and parsed is wq.NullQuery:
             return ParsedQuery(wq.NullQuery, None, frozenset(),
@@ -529,7 +531,12 @@ class Reader:
             return dict.fromkeys(self._ids.values(), 0.0)
         if parsed.pubs is wq.NullQuery:
             return {}
-        return {self._ids[hit.docnum]: hit.score for hit in self.pubs.search(parsed.pubs, limit=None)}
+        collector = _Budgeted(self.pubs.collector(limit=None), limits.SEARCH_SECONDS, use_alarm=False)
+        try:
+            self.pubs.search_with_collector(parsed.pubs, collector)
+        except collectors.TimeLimit:
+            raise limits.out_of_time() from None
+        return {self._ids[hit.docnum]: hit.score for hit in collector.results()}
 
     def matching_ids(self, query) -> set[str]:
         """The ids of every publication matching `query`, unscored (counts, not ranking)."""
@@ -643,6 +650,37 @@ class Reader:
         """The stored text of every page, as extracted (not analysed)."""
         for _, fields in self.pages.reader().iter_docs():
             yield fields["raw"]
+
+
+class _Budgeted(collectors.TimeLimitCollector):
+    """Whoosh's time limit checked between matches, without SIGALRM (its handler is process-wide and
+    only the main thread may set it); a budget already spent stops at the first match."""
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context)
+        self.timedout = self.timelimit <= 0
+
+
+def _bounded(q, reader):
+    """`q` measured against `limits` before it runs: a `field:*` is everything (no field's whole
+    vocabulary read to say so); a leading wildcard, too many wildcards in a word, too many words or
+    expansions are refused. Expansions are counted only up to the bound, so counting stays cheap."""
+    q = q.accept(lambda node: wq.Every() if isinstance(node, wq.Every) else node)
+    leaves = list(q.leaves()) if not q.is_leaf() else [q]
+    if len(leaves) > limits.MAX_TERMS:
+        raise limits.too_many_terms(len(leaves))
+    budget = limits.MAX_EXPANSIONS
+    for leaf in leaves:
+        if isinstance(leaf, wq.Wildcard):
+            if leaf.text[:1] in "*?":
+                raise limits.leading_wildcard(leaf.text)
+            if sum(leaf.text.count(c) for c in "*?") > limits.MAX_WILDCARDS_PER_WORD:
+                raise limits.too_many_wildcards(leaf.text)
+        if isinstance(leaf, wq.MultiTerm):
+            budget -= sum(1 for _ in zip(range(budget + 1), leaf.expanded_terms(reader)))
+            if budget < 0:
+                raise limits.too_many_expansions()
+    return q
 
 
 def _exclusions_exclude(q):

@@ -235,3 +235,20 @@ def _style(name: str) -> CitationStylesStyle:
 def citation(r: dict) -> str:
     """The APA citation as plain text (the feed's fallback summary)."""
     return html.unescape(re.sub(r"<[^>]+>", "", cite(r, CITATION_STYLES[0][2])))
+
+
+#: What XML 1.0 cannot carry at all (C0 controls but tab and newlines, lone surrogates, U+FFFE/FFFF):
+#: a feed's writer refuses the whole feed for one such character in one title.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value):
+    """`value` (a string, or a record's strings, however nested) with each character XML cannot hold
+    replaced by U+FFFD, which shows a reader that something was there."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: xml_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(xml_safe(item) for item in value)
+    return value

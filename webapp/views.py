@@ -13,6 +13,7 @@ from feedgen.feed import FeedGenerator
 from flask import (Blueprint, Response, abort, current_app, g, render_template, request, send_file,
                    stream_with_context, url_for)
 
+from indexer import limits
 from indexer.facets import FACET_BY_KEY, FACETS
 from indexer.search import MAX_PER_PAGE, InvalidRequest, SearchRequest, SearchService
 from indexer.spelling import spelling_wanted
@@ -229,7 +230,7 @@ def document(doc_id: str):
     )
 
 
-@bp.get("/doc/<doc_id>/page/<int:number>")
+@bp.get("/doc/<doc_id>/page/<int(max=2147483647):number>")  # the index's page numbers are 32-bit
 def read(doc_id: str, number: int):
     """One page's text with the query marked: reading in place instead of opening a PDF at a page."""
     req = _lenient_state()
@@ -333,10 +334,10 @@ def _atom(title: str, req: SearchRequest, self_path: str, page_path: str) -> Res
     service = search_service()
     data = service.search(replace(req, page=1, per_page=min(current_app.config["FEED_SIZE"], MAX_PER_PAGE)),
                           snippets=False)
-    docs = service.records(r["id"] for r in data["results"])
+    docs = export.xml_safe(service.records(r["id"] for r in data["results"]))
     fg = FeedGenerator()
     fg.id(_atom_id(page_path))
-    fg.title(title)
+    fg.title(export.xml_safe(title))
     fg.link(href=external_url(self_path), rel="self")
     fg.link(href=external_url(page_path), rel="alternate")
     fg.language("en")
@@ -381,6 +382,7 @@ def trends():
     """How many of each year's publications match each query (or one query per value of a facet)."""
     service = search_service()
     queries = [q.strip() for q in request.args.getlist("q") if q.strip()][:MAX_SERIES]
+    limits.check_trend_queries(queries)
     req = SearchRequest.from_args({key: request.args.getlist(key) for key in request.args if key not in ("q", "by")})
     by = request.args.get("by") or None
     spec = next((f for f in FACETS if f.param == by and f.key != "year"), None)
@@ -457,7 +459,7 @@ def status_csv():
     reason = request.args.get("reason")
     groups = [_status_group(overview, reason)] if reason else overview["problems"]
     body = export.problems_csv([row for group in groups for row in group["rows"]],
-                               lambda r: url_for("views.document", doc_id=r["id"], _external=True))
+                               lambda r: external_url(url_for("views.document", doc_id=r["id"])))
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="observatory-status{"-" + reason if reason else ""}.csv"'})
 
