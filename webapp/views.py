@@ -21,7 +21,7 @@ from indexer.spelling import spelling_wanted
 from . import export
 from .service import search_service
 from .charts import bar_chart, line_chart, year_series
-from .facets import facet_size, facet_view
+from .facets import facet_size, facet_view, full_list_url
 from .urls import chips, clear_filters_url, page_window, state_url
 
 bp = Blueprint("views", __name__)
@@ -148,7 +148,7 @@ def _lenient_state() -> SearchRequest:
 
 def _selection() -> tuple[str, ...]:
     """The ticked result ids from the URL (unknown ids are simply not found later)."""
-    return tuple(dict.fromkeys(v for v in request.args.getlist("sel") if v.strip()))[:MAX_SELECTED]
+    return tuple(dict.fromkeys(v for v in request.values.getlist("sel") if v.strip()))[:MAX_SELECTED]
 
 
 @bp.get("/")
@@ -175,8 +175,8 @@ def search():
     context = dict(
         req=req, data=data, results=results, error=error, chips=active, selected=g.selected,
         clear_url=clear_filters_url(base, req),
-        facets=[facet_view(spec, data["facets"][spec.key], facet_size(spec, current_app.config["FACET_SIZE"]))
-                for spec in FACETS],
+        facets=[facet_view(spec, data["facets"][spec.key], facet_size(spec, current_app.config["FACET_SIZE"]),
+                           current_app.config["FACET_PANEL"], full_list_url(spec, req)) for spec in FACETS],
         chart=bar_chart(year_series(years)),
         year_links={year: search_url(req.with_selected("year", [year])) for year, count in years.items() if count},
         pages=page_window(data["page"], data["pages"]),
@@ -271,15 +271,21 @@ def _writer(fmt: str):
     return export.ris if fmt == "ris" else export.bibtex
 
 
-@bp.get("/export.<any(csv, ris, bib):fmt>")
+@bp.route("/export.<any(csv, ris, bib):fmt>", methods=["GET", "POST"])
 def export_results(fmt: str):
     """The ticked publications (`sel`) or else every publication of the result set, in the order shown.
 
-    Streamed a batch at a time, so exporting a large collection never holds it all in memory.
+    A selection too long for a URL comes by POST (the search page's "download the ticked ones").
+    Either the export is complete or it is refused before it starts: a result set over
+    `export.MAX_RECORDS` is asked to be narrowed, never cut off by the worker's timeout.
     """
-    req = SearchRequest.from_args(request.args)
+    req = SearchRequest.from_args(request.values)
+    ticked = [v for v in request.values.getlist("sel") if v.strip()]
+    if len(ticked) > MAX_SELECTED:
+        abort(400, f"{len(ticked)} publications are ticked; a download holds at most {MAX_SELECTED}. "
+                   "Untick some, or narrow the search and download all its results.")
     selected = _selection()
-    if request.args.get("selection") and not selected:
+    if request.values.get("selection") and not selected:
         abort(400, "No publications are ticked: tick the ones to download, or download all results.")
     service = search_service()
     docs = service.records(selected) if selected else _all_records(service, req)
@@ -288,23 +294,21 @@ def export_results(fmt: str):
 
 
 def _all_records(service: SearchService, req: SearchRequest):
-    """Full records of every match, one page of results at a time.
+    """Full records of every match, a batch at a time, or a 400 when there are too many to export.
 
-    The first page is searched before the response starts, so a search that cannot be answered
-    (an unreadable index) gets its error status instead of a cut-off 200 download.
+    The search runs before the response starts, so a search that cannot be answered (an
+    unreadable index, too many matches) gets its error status instead of a cut-off 200 download.
     """
-    def search(page: int) -> dict:
-        return service.search(replace(req, page=page, per_page=MAX_PER_PAGE), snippets=False)
+    data = service.search(replace(req, page=1, per_page=export.MAX_RECORDS), snippets=False)
+    if data["total"] > export.MAX_RECORDS:
+        abort(400, f"{data['total']:,} publications match; a download holds at most {export.MAX_RECORDS:,}. "
+                   "Narrow the search (more words, a filter or a range of years) and download again.")
+    ids = [r["id"] for r in data["results"]]
 
-    def pages(data: dict):
-        page = 1
-        while True:
-            yield from service.records(r["id"] for r in data["results"])
-            if page >= data["pages"]:
-                return
-            page += 1
-            data = search(page)
-    return pages(search(1))
+    def batches():
+        for start in range(0, len(ids), MAX_PER_PAGE):
+            yield from service.records(ids[start:start + MAX_PER_PAGE])
+    return batches()
 
 
 def _download(body, fmt: str, name: str) -> Response:
