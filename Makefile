@@ -4,11 +4,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+#: Where `make production-proxy` serves (nginx); gunicorn stays on 127.0.0.1:$(PORT) behind it.
+PROXY_PORT ?= 8080
 
 #: The screenshots the README shows, copied from build/screenshots/ by `make screenshots`.
 PUBLISHED_SCREENSHOTS := search-desktop search-phone doc-desktop doc-phone
 
-.PHONY: setup system-packages run build serve production test audit screenshots readme clean
+.PHONY: setup system-packages run build serve production production-proxy test audit screenshots readme clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +20,12 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# Debian's chromium drives the browser tests; poppler's pdftotext is the extraction bench's yardstick.
+# Debian's chromium drives the browser tests; poppler's pdftotext is the extraction bench's yardstick;
+# nginx is the production reverse proxy (deploy/nginx.conf.template) and its slow-client test.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium poppler-utils; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium poppler-utils nginx; \
 	fi
 
 build: setup
@@ -34,6 +37,17 @@ run: build
 # Production: gunicorn with gunicorn.conf.py (app, 127.0.0.1:8000, workers, timeouts, request limits).
 production: build
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py 'webapp:create_app()'
+
+# Production behind nginx (slow clients wait in nginx, not in a gunicorn worker): renders
+# deploy/nginx.conf.template into build/nginx/, then runs gunicorn on 127.0.0.1:$(PORT) and nginx on
+# $(HOST):$(PROXY_PORT) until interrupted. The app believes nginx's X-Forwarded-For (one trusted proxy).
+production-proxy: build
+	mkdir -p build/nginx
+	sed -e 's|@LISTEN@|$(HOST):$(PROXY_PORT)|' -e 's|@UPSTREAM@|127.0.0.1:$(PORT)|' -e 's|@RUN_DIR@|$(CURDIR)/build/nginx|' \
+		deploy/nginx.conf.template > build/nginx/nginx.conf
+	PATH="$$PATH:/usr/sbin" nginx -t -q -c $(CURDIR)/build/nginx/nginx.conf
+	OBSERVATORY_TRUSTED_PROXIES=1 $(VENV)/bin/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) & \
+		trap "kill $$!" EXIT INT TERM; PATH="$$PATH:/usr/sbin" nginx -c $(CURDIR)/build/nginx/nginx.conf -g 'daemon off;'
 
 # axe-core for the browser tests' accessibility checks; npm ci again only when the lock file changes.
 tests/node_modules/.installed: tests/package-lock.json

@@ -10,7 +10,8 @@ import os
 #: The Flask app factory; each worker opens the live index itself and follows rebuilds.
 wsgi_app = "webapp:create_app()"
 
-#: Local only by default: put a reverse proxy (TLS, compression, rate limits) in front.
+#: Local only by default: a reverse proxy goes in front (deploy/nginx.conf.template, `make production-proxy`):
+#: sync workers serve one connection each, so without it a few slow clients hold every worker.
 bind = "127.0.0.1:8000"
 
 #: Searches are CPU-bound, so about one sync worker per core (+1 to cover a worker's I/O waits);
