@@ -13,7 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask_compress import Compress
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, RequestEntityTooLarge,
+                                 ServiceUnavailable)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from indexer.config import Settings
@@ -84,6 +85,9 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     Compress(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InvalidRequest, lambda error: _http_error(BadRequest(str(error))))
+    app.register_error_handler(RequestEntityTooLarge, lambda error: _http_error(RequestEntityTooLarge(
+        f"The request sent more than {app.config['MAX_CONTENT_LENGTH'] // 1024} KB, more than any form of this "
+        "site needs; nothing of it was read.")))
     app.register_error_handler(IndexMissing, _no_index)
     app.register_error_handler(IndexUnreadable, _unreadable_index)
     app.register_error_handler(Exception, _unexpected_error)

@@ -100,7 +100,8 @@ class Limit:
 
     def __post_init__(self):
         self.items = parse_many(self.rule)
-        self.limiter = FixedWindowRateLimiter(storage_from_string(self.storage_uri))
+        # Every storage's failures as one StorageError, for the form to answer 503 whatever the store.
+        self.limiter = FixedWindowRateLimiter(storage_from_string(self.storage_uri, wrap_exceptions=True))
 
     def allows(self, client: str) -> bool:
         return all(self.limiter.test(item, client) for item in self.items)

@@ -15,6 +15,7 @@ import sqlite3
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from limits.errors import StorageError
 from wtforms import EmailField, IntegerField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -104,7 +105,7 @@ def form():
         else:
             current_app.extensions[_QUEUE].submit(**form.clean())
         limit.hit(client)
-    except (sqlite3.Error, OSError):
+    except (StorageError, sqlite3.Error, OSError):
         current_app.logger.exception("the suggestion store %s cannot be written",
                                      current_app.config["SETTINGS"].suggestion_db)
         return _page(SuggestionForm(), status=503, retry_after=STORE_RETRY_AFTER, notice=(
