@@ -43,8 +43,7 @@ production: build
 # $(HOST):$(PROXY_PORT) until interrupted. The app believes nginx's X-Forwarded-For (one trusted proxy).
 production-proxy: build
 	mkdir -p build/nginx
-	sed -e 's|@LISTEN@|$(HOST):$(PROXY_PORT)|' -e 's|@UPSTREAM@|127.0.0.1:$(PORT)|' -e 's|@RUN_DIR@|$(CURDIR)/build/nginx|' \
-		deploy/nginx.conf.template > build/nginx/nginx.conf
+	$(PY) -m webapp.nginx $(HOST):$(PROXY_PORT) 127.0.0.1:$(PORT) $(CURDIR)/build/nginx > build/nginx/nginx.conf
 	PATH="$$PATH:/usr/sbin" nginx -t -q -c $(CURDIR)/build/nginx/nginx.conf
 	OBSERVATORY_TRUSTED_PROXIES=1 $(VENV)/bin/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) & \
 		trap "kill $$!" EXIT INT TERM; PATH="$$PATH:/usr/sbin" nginx -c $(CURDIR)/build/nginx/nginx.conf -g 'daemon off;'

@@ -21,6 +21,7 @@ import requests
 
 from support import PROJECT, DocServer, free_port
 from web_world import PUBLICATIONS, build_world
+from webapp import SECURITY_HEADERS, nginx
 
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 pytestmark = pytest.mark.skipif(NGINX is None, reason="Debian's nginx is not installed (`make system-packages`)")
@@ -28,11 +29,8 @@ SLOW_CLIENTS = 50
 
 
 def render(listen: str, upstream: str, run_dir: Path) -> Path:
-    """deploy/nginx.conf.template with its placeholders filled, as the Makefile's sed does."""
-    text = (PROJECT / "deploy" / "nginx.conf.template").read_text()
     config = run_dir / "nginx.conf"
-    config.write_text(text.replace("@LISTEN@", listen).replace("@UPSTREAM@", upstream)
-                      .replace("@RUN_DIR@", str(run_dir)))
+    config.write_text(nginx.render(listen, upstream, str(run_dir)))
     return config
 
 
@@ -115,3 +113,23 @@ def test_fifty_slow_clients_do_not_delay_a_normal_request(proxied_site):
 
 def test_the_proxy_answers_only_for_the_configured_host(proxied_site):
     assert requests.get(f"{proxied_site}/", headers={"Host": "evil.example"}, timeout=20).status_code == 400
+
+
+def test_every_answer_through_the_proxy_has_the_security_headers_once(proxied_site):
+    port = int(proxied_site.rsplit(":", 1)[1])
+    app_page = requests.get(f"{proxied_site}/about", timeout=20)
+    many = b"".join(b"X-Field-%d: 1\r\n" % n for n in range(60))  # past gunicorn's limit_request_fields
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:  # passed on, refused by gunicorn
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many + b"Connection: close\r\n\r\n")
+        gunicorns = b"".join(iter(lambda: sock.recv(65536), b"")).decode("latin-1")
+    too_large = requests.get(f"{proxied_site}/", headers={"X-Big": "x" * 20_000}, timeout=20)  # refused by nginx
+    assert app_page.status_code == 200 and too_large.status_code in (400, 431, 494)
+    assert gunicorns.split()[1] == "431"  # "Request Header Fields Too Large", written by gunicorn
+    gunicorn_headers = {}
+    for line in gunicorns.partition("\r\n\r\n")[0].split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        gunicorn_headers.setdefault(name.strip().lower(), []).append(value.strip())
+    for name, value in SECURITY_HEADERS.items():
+        assert app_page.raw.headers.getlist(name) == [value], name
+        assert too_large.headers[name] == value, name
+        assert gunicorn_headers[name.lower()] == [value], name
