@@ -136,9 +136,10 @@ def _secure(response):
 
 def _own_redirects(response):
     """Werkzeug's own redirects (`/doc//x` -> `/doc/x`, a missing trailing slash) are absolute URLs on
-    the request's Host: they are made from the configured base URL instead, or left a path."""
+    the request's Host (however it was spelled or encoded): they are made from the configured base URL
+    instead, or left a path. The site never redirects elsewhere, so no other absolute Location is meant."""
     location = urlsplit(response.headers.get("Location", ""))
-    if location.netloc and location.netloc == request.host:
+    if location.netloc:
         response.headers["Location"] = views.external_url(urlunsplit(location._replace(scheme="", netloc="")))
     return response
 
