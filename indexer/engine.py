@@ -662,11 +662,12 @@ class _Budgeted(collectors.TimeLimitCollector):
 
 
 def _bounded(q, reader):
-    """`q` measured against `limits` before it runs: a `field:*` is everything (no field's whole
-    vocabulary read to say so); a leading wildcard, too many wildcards in a word, too many words or
-    expansions are refused. Expansions are counted only up to the bound, so counting stays cheap."""
-    q = q.accept(lambda node: wq.Every() if isinstance(node, wq.Every) else node)
+    """`q` measured against `limits` before it runs: a lone `*` or `field:*` beside other words (whoosh
+    would read the field's whole vocabulary), a leading wildcard, too many wildcards in a word, too many
+    words or expansions are refused. Expansions are counted only up to the bound, so counting is cheap."""
     leaves = list(q.leaves()) if not q.is_leaf() else [q]
+    if any(isinstance(leaf, wq.Every) for leaf in leaves):
+        raise limits.matches_everything()
     if len(leaves) > limits.MAX_TERMS:
         raise limits.too_many_terms(len(leaves))
     budget = limits.MAX_EXPANSIONS

@@ -35,6 +35,11 @@ def too_many_terms(count: int) -> QueryTooCostly:
     return QueryTooCostly(f"it has {count} words (at most {MAX_TERMS})")
 
 
+def matches_everything() -> QueryTooCostly:
+    return QueryTooCostly("a * on its own (or field:*) stands for every word in the index; leave it out "
+                          "(an empty search lists every publication)")
+
+
 def leading_wildcard(word: str) -> QueryTooCostly:
     return QueryTooCostly(f"“{word}” starts with a wildcard, which means reading every word in the index")
 
