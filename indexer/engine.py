@@ -670,7 +670,7 @@ def _bounded(q, reader):
         raise limits.matches_everything()
     if len(leaves) > limits.MAX_TERMS:
         raise limits.too_many_terms(len(leaves))
-    budget = limits.MAX_EXPANSIONS
+    budget = left = limits.expansions_left()
     for leaf in leaves:
         if isinstance(leaf, wq.Wildcard):
             if leaf.text[:1] in "*?":
@@ -681,6 +681,7 @@ def _bounded(q, reader):
             budget -= sum(1 for _ in zip(range(budget + 1), leaf.expanded_terms(reader)))
             if budget < 0:
                 raise limits.too_many_expansions()
+    limits.spend_expansions(left - budget)
     return q
 
 

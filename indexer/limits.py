@@ -8,6 +8,9 @@ the page and the API answer 400 with its message, which says how to narrow the s
 """
 from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
+
 from .facets import InvalidRequest
 
 #: Words (index terms) one query may name; a pasted paragraph is well under this.
@@ -20,6 +23,9 @@ MAX_WILDCARDS_PER_WORD = 3
 #: Seconds one search may spend collecting its matches before it is stopped (a normal search takes
 #: milliseconds; gunicorn kills a worker at 30 s).
 SEARCH_SECONDS = 2.0
+
+#: Expansions left to the searches of one request that asks several (see `one_budget`); None: each its own.
+_shared_expansions: ContextVar[list[int] | None] = ContextVar("shared_expansions", default=None)
 
 NARROW = "Narrow the search: use fewer or longer words, or type more letters before a *."
 
@@ -61,3 +67,24 @@ def check_trend_queries(queries: list[str]) -> None:
     count = sum(len(q.split()) for q in queries)
     if count > MAX_TERMS:
         raise QueryTooCostly(f"its queries have {count} words together (at most {MAX_TERMS})")
+
+
+@contextlib.contextmanager
+def one_budget():
+    """The queries parsed inside share one query's `MAX_EXPANSIONS` (a trends chart's lines, say)."""
+    token = _shared_expansions.set([MAX_EXPANSIONS])
+    try:
+        yield
+    finally:
+        _shared_expansions.reset(token)
+
+
+def expansions_left() -> int:
+    shared = _shared_expansions.get()
+    return MAX_EXPANSIONS if shared is None else shared[0]
+
+
+def spend_expansions(count: int) -> None:
+    shared = _shared_expansions.get()
+    if shared is not None:
+        shared[0] -= count

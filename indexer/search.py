@@ -17,7 +17,7 @@ from typing import Callable, Mapping
 
 from cachetools import LRUCache
 
-from . import engine, spelling
+from . import engine, limits, spelling
 from .engine import ParsedQuery, Reader
 from .facets import FACETS, InvalidRequest, labelled, whole_numbers
 from .layout import IndexMissing, IndexRoot, IndexUnreadable, read_manifest
@@ -285,6 +285,13 @@ class SearchService:
             parsed = snap.reader.parse(req.q, match_all=req.match == "all")
             scores = snap.match(parsed, (req.q, req.match))
             return self._with_spelling(snap, req, self._respond(snap, req, parsed, scores, snippets), snippets, correct)
+
+    def check_cost(self, queries: list[str]) -> None:
+        """Refuses (`limits.QueryTooCostly`) queries that together cost more than one may, before any runs."""
+        with self._lock, limits.one_budget():
+            reader = self._current().reader
+            for q in queries:
+                reader.parse(q)
 
     def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[str, float],
                  with_snippets: bool) -> dict:

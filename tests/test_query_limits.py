@@ -67,3 +67,16 @@ def test_a_trends_chart_may_name_as_many_words_as_one_query(client):
     assert answer.status_code == 400
     assert limits.NARROW in Page(answer.get_data(as_text=True)).text
     assert client.get("/trends", query_string=[("q", "badges"), ("q", "framework")]).status_code == 200
+
+
+def test_a_trends_charts_queries_share_one_querys_wildcard_budget(client, monkeypatch):
+    lines = [("q", "stack*"), ("q", "qual*"), ("q", "cred*")]
+    # the smallest budget each line fits in alone: together they need more
+    for budget in range(1, limits.MAX_EXPANSIONS):
+        monkeypatch.setattr(limits, "MAX_EXPANSIONS", budget)
+        if all(client.get("/api/search", query_string={"q": q}).status_code == 200 for _, q in lines):
+            break
+    assert all(client.get("/trends", query_string=[line]).status_code == 200 for line in lines)
+    answer = client.get("/trends", query_string=lines)
+    assert answer.status_code == 400
+    assert f"stand for more than {budget} different words" in Page(answer.get_data(as_text=True)).text

@@ -387,6 +387,7 @@ def trends():
     service = search_service()
     queries = [q.strip() for q in request.args.getlist("q") if q.strip()][:MAX_SERIES]
     limits.check_trend_queries(queries)
+    service.check_cost(queries)  # before any of them runs
     req = SearchRequest.from_args({key: request.args.getlist(key) for key in request.args if key not in ("q", "by")})
     by = request.args.get("by") or None
     spec = next((f for f in FACETS if f.param == by and f.key != "year"), None)
