@@ -4,12 +4,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+#: Where `make production-proxy` serves (nginx); gunicorn stays on 127.0.0.1:$(PORT) behind it.
+PROXY_PORT ?= 8080
 
 #: The screenshots the README shows, copied from build/screenshots/ by `make screenshots`.
 PUBLISHED_SCREENSHOTS := search-desktop search-phone doc-desktop doc-phone compare-desktop curate-dashboard-desktop \
 	curate-record-errors-desktop curate-add-phone curate-import-preview-desktop curate-gaps-desktop
 
-.PHONY: setup system-packages run build serve production test audit screenshots readme clean
+.PHONY: setup system-packages run build serve production production-proxy test audit screenshots readme clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +22,12 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 # Debian's chromium drives the browser tests; poppler's pdftotext is the extraction bench's yardstick;
-# biber (with bibtex) checks the whole catalog's BibTeX export (tests/test_exports.py).
+# biber (with bibtex) checks the whole catalog's BibTeX export (tests/test_exports.py); nginx is the
+# production reverse proxy (deploy/nginx.conf.template) and its slow-client test.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null || ! command -v biber >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null || ! command -v biber >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium poppler-utils biber; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium poppler-utils biber nginx; \
 	fi
 
 build: setup
@@ -36,6 +39,16 @@ run: build
 # Production: gunicorn with gunicorn.conf.py (app, 127.0.0.1:8000, workers, timeouts, request limits).
 production: build
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py 'webapp:create_app()'
+
+# Production behind nginx (slow clients wait in nginx, not in a gunicorn worker): renders
+# deploy/nginx.conf.template into build/nginx/, then runs gunicorn on 127.0.0.1:$(PORT) and nginx on
+# $(HOST):$(PROXY_PORT) until interrupted. The app believes nginx's X-Forwarded-For (one trusted proxy).
+production-proxy: build
+	mkdir -p build/nginx
+	$(PY) -m webapp.nginx $(HOST):$(PROXY_PORT) 127.0.0.1:$(PORT) $(CURDIR)/build/nginx > build/nginx/nginx.conf
+	PATH="$$PATH:/usr/sbin" nginx -t -q -c $(CURDIR)/build/nginx/nginx.conf
+	OBSERVATORY_TRUSTED_PROXIES=1 $(VENV)/bin/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) & \
+		trap "kill $$!" EXIT INT TERM; PATH="$$PATH:/usr/sbin" nginx -c $(CURDIR)/build/nginx/nginx.conf -g 'daemon off;'
 
 # axe-core (accessibility checks) and citeproc-js (citation checks); npm ci again only when the lock file changes.
 tests/node_modules/.installed: tests/package-lock.json

@@ -10,7 +10,8 @@ import os
 #: The Flask app factory; each worker opens the live index itself and follows rebuilds.
 wsgi_app = "webapp:create_app()"
 
-#: Local only by default: put a reverse proxy (TLS, compression, rate limits) in front.
+#: Local only by default: a reverse proxy goes in front (deploy/nginx.conf.template, `make production-proxy`):
+#: sync workers serve one connection each, so without it a few slow clients hold every worker.
 bind = "127.0.0.1:8000"
 
 #: Searches are CPU-bound, so about one sync worker per core (+1 to cover a worker's I/O waits);
@@ -39,8 +40,8 @@ limit_request_field_size = 8190
 # sends for a request it refuses to parse cannot: gunicorn (up to 27.x) has no setting for them and
 # writes a fixed response (`gunicorn.util.write_error`: Connection, Content-Type and Content-Length
 # only). Those pages run no script, show the request's text HTML-escaped, and close the connection;
-# the reverse proxy in front adds the headers to them too (nginx: `add_header ... always;`).
-# tests/test_gunicorn_conf.py checks both halves.
+# the reverse proxy in front adds the headers to them (deploy/nginx.conf.template, rendered by
+# webapp/nginx.py, adds each one an answer lacks). tests/test_gunicorn_conf.py and tests/test_proxy.py check it.
 
 #: Recycle each worker after about this many requests, so slow memory growth (caches, allocator
 #: fragmentation) cannot accumulate; the jitter keeps workers from restarting together.

@@ -6,7 +6,10 @@ bench's local file server, built with `python -m indexer build`), and has `--cli
 with its own `requests.Session`, ask a mix of searches, result pages, document views and exports
 for `--seconds`. Then it does the same while `python -m indexer build --full` rebuilds the same
 index again and again, which is when a server that reopens the index badly fails. An error is any
-answer outside 2xx/3xx or a connection that failed.
+answer outside 2xx/3xx or a connection that failed. Last, the expensive-query attack: one client asks
+a cheap search over and over, alone and then while `ATTACKERS` clients send queries written to be
+expensive (`attack_requests`); its p50 under attack should stay within 2x of its p50 alone, since
+such queries are refused before they run (indexer/limits.py).
 """
 from __future__ import annotations
 
@@ -86,6 +89,64 @@ def hammer(base: str, mix: list[tuple[str, str, dict]], clients: int, seconds: f
             "by_kind": {k: percentiles([ms for kind, ms in samples if kind == k]) for k in kinds}}
 
 
+#: Clients sending expensive queries in the attack phase, and the cheap search it times.
+ATTACKERS = 4
+CHEAP = ("/api/search", {"q": "credential"})
+
+
+def attack_requests(rng: np.random.Generator):
+    """Endlessly, the probe's expensive requests; a random word defeats the service's caches."""
+    prefixes = " ".join(f"{letter}*" for letter in "abcdefghijklmnopqrstuvwxyz")
+    while True:
+        word = f"zz{rng.integers(10 ** 9)}"
+        yield from (("/", {"q": f"{prefixes} {word}"}), ("/api/search", {"q": f"id:* text:* {word}"}),
+                    ("/api/search", {"q": f"*?* {word}"}), ("/api/search", {"q": f"*{word[2:]}"}),
+                    ("/trends", {"q": [f"{letter}* {word}" for letter in "abcdef"]}))
+
+
+def attack(base: str, seconds: float, seed: int) -> dict:
+    """The cheap search's latency alone, then under `ATTACKERS` attacking clients (with their answers)."""
+    def time_cheap(stop: float) -> list[float]:
+        times = []
+        with requests.Session() as session:
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                session.get(base + CHEAP[0], params=CHEAP[1], timeout=60).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+        return times
+
+    alone = time_cheap(time.monotonic() + seconds)
+    stop = time.monotonic() + seconds
+    answers: dict[str, int] = {}
+    attack_ms: list[float] = []
+    lock = threading.Lock()
+
+    def attacker(n: int) -> None:
+        with requests.Session() as session:
+            for path, params in attack_requests(np.random.default_rng(seed + n)):
+                if time.monotonic() >= stop:
+                    return
+                started = time.perf_counter()
+                try:
+                    outcome = f"HTTP {session.get(base + path, params=params, timeout=60).status_code}"
+                except requests.RequestException as err:
+                    outcome = type(err).__name__
+                with lock:
+                    answers[outcome] = answers.get(outcome, 0) + 1
+                    attack_ms.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=attacker, args=(n,)) for n in range(ATTACKERS)]
+    for thread in threads:
+        thread.start()
+    under = time_cheap(stop)
+    for thread in threads:
+        thread.join()
+    normal, attacked = percentiles(alone), percentiles(under)
+    return {"cheap_query": CHEAP, "attackers": ATTACKERS, "alone": normal, "under_attack": attacked,
+            "p50_ratio": attacked["p50"] / normal["p50"], "attack_answers": answers,
+            "attack_latency": percentiles(attack_ms)}
+
+
 class Rebuilder:
     """`python -m indexer build --full` in a loop, in its own process each time, until stopped."""
 
@@ -135,15 +196,30 @@ def main(args) -> dict:
         alone, during = mix[:len(mix) // 2], mix[len(mix) // 2:]
         with gunicorn(env, args.workers, work / "gunicorn.log", config="gunicorn.conf.py") as (_, port):
             base = f"http://127.0.0.1:{port}"
-            print(f"load: {args.clients} clients for {args.seconds:g} s against {args.workers} workers ...", flush=True)
-            results["alone"] = {"load_average_before": os.getloadavg(),
-                                **hammer(base, alone, args.clients, args.seconds)}
-            print("load: again during `build --full` of the same index ...", flush=True)
-            load_before = os.getloadavg()
-            with Rebuilder(env, work / "rebuild.log") as rebuilder:
-                phase = hammer(base, during, args.clients, args.seconds)
-            results["during_rebuild"] = {"load_average_before": load_before, **phase, "builds": rebuilder.runs}
+            if not args.attack_only:
+                print(f"load: {args.clients} clients for {args.seconds:g} s against {args.workers} workers ...",
+                      flush=True)
+                results["alone"] = {"load_average_before": os.getloadavg(),
+                                    **hammer(base, alone, args.clients, args.seconds)}
+                print("load: again during `build --full` of the same index ...", flush=True)
+                load_before = os.getloadavg()
+                with Rebuilder(env, work / "rebuild.log") as rebuilder:
+                    phase = hammer(base, during, args.clients, args.seconds)
+                results["during_rebuild"] = {"load_average_before": load_before, **phase, "builds": rebuilder.runs}
+            print(f"load: a cheap search alone, then beside {ATTACKERS} clients sending expensive queries ...",
+                  flush=True)
+            results["attack"] = attack(base, args.seconds, args.seed)
+    if not args.attack_only:
+        _print_phases(results)
+    hit = results["attack"]
+    print(f"\nexpensive-query attack: cheap search p50 {hit['alone']['p50']:.1f} ms alone, "
+          f"{hit['under_attack']['p50']:.1f} ms under {ATTACKERS} attackers ({hit['p50_ratio']:.2f}x; target <= 2x); "
+          f"attack answers {hit['attack_answers']}, attack p99 {hit['attack_latency']['p99']:.0f} ms")
+    print("wrote", write_json(args.out, "load", results))
+    return results
 
+
+def _print_phases(results: dict) -> None:
     rows = [[name, r["requests"], r["errors"], r["p50"], r["p99"], r["requests_per_s"]]
             for name, r in (("alone", results["alone"]), ("during build --full", results["during_rebuild"]))]
     print()
@@ -153,8 +229,6 @@ def main(args) -> dict:
     for name in ("alone", "during_rebuild"):
         if results[name]["error_kinds"]:
             print(f"errors {name}: {results[name]['error_kinds']}")
-    print("wrote", write_json(args.out, "load", results))
-    return results
 
 
 def add_arguments(parser) -> None:
@@ -164,5 +238,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seconds", type=float, default=60, help="length of each phase (default 60)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument("--attack-only", action="store_true",
+                        help="run only the expensive-query attack phase (a cheap search alone and under attack)")
     parser.add_argument("--requests", type=int, default=2000,
                         help="distinct searches per phase, cycled through if the clients get to the end (default 2000)")

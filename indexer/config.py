@@ -46,6 +46,8 @@ class Settings:
     base_url: str | None = None  # absolute links (feeds, exports, OpenSearch) are made from this, never from Host
     #: Days the zero-result query counts are kept (`indexer/querylog.py`); 0 keeps none.
     query_log_days: int = 30
+    #: Reverse proxies in front of the web app whose X-Forwarded-For/-Proto are believed (0: none).
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, catalog: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
@@ -82,6 +84,7 @@ class Settings:
             suggestions=Path(env["OBSERVATORY_SUGGESTIONS"]).expanduser() if env.get("OBSERVATORY_SUGGESTIONS") else None,
             base_url=env.get("OBSERVATORY_BASE_URL") or None,
             query_log_days=number("OBSERVATORY_QUERY_LOG_DAYS", int, cls.query_log_days, zero=True),
+            trusted_proxies=number("OBSERVATORY_TRUSTED_PROXIES", int, cls.trusted_proxies),
         )
 
     @property

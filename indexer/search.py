@@ -17,7 +17,7 @@ from typing import Callable, Mapping
 
 from cachetools import LRUCache
 
-from . import engine, spelling, synonyms
+from . import engine, limits, spelling, synonyms
 from .analysis import term_set
 from .curated import curated_texts
 from .engine import Page, ParsedQuery, Reader
@@ -333,6 +333,13 @@ class SearchService:
             scores = snap.match(parsed, (req.q, req.match, *expanded))
             return self._with_spelling(snap, req, self._respond(snap, req, parsed, scores, snippets, expanded),
                                        snippets, correct)
+
+    def check_cost(self, queries: list[str]) -> None:
+        """Refuses (`limits.QueryTooCostly`) queries that together cost more than one may, before any runs."""
+        with self._lock, limits.one_budget():
+            reader = self._current().reader
+            for q in queries:
+                reader.parse(q)
 
     def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[str, float],
                  with_snippets: bool, expanded: list[str] = ()) -> dict:

@@ -19,7 +19,9 @@ from indexer.config import Settings
 from support import DocServer
 from web_world import HOSTILE_TITLE, PUBLICATIONS, build_world, page, query_of, result_ids
 from webapp import create_app
+from webapp import export
 from webapp.export import bibtex, bibtex_entry, ris, ris_entry
+from webapp.feed_views import MAX_SELECTED
 from webapp.publication import publication
 
 EVIL = {"Host": "evil.example"}
@@ -108,6 +110,42 @@ def test_exports_are_streamed(client):
     assert len(rows) == len(PUBLICATIONS)
 
 
+def test_a_large_selection_goes_by_post_and_comes_back_complete(client):
+    wanted = ["oecd-quality-and-value", "nordic-micro", "skills-podcast"]
+    ids = wanted + [f"no-such-publication-with-a-long-id-{n}" for n in range(MAX_SELECTED - len(wanted))]
+    response = client.post("/export.ris", data={"q": "badges", "sel": ids, "selection": "1"})
+    assert response.status_code == 200
+    assert [e["id"] for e in rispy.loads(response.get_data(as_text=True))] == wanted
+    too_many = client.post("/export.csv", data={"sel": ids + ["one-more"], "selection": "1"})
+    assert too_many.status_code == 400 and f"at most {MAX_SELECTED}" in too_many.get_data(as_text=True)
+    p = page(client, "/?q=badges&sel=nordic-micro")
+    buttons = [b for b in p.all("button", name="selection") if "/export." in b.get("formaction", "")]
+    assert len(buttons) == 3 and all(b.get("formmethod") == "post" for b in buttons)
+
+
+def test_an_export_over_the_cap_is_refused_up_front_and_one_under_it_is_complete(client, monkeypatch):
+    monkeypatch.setattr(export, "MAX_RECORDS", 5)
+    refused = client.get("/export.csv")
+    assert refused.status_code == 400
+    text = page(client, "/export.csv", status=400).text
+    assert f"{len(PUBLICATIONS)} publications match; a download holds at most 5" in text and "Narrow the search" in text
+    assert client.get("/api/search?q=badges").get_json()["total"] <= 5
+    rows = list(csv.DictReader(io.StringIO(client.get("/export.csv?q=badges").get_data(as_text=True))))
+    assert [r["id"] for r in rows] == [r["id"] for r in client.get("/api/search?q=badges").get_json()["results"]]
+
+
+def test_a_facet_panel_carries_its_top_values_and_links_to_the_full_list(world):
+    client = create_app(world.settings, TESTING=True, FACET_PANEL=6).test_client()
+    p = page(client, "/?q=micro-credentials&type=report")
+    regions = [box for box in p.all("input", name="region")]
+    assert len(regions) == 6
+    link = p.href("All " + str(len(client.get("/api/search?q=micro-credentials&type=report").get_json()
+                                    ["facets"]["regions"])) + " region values")
+    assert link.startswith("/facet/regions?")
+    assert query_of(link) == [("q", "micro-credentials"), ("type", "report")]
+    assert not [href for _, href in p.links if href and href.startswith("/facet/section")], "a short facet needs no list"
+
+
 def test_citations_in_three_csl_styles_with_corporate_author_url_and_access_date(client, world):
     html = client.get("/doc/oecd-quality-and-value").get_data(as_text=True)
     p = page(client, "/doc/oecd-quality-and-value")
@@ -189,10 +227,11 @@ def test_absolute_urls_never_come_from_the_host_header(world):
                     "/doc/oecd-quality-and-value/page/1"):
             body = client.get(url, headers=EVIL).get_data(as_text=True)
             assert "evil.example" not in body, url
-    assert "https://observatory.example/doc/" in based.get("/export.csv").get_data(as_text=True)
+    own = {"Host": "observatory.example"}  # with a base URL, only its host is answered
+    assert "https://observatory.example/doc/" in based.get("/export.csv", headers=own).get_data(as_text=True)
     assert '<link rel="canonical" href="https://observatory.example/doc/oecd-quality-and-value">' in \
-        based.get("/doc/oecd-quality-and-value").get_data(as_text=True)
-    opensearch = based.get("/opensearch.xml").get_data(as_text=True)
+        based.get("/doc/oecd-quality-and-value", headers=own).get_data(as_text=True)
+    opensearch = based.get("/opensearch.xml", headers=own).get_data(as_text=True)
     assert 'template="https://observatory.example/?q={searchTerms}"' in opensearch
 
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from indexer.facets import FACETS, InvalidRequest
+from indexer.limits import QueryTooCostly
 from indexer.search import MAX_QUERY_CHARS, SearchRequest, SearchService
 from web_world import PUBLICATIONS, served_world
 from webapp import SECURITY_HEADERS, create_app
@@ -110,14 +111,22 @@ def test_the_search_service_answers_every_valid_request(service, pairs, snippets
     except InvalidRequest:
         event("refused by parsing")
         return
-    result = service.search(req, snippets=snippets)
+    try:
+        result = service.search(req, snippets=snippets)
+    except QueryTooCostly:
+        event("refused as too costly")
+        return
     assert result["total"] >= len(result["results"]) and result["page"] == req.page
 
 
 @given(st.one_of(st.sampled_from([p.id for p in PUBLICATIONS]), st.text(max_size=40)), query_text)
 @fuzz(200)
 def test_the_document_view_of_the_service_reads_any_query(service, doc_id, q):
-    document = service.document(doc_id, q[:MAX_QUERY_CHARS])
+    try:
+        document = service.document(doc_id, q[:MAX_QUERY_CHARS])
+    except QueryTooCostly:
+        event("refused as too costly")
+        return
     assert document is None or document["id"] == doc_id
 
 
@@ -156,3 +165,29 @@ def test_no_document_route_answers_a_hostile_id_or_query_with_a_500(client, doc_
     response = client.get(f"/doc/{doc_id}{suffix}".replace("?", "%3F").replace("#", "%23"), query_string={"q": q})
     event(f"HTTP {response.status_code}")
     assert response.status_code in (200, 308, 400, 404), (doc_id, q, response.status_code)
+
+
+#: Host headers as fuzzers send them: labels of any length (over 63 is invalid), odd ports, stray characters.
+host_headers = st.one_of(
+    st.lists(st.text(alphabet=string.ascii_letters + string.digits + "-_", max_size=80), min_size=1, max_size=4)
+    .map(".".join),
+    st.builds("{}:{}".format, st.sampled_from(["localhost", "a" * 64, "127.0.0.1", "[::1]", ""]), odd_numbers),
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=90),
+)
+
+
+@given(st.sampled_from(ROUTES + ["/doc/eu-council-recommendation", "/status.csv", "/no-such-page", "/doc//x"]),
+       host_headers)
+@fuzz(200)
+def test_no_route_answers_a_hostile_host_header_with_a_500(client, path, host):
+    response = client.get(path, headers={"Host": host})
+    event(f"HTTP {response.status_code}")
+    assert response.status_code in (200, 308, 400, 404), (path, host, response.status_code)
+    assert host.lower() not in response.headers.get("Location", "").lower() or not host.strip(".")
+
+
+@given(st.integers(-5, 10 ** 40))
+@fuzz(100)
+def test_any_page_number_is_a_page_or_a_404(client, number):
+    response = client.get(f"/doc/eu-council-recommendation/page/{number}")
+    assert response.status_code in (200, 404), (number, response.status_code)

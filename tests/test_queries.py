@@ -82,7 +82,7 @@ def test_not_means_and_not(service):
     assert ids(search(service, "credential -badge", per_page="100")) == without
 
 
-@pytest.mark.parametrize("q", ["NOT NOT a", "NOT", "-", "--x", "(((", "title:", '"', "a AND", "* NOT *"])
+@pytest.mark.parametrize("q", ["NOT NOT a", "NOT", "-", "--x", "(((", "title:", '"', "a AND"])  # "* NOT *": test_query_limits
 def test_odd_syntax_never_fails(service, q):
     result = search(service, q)
     assert result["total"] >= 0

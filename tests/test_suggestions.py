@@ -17,6 +17,7 @@ import yaml
 from werkzeug.serving import make_server
 
 from indexer import engine
+from indexer.catalog import EARLIEST_YEAR
 from indexer.config import PROJECT_ROOT, Settings
 from indexer.layout import IndexRoot, read_manifest
 from indexer.suggestions import SuggestionError, SuggestionQueue
@@ -139,9 +140,24 @@ def test_the_form_says_what_to_correct_field_by_field_and_stores_nothing(app, se
                     "Enter the year as a number, e.g. 2023.", "Enter an e-mail address like name@example.org"):
         assert message in html
     assert 'aria-invalid="true"' in html and 'value="example.org/x"' in html, "what was typed is kept"
-    old = _post(app.test_client(), year="1850").get_data(as_text=True)
-    assert "Enter a year between 1900 and" in old
+    for year in ("1850", str(EARLIEST_YEAR - 1)):  # the catalog's bounds: an accepted suggestion is a valid record
+        old = _post(app.test_client(), year=year).get_data(as_text=True)
+        assert f"Enter a year between {EARLIEST_YEAR} and" in old
     assert _queue(settings).list(None) == []
+
+
+@pytest.mark.parametrize("field, value", [("title", "Badges \x1b]0;pwned\x07\x1b[2J"), ("title", "nul\x00byte"),
+                                          ("title", "two\nlines"), ("url", "https://example.org/\x1b[2J"),
+                                          ("note", "C1 \x9b31m red"), ("email", "a\x00@example.org")])
+def test_control_characters_are_refused_field_by_field(app, settings, field, value):
+    html = _post(app.test_client(), **{field: value}).get_data(as_text=True)
+    assert "Remove the control characters" in html
+    assert _queue(settings).list(None) == []
+
+
+def test_a_note_keeps_its_line_breaks_and_tabs(app, settings):
+    assert _post(app.test_client(), note="First line\r\n\tsecond line").status_code == 303
+    assert _queue(settings).list()[0].note == "First line\r\n\tsecond line"
 
 
 def test_a_post_without_the_csrf_token_is_refused(app, settings):
@@ -162,6 +178,58 @@ def test_too_many_posts_from_one_address_are_refused(settings):
     assert [_post(client, title=f"T{n}").status_code for n in range(3)] == [303, 303, 429]
     assert len(_queue(settings).list()) == 2
     assert client.get("/suggest").status_code == 200, "reading the form is never limited"
+
+
+def test_the_limit_holds_across_workers_and_restarts(settings):
+    """Each app stands for a gunicorn worker, or the server after a restart: one count in the store."""
+    workers = [create_app(settings, TESTING=True, SUGGEST_RATE_LIMIT="2 per minute").test_client() for _ in range(3)]
+    assert [_post(worker, title=f"T{n}").status_code for n, worker in enumerate(workers)] == [303, 303, 429]
+    assert len(_queue(settings).list()) == 2
+
+
+def test_a_refused_post_keeps_the_text_and_says_when_to_retry(settings):
+    client = create_app(settings, TESTING=True, SUGGEST_RATE_LIMIT="1 per minute").test_client()
+    assert _post(client).status_code == 303
+    refused = _post(client, title="My carefully typed title", note="A long note")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "Please try again in" in html and "minute" in html
+    assert 'value="My carefully typed title"' in html and "A long note" in html
+
+
+def test_invalid_posts_do_not_count(settings):
+    client = create_app(settings, TESTING=True, SUGGEST_RATE_LIMIT="2 per minute").test_client()
+    assert [_post(client, url="not a url").status_code for _ in range(4)] == [200] * 4
+    assert client.post("/suggest", data=VALID).status_code == 400  # no CSRF token
+    assert [_post(client, title=f"T{n}").status_code for n in range(3)] == [303, 303, 429]
+
+
+def test_behind_a_trusted_proxy_the_limit_is_per_client_it_reports(settings):
+    proxied = create_app(replace(settings, trusted_proxies=1), TESTING=True,
+                         SUGGEST_RATE_LIMIT="1 per minute").test_client()
+    for client_address in ("203.0.113.7", "198.51.100.9"):
+        forwarded = {"X-Forwarded-For": client_address}
+        token = _token(proxied.get("/suggest").get_data(as_text=True))
+        assert proxied.post("/suggest", data={**VALID, "csrf_token": token}, headers=forwarded).status_code == 303
+        assert proxied.post("/suggest", data={**VALID, "csrf_token": token}, headers=forwarded).status_code == 429
+    direct = create_app(replace(settings, suggestions=settings.suggestion_db.with_name("direct.sqlite3")),
+                        TESTING=True, SUGGEST_RATE_LIMIT="1 per minute").test_client()
+    token = _token(direct.get("/suggest").get_data(as_text=True))
+    statuses = [direct.post("/suggest", data={**VALID, "csrf_token": token}, headers={"X-Forwarded-For": f"10.0.0.{n}"})
+                .status_code for n in range(2)]
+    assert statuses == [303, 429], "without a trusted proxy, a forged X-Forwarded-For changes nothing"
+
+
+def test_a_store_that_cannot_be_written_is_a_503_that_keeps_the_text(settings):
+    blocked = settings.suggestion_db.with_name("blocked.sqlite3")
+    blocked.mkdir(parents=True)  # a directory where the SQLite file should be: as unwritable as it gets for root
+    client = create_app(replace(settings, suggestions=blocked), TESTING=True).test_client()
+    response = _post(client, title="Text worth keeping", note="And its note")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert "Suggestions cannot be saved at the moment" in html
+    assert 'value="Text worth keeping"' in html and "And its note" in html
 
 
 # ---------------------------------------------------------------- the curators' commands

@@ -8,10 +8,14 @@ import hashlib
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_compress import Compress
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, RequestEntityTooLarge,
+                                 ServiceUnavailable)
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from indexer.config import Settings
 from indexer.search import IndexMissing, IndexUnreadable, InvalidRequest
@@ -38,6 +42,11 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 
+#: The largest request body any route reads: a suggestion is ~5 KB, an export of 500 ticked ids ~40 KB.
+#: Anything larger is refused (413) before it is parsed.
+MAX_CONTENT_LENGTH = 256 * 1024
+
+
 def create_app(settings: Settings | None = None, **config) -> Flask:
     """`config` overrides Flask settings (tests pass TESTING=True, FACET_SIZE, ...)."""
     settings = settings or Settings.from_env()
@@ -47,7 +56,12 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
         # Signs the suggestion form's CSRF token: without OBSERVATORY_SECRET_KEY each process makes its own
         # (fine for one process; several gunicorn workers need the shared setting, and suggest.py warns).
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        # Only the configured site's host name is answered (400 for any other Host header, which
+        # anyone can forge); without OBSERVATORY_BASE_URL (development) any host is.
+        TRUSTED_HOSTS=[urlsplit(settings.base_url).hostname] if settings.base_url else None,
         FACET_SIZE=8,
+        FACET_PANEL=30,  # values a facet panel carries at most; the rest are on the facet's own page
         FEED_SIZE=50,
         # Pages, feeds and exports are text that shrinks 4-8x; flask-compress picks br/gzip by Accept-Encoding.
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
@@ -56,6 +70,10 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     )
     app.config.update(config)
     app.json.sort_keys = False  # keep the documented key order of the JSON shape
+    if settings.trusted_proxies:
+        # The client's address (rate limits, logs) and scheme as the reverse proxy in front reports them;
+        # only that many proxies' headers are believed, so a client cannot forge its own address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
     for blueprint in (links.bp, search_views.bp, document_views.bp, feed_views.bp, collection_views.bp):
         app.register_blueprint(blueprint)
@@ -66,9 +84,13 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.url_defaults(_fingerprint_static)
     app.after_request(_cache_fingerprinted)
     app.after_request(_secure)
+    app.after_request(_own_redirects)
     Compress(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InvalidRequest, lambda error: _http_error(BadRequest(str(error))))
+    app.register_error_handler(RequestEntityTooLarge, lambda error: _http_error(RequestEntityTooLarge(
+        f"The request sent more than {app.config['MAX_CONTENT_LENGTH'] // 1024} KB, more than any form of this "
+        "site needs; nothing of it was read.")))
     app.register_error_handler(IndexMissing, _no_index)
     app.register_error_handler(IndexUnreadable, _unreadable_index)
     app.register_error_handler(Exception, _unexpected_error)
@@ -115,11 +137,25 @@ def _secure(response):
     return response
 
 
+def _own_redirects(response):
+    """Werkzeug's own redirects (`/doc//x` -> `/doc/x`, a missing trailing slash) are absolute URLs on
+    the request's Host (however it was spelled or encoded): they are made from the configured base URL
+    instead, or left a path. The site never redirects elsewhere, so no other absolute Location is meant."""
+    location = urlsplit(response.headers.get("Location", ""))
+    if location.netloc:
+        response.headers["Location"] = links.absolute_url(urlunsplit(location._replace(scheme="", netloc="")))
+    return response
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
 def _http_error(error: HTTPException):
+    if request_ctx.url_adapter is None:
+        # The Host header could not be read or is not this site's: no page (its links) can be made.
+        return Response(f"{error.code} {error.name}: this server does not answer for that host name.\n",
+                        error.code, mimetype="text/plain")
     if _wants_json():
         return jsonify(error=error.description), error.code
     return render_template("error.html", error=error), error.code

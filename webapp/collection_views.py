@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
+from indexer import limits
 from indexer.facets import FACET_BY_KEY, FACETS
 from indexer.search import InvalidRequest, SearchRequest, SearchService
 
@@ -29,6 +30,8 @@ def trends():
     """How many of each year's publications match each query (or one query per value of a facet)."""
     service = search_service()
     queries = [q.strip() for q in request.args.getlist("q") if q.strip()][:MAX_SERIES]
+    limits.check_trend_queries(queries)
+    service.check_cost(queries)  # before any of them runs
     req = SearchRequest.from_args({key: request.args.getlist(key) for key in request.args if key not in ("q", "by")})
     by = request.args.get("by") or None
     spec = next((f for f in FACETS if f.param == by and f.key != "year"), None)

@@ -39,7 +39,7 @@ def document(doc_id: str):
     )
 
 
-@bp.get("/doc/<doc_id>/page/<int:number>")
+@bp.get("/doc/<doc_id>/page/<int(max=2147483647):number>")  # the index's page numbers are 32-bit
 def read(doc_id: str, number: int):
     """One page's text with the query marked: reading in place instead of opening a PDF at a page."""
     req = lenient_state()

@@ -29,6 +29,10 @@ from indexer.facets import FACET_BY_KEY
 from . import citeproc_fixes
 from .publication import Publication
 
+#: The most records one download of a result set holds: all of them written well within a worker's
+#: timeout (gunicorn.conf.py), so an export is complete or refused up front, never cut off.
+MAX_RECORDS = 5_000
+
 CSV_COLUMNS = ("id", "title", "year", "authors", "organisation", "observatory_list", "type", "regions",
                "jurisdiction", "language", "url", "added", "status", "link")
 
@@ -311,3 +315,20 @@ def _style(name: str) -> CitationStylesStyle:
 def citation(r: Publication) -> str:
     """The APA citation as plain text (the feed's fallback summary)."""
     return html.unescape(re.sub(r"<[^>]+>", "", cite(r, CITATION_STYLES[0][2])))
+
+
+#: What XML 1.0 cannot carry at all (C0 controls but tab and newlines, lone surrogates, U+FFFE/FFFF):
+#: a feed's writer refuses the whole feed for one such character in one title.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value):
+    """`value` (a string, or a record's strings, however nested) with each character XML cannot hold
+    replaced by U+FFFD, which shows a reader that something was there."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: xml_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(xml_safe(item) for item in value)
+    return value

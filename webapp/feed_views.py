@@ -14,22 +14,28 @@ from .conditional import conditional
 from .downloads import download, writer
 from .links import absolute_url, document_link, site_base
 from .publication import Publication, publication
-from .request_state import selection
+from .request_state import MAX_SELECTED, selection
 from .service import search_service
 from .urls import state_url
 
 bp = Blueprint("feeds", __name__)
 
 
-@bp.get("/export.<any(csv, ris, bib):fmt>")
+@bp.route("/export.<any(csv, ris, bib):fmt>", methods=["GET", "POST"])
 def export_results(fmt: str):
     """The ticked publications (`sel`) or else every publication of the result set, in the order shown.
 
-    Streamed a batch at a time, so exporting a large collection never holds it all in memory.
+    A selection too long for a URL comes by POST (the search page's "download the ticked ones").
+    Either the export is complete or it is refused before it starts: a result set over
+    `export.MAX_RECORDS` is asked to be narrowed, never cut off by the worker's timeout.
     """
-    req = SearchRequest.from_args(request.args)
+    req = SearchRequest.from_args(request.values)
+    ticked = [v for v in request.values.getlist("sel") if v.strip()]
+    if len(ticked) > MAX_SELECTED:
+        abort(400, f"{len(ticked)} publications are ticked; a download holds at most {MAX_SELECTED}. "
+                   "Untick some, or narrow the search and download all its results.")
     selected = selection()
-    if request.args.get("selection") and not selected:
+    if request.values.get("selection") and not selected:
         abort(400, "No publications are ticked: tick the ones to download, or download all results.")
     service = search_service()
     docs = map(publication, service.records(selected)) if selected else _all_records(service, req)
@@ -38,23 +44,21 @@ def export_results(fmt: str):
 
 
 def _all_records(service: SearchService, req: SearchRequest):
-    """Full records of every match, one page of results at a time.
+    """Full records of every match, a batch at a time, or a 400 when there are too many to export.
 
-    The first page is searched before the response starts, so a search that cannot be answered
-    (an unreadable index) gets its error status instead of a cut-off 200 download.
+    The search runs before the response starts, so a search that cannot be answered (an
+    unreadable index, too many matches) gets its error status instead of a cut-off 200 download.
     """
-    def search(page: int) -> dict:
-        return service.search(replace(req, page=page, per_page=MAX_PER_PAGE), snippets=False)
+    data = service.search(replace(req, page=1, per_page=export.MAX_RECORDS), snippets=False)
+    if data["total"] > export.MAX_RECORDS:
+        abort(400, f"{data['total']:,} publications match; a download holds at most {export.MAX_RECORDS:,}. "
+                   "Narrow the search (more words, a filter or a range of years) and download again.")
+    ids = [r["id"] for r in data["results"]]
 
-    def pages(data: dict):
-        page = 1
-        while True:
-            yield from map(publication, service.records(r["id"] for r in data["results"]))
-            if page >= data["pages"]:
-                return
-            page += 1
-            data = search(page)
-    return pages(search(1))
+    def batches():
+        for start in range(0, len(ids), MAX_PER_PAGE):
+            yield from map(publication, service.records(ids[start:start + MAX_PER_PAGE]))
+    return batches()
 
 
 @bp.get("/feed.atom")
@@ -125,11 +129,11 @@ def _atom(title: str, req: SearchRequest, self_path: str, page_path: str) -> Res
     data = service.search(replace(req, page=1, per_page=min(current_app.config["FEED_SIZE"], MAX_PER_PAGE)),
                           snippets=False)
     # a record without `added` is dated by its build check, which only the document (with the manifest) has
-    docs = [publication(r if r.get("added") else service.document(r["id"]) or r)
+    docs = [publication(export.xml_safe(r if r.get("added") else service.document(r["id"]) or r))
             for r in service.records(r["id"] for r in data["results"])]
     fg = FeedGenerator()
     fg.id(_atom_id(page_path))
-    fg.title(title)
+    fg.title(export.xml_safe(title))
     fg.link(href=absolute_url(self_path), rel="self")
     fg.link(href=absolute_url(page_path), rel="alternate")
     fg.language("en")

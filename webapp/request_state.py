@@ -23,7 +23,7 @@ def lenient_state() -> SearchRequest:
 
 def selection() -> tuple[str, ...]:
     """The ticked result ids from the URL (unknown ids are simply not found later)."""
-    return tuple(dict.fromkeys(v for v in request.args.getlist("sel") if v.strip()))[:MAX_SELECTED]
+    return tuple(dict.fromkeys(v for v in request.values.getlist("sel") if v.strip()))[:MAX_SELECTED]
 
 
 def reversed_range(req: SearchRequest) -> bool:

@@ -14,7 +14,7 @@ from indexer.spelling import spelling_wanted
 from . import query_builder
 from .charts import bar_chart, year_series
 from .embedded import coins
-from .facets import facet_size, facet_view
+from .facets import facet_size, facet_view, full_list_url
 from .links import search_url
 from .publication import publication
 from .request_state import reversed_range, selection
@@ -57,7 +57,8 @@ def search():
     context = dict(
         req=req, data=data, results=results, error=error, notice=notice, coins=coins, chips=active, selected=g.selected,
         clear_url=clear_filters_url(base, req), unticked_url=state_url(base, req),
-        facets=[facet_view(spec, data["facets"][spec.key], facet_size(spec, current_app.config["FACET_SIZE"]))
+        facets=[facet_view(spec, data["facets"][spec.key], facet_size(spec, current_app.config["FACET_SIZE"]),
+                           current_app.config["FACET_PANEL"], full_list_url(spec, req))
                 for spec in FACETS],
         chart=bar_chart(year_series(years)),
         year_links={year: search_url(req.with_selected("year", [year])) for year, count in years.items() if count},

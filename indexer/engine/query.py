@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from whoosh import qparser
 from whoosh import query as wq
 
-from .. import analysis
+from .. import analysis, limits
 from .schema import DEFAULT_FIELD, pubs_schema
 
 
@@ -47,7 +47,7 @@ def parser() -> qparser.QueryParser:
     return made
 
 
-def parse(parser: qparser.QueryParser, text: str, match_all: bool = False) -> ParsedQuery:
+def parse(parser: qparser.QueryParser, text: str, match_all: bool = False, reader=None) -> ParsedQuery:
     """Parse user syntax (phrases, -exclude, NOT, OR, title:word); never raise on odd input.
 
     Words are ORed and ranked (most matching first); `match_all` asks for publications with
@@ -65,6 +65,8 @@ def parse(parser: qparser.QueryParser, text: str, match_all: bool = False) -> Pa
         parsed = _parse_or_null(parser, plain) if plain.strip() else wq.NullQuery
         if parsed is not wq.NullQuery and plain.split() != text.split():
             message = f"Searched for the words of “{plain.strip()}” (the query syntax could not be read)."
+    if reader is not None:
+        parsed = _bounded(parsed, reader)
     terms = _positive_terms(parsed)
     if not terms and parsed is wq.NullQuery:
         return ParsedQuery(wq.NullQuery, None, frozenset(),
@@ -78,6 +80,30 @@ def parse(parser: qparser.QueryParser, text: str, match_all: bool = False) -> Pa
         parsed = all_words
     pages = wq.Or([wq.Term("text", term) for term in sorted(terms)]) if terms else None
     return ParsedQuery(parsed, pages, frozenset(terms), message, _phrases(parsed), all_words)
+
+
+def _bounded(q, reader):
+    """`q` measured against `limits` before it runs: a lone `*` or `field:*` beside other words (whoosh
+    would read the field's whole vocabulary), a leading wildcard, too many wildcards in a word, too many
+    words or expansions are refused. Expansions are counted only up to the bound, so counting is cheap."""
+    leaves = list(q.leaves()) if not q.is_leaf() else [q]
+    if any(isinstance(leaf, wq.Every) for leaf in leaves):
+        raise limits.matches_everything()
+    if len(leaves) > limits.MAX_TERMS:
+        raise limits.too_many_terms(len(leaves))
+    budget = left = limits.expansions_left()
+    for leaf in leaves:
+        if isinstance(leaf, wq.Wildcard):
+            if leaf.text[:1] in "*?":
+                raise limits.leading_wildcard(leaf.text)
+            if sum(leaf.text.count(c) for c in "*?") > limits.MAX_WILDCARDS_PER_WORD:
+                raise limits.too_many_wildcards(leaf.text)
+        if isinstance(leaf, wq.MultiTerm):
+            budget -= sum(1 for _ in zip(range(budget + 1), leaf.expanded_terms(reader)))
+            if budget < 0:
+                raise limits.too_many_expansions()
+    limits.spend_expansions(left - budget)
+    return q
 
 
 def _parse_or_null(parser: qparser.QueryParser, text: str):

@@ -12,10 +12,10 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
-from whoosh import index
+from whoosh import collectors, index
 from whoosh import query as wq
 
-from .. import analysis
+from .. import analysis, limits
 from ..layout import IndexUnreadable, fingerprint_damage
 from .internals import segment_files
 from .query import ParsedQuery, parse, parser
@@ -34,6 +34,15 @@ class Page(NamedTuple):
     number: int
     time: int | None
     text: str
+
+
+class _Budgeted(collectors.TimeLimitCollector):
+    """Whoosh's time limit checked between matches, without SIGALRM (its handler is process-wide and
+    only the main thread may set it); a budget already spent stops at the first match."""
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context)
+        self.timedout = self.timelimit <= 0
 
 
 class Reader:
@@ -76,7 +85,7 @@ class Reader:
 
     def parse(self, text: str, match_all: bool = False) -> ParsedQuery:
         """See `query.parse`."""
-        return parse(self._parser, text, match_all)
+        return parse(self._parser, text, match_all, self.pubs.reader())
 
     def match(self, parsed: ParsedQuery) -> dict[str, float]:
         """Every matching publication's id and score (the collection is small: count, then cut)."""
@@ -84,7 +93,12 @@ class Reader:
             return dict.fromkeys(self._ids.values(), 0.0)
         if parsed.pubs is wq.NullQuery:
             return {}
-        return {self._ids[hit.docnum]: hit.score for hit in self.pubs.search(parsed.pubs, limit=None)}
+        collector = _Budgeted(self.pubs.collector(limit=None), limits.SEARCH_SECONDS, use_alarm=False)
+        try:
+            self.pubs.search_with_collector(parsed.pubs, collector)
+        except collectors.TimeLimit:
+            raise limits.out_of_time() from None
+        return {self._ids[hit.docnum]: hit.score for hit in collector.results()}
 
     def matching_ids(self, query) -> set[str]:
         """The ids of every publication matching `query`, unscored (counts, not ranking)."""

@@ -1,0 +1,82 @@
+"""Expensive queries are refused before they run, or stopped at their time budget, with a 400 saying how
+to narrow the search; cheap ones, and a bare `*` (which lists everything), are answered as always."""
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from indexer import limits
+from support import DocServer
+from web_world import PUBLICATIONS, Page, build_world
+from webapp import create_app
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    server = DocServer()
+    yield build_world(tmp_path_factory.mktemp("limits"), server, PUBLICATIONS[:8])
+    server.close()
+
+
+@pytest.fixture
+def client(world):
+    return create_app(world.settings, TESTING=True).test_client()
+
+
+def assert_refused(client, q: str, reason: str):
+    page = client.get("/", query_string={"q": q})
+    assert page.status_code == 400
+    assert reason in Page(page.get_data(as_text=True)).text and limits.NARROW in Page(page.get_data(as_text=True)).text
+    api = client.get("/api/search", query_string={"q": q})
+    assert api.status_code == 400
+    assert reason in api.get_json()["error"] and api.get_json()["error"].endswith(limits.NARROW)
+
+
+def test_a_leading_wildcard_is_refused_with_how_to_narrow(client):
+    assert_refused(client, "*ion", "“*ion” starts with a wildcard")
+
+
+def test_wildcards_standing_for_too_many_words_are_refused(client, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_EXPANSIONS", 20)
+    attack = " ".join(f"{letter}*" for letter in string.ascii_lowercase) + " zz123"
+    assert_refused(client, attack, f"stand for more than 20 different words")
+    assert client.get("/api/search", query_string={"q": "stack*"}).get_json()["total"] > 0  # a few words: fine
+
+
+def test_a_word_with_many_wildcards_and_a_query_with_many_words_are_refused(client):
+    assert_refused(client, "m*c*o*c*r", "has more than 3 wildcards")
+    assert_refused(client, " ".join(f"word{n}" for n in range(limits.MAX_TERMS + 1)), f"it has {limits.MAX_TERMS + 1} words")
+
+
+def test_a_star_on_its_own_beside_other_words_is_refused_and_alone_lists_everything(client):
+    for q in ("id:* text:*", "*?*", "text:*", "badges *", "*:* zz123", "* NOT *"):
+        assert_refused(client, q, "a * on its own (or field:*) stands for every word")
+    everything = client.get("/api/search", query_string={"q": "*"})
+    assert everything.status_code == 200 and everything.get_json()["total"] == 8
+
+
+def test_a_search_past_its_time_budget_is_stopped_with_a_400(client, monkeypatch):
+    monkeypatch.setattr(limits, "SEARCH_SECONDS", 0)
+    assert_refused(client, "credentials", "it ran for more than 0 seconds")
+
+
+def test_a_trends_chart_may_name_as_many_words_as_one_query(client):
+    words = [" ".join(f"w{n}x{i}" for i in range(limits.MAX_TERMS // 2 + 1)) for n in range(2)]
+    answer = client.get("/trends", query_string=[("q", q) for q in words])
+    assert answer.status_code == 400
+    assert limits.NARROW in Page(answer.get_data(as_text=True)).text
+    assert client.get("/trends", query_string=[("q", "badges"), ("q", "framework")]).status_code == 200
+
+
+def test_a_trends_charts_queries_share_one_querys_wildcard_budget(client, monkeypatch):
+    lines = [("q", "stack*"), ("q", "qual*"), ("q", "cred*")]
+    # the smallest budget each line fits in alone: together they need more
+    for budget in range(1, limits.MAX_EXPANSIONS):
+        monkeypatch.setattr(limits, "MAX_EXPANSIONS", budget)
+        if all(client.get("/api/search", query_string={"q": q}).status_code == 200 for _, q in lines):
+            break
+    assert all(client.get("/trends", query_string=[line]).status_code == 200 for line in lines)
+    answer = client.get("/trends", query_string=lines)
+    assert answer.status_code == 400
+    assert f"stand for more than {budget} different words" in Page(answer.get_data(as_text=True)).text
