@@ -130,7 +130,7 @@ def test_an_export_over_the_cap_is_refused_up_front_and_one_under_it_is_complete
     text = page(client, "/export.csv", status=400).text
     assert f"{len(PUBLICATIONS)} publications match; a download holds at most 5" in text and "Narrow the search" in text
     assert client.get("/api/search?q=badges").get_json()["total"] <= 5
-    rows = list(csv.DictReader(io.StringIO(client.get("/export.csv?q=badges").get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(client.get("/export.csv?q=badges").data.decode("utf-8-sig"))))
     assert [r["id"] for r in rows] == [r["id"] for r in client.get("/api/search?q=badges").get_json()["results"]]
 
 
@@ -190,14 +190,15 @@ def test_feeds_and_the_api_answer_conditional_requests_and_feed_errors_are_plain
 
 
 def test_crawlers_get_robots_a_sitemap_and_an_icon(world):
+    BASE = "https://observatory.example/"  # with a base URL set, only its host is answered
     based = create_app(Settings(**{**world.settings.__dict__, "base_url": "https://observatory.example/"}),
                        TESTING=True).test_client()
-    robots = based.get("/robots.txt").get_data(as_text=True)
+    robots = based.get("/robots.txt", base_url=BASE).get_data(as_text=True)
     assert "Disallow: /export." in robots and "Sitemap: https://observatory.example/sitemap.xml" in robots
-    sitemap = based.get("/sitemap.xml").get_data(as_text=True)
+    sitemap = based.get("/sitemap.xml", base_url=BASE).get_data(as_text=True)
     assert sitemap.count("<loc>https://observatory.example/doc/") == len(PUBLICATIONS)
-    assert based.get("/favicon.ico").status_code == 200
-    opensearch = based.get("/opensearch.xml").get_data(as_text=True)
+    assert based.get("/favicon.ico", base_url=BASE).status_code == 200
+    opensearch = based.get("/opensearch.xml", base_url=BASE).get_data(as_text=True)
     assert "method=" not in opensearch and len(re.search(r"<ShortName>(.*)</ShortName>", opensearch)[1]) <= 16
 
 

@@ -45,6 +45,14 @@ class Analyzed(Tokenizer):
                  start_pos=0, start_char=0, mode="", **kwargs):
         stop = analysis.QUERY_STOP_WORDS if self.for_queries else analysis.STOP_WORDS
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not kwargs.get("tokenize", True):  # a wildcard's or range's text: one word, folded, unstemmed
+            token.text, token.boost, token.stopped = analysis.fold(value), 1.0, False
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
         pos = start_pos - 1
         for found in analysis.tokens(value, stop, parts=not self.for_queries):
             pos += not found.part
