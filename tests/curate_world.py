@@ -74,10 +74,11 @@ def token(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
-def sign_in(client, name: str = NAME, password: str = PASSWORD):
-    page = client.get("/curate/sign-in")
+def sign_in(client, name: str = NAME, password: str = PASSWORD, **request):
+    """`request`: more arguments for both requests (a `base_url` for a site with a base URL set)."""
+    page = client.get("/curate/sign-in", **request)
     return client.post("/curate/sign-in", data={"name": name, "password": password,
-                                               "csrf_token": token(page.get_data(as_text=True))})
+                                               "csrf_token": token(page.get_data(as_text=True))}, **request)
 
 
 @pytest.fixture

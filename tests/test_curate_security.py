@@ -28,7 +28,7 @@ def world(tmp_path_factory):
 
 @pytest.fixture
 def app(world):
-    return create_app(world, TESTING=True)
+    return create_app(world, TESTING=True, RATELIMIT_STORAGE_URI="memory://")
 
 
 def curator_routes(app):
@@ -100,7 +100,7 @@ def test_the_sign_in_form_itself_needs_its_token(app):
 
 
 def test_wrong_passwords_are_refused_and_then_rate_limited(world):
-    app = create_app(world, TESTING=True, CURATE_SIGN_IN_LIMIT="3 per minute")
+    app = create_app(world, TESTING=True, RATELIMIT_STORAGE_URI="memory://", CURATE_SIGN_IN_LIMIT="3 per minute")
     client = app.test_client()
     answers = [sign_in(client, password=f"wrong guess {n}") for n in range(3)]
     assert [answer.status_code for answer in answers] == [401, 401, 401]
@@ -111,7 +111,7 @@ def test_wrong_passwords_are_refused_and_then_rate_limited(world):
 
 
 def test_guesses_at_one_name_from_many_addresses_are_limited_too(world):
-    app = create_app(world, TESTING=True, CURATE_SIGN_IN_LIMIT="100 per minute", CURATE_SIGN_IN_LIMIT_PER_NAME="2 per hour")
+    app = create_app(world, TESTING=True, RATELIMIT_STORAGE_URI="memory://", CURATE_SIGN_IN_LIMIT="100 per minute", CURATE_SIGN_IN_LIMIT_PER_NAME="2 per hour")
     codes = []
     for n in range(3):
         client = app.test_client()
@@ -122,19 +122,21 @@ def test_guesses_at_one_name_from_many_addresses_are_limited_too(world):
 
 
 def test_the_session_cookie_is_httponly_samesite_lax_and_secure_over_https(world):
-    plain = sign_in(create_app(world, TESTING=True).test_client())
+    plain = sign_in(create_app(world, TESTING=True, RATELIMIT_STORAGE_URI="memory://").test_client())
     cookie = plain.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
-    https = sign_in(create_app(replace(world, base_url="https://observatory.example.org"), TESTING=True).test_client())
+    https = sign_in(create_app(replace(world, base_url="https://observatory.example.org"), TESTING=True,
+                               RATELIMIT_STORAGE_URI="memory://").test_client(),
+                    base_url="https://observatory.example.org")  # with a base URL, only its host is answered
     assert "Secure" in https.headers["Set-Cookie"]
 
 
 def test_a_session_ends_after_its_hours_and_with_a_password_change(world):
-    expired = create_app(world, TESTING=True, CURATE_SESSION_HOURS=0).test_client()
+    expired = create_app(world, TESTING=True, RATELIMIT_STORAGE_URI="memory://", CURATE_SESSION_HOURS=0).test_client()
     sign_in(expired)
     assert expired.get("/curate").status_code == 302
 
-    app = create_app(world, TESTING=True)
+    app = create_app(world, TESTING=True, RATELIMIT_STORAGE_URI="memory://")
     client = app.test_client()
     sign_in(client)
     assert client.get("/curate").status_code == 200
@@ -203,7 +205,7 @@ def test_a_path_in_an_uploaded_file_name_is_never_used(tmp_path, name):
 
 
 def test_an_upload_over_the_size_limit_is_refused_before_it_is_read(world):
-    client = create_app(world, TESTING=True, CURATE_UPLOAD_MAX_BYTES=1000).test_client()
+    client = create_app(world, TESTING=True, RATELIMIT_STORAGE_URI="memory://", CURATE_UPLOAD_MAX_BYTES=1000).test_client()
     sign_in(client)
     before = world.catalog.read_bytes()
     response = _upload(client, "big.pdf", make_pdf(["x " * 5000] * 3) + b"0" * 2_000_000, "Too big")
