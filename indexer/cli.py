@@ -350,12 +350,12 @@ def synonyms_suggest(ctx, min_count, as_json):
         click.echo(json.dumps([vars(s) for s in found], indent=2, ensure_ascii=False))
         return
     if not found:
-        click.echo("no acronym definitions found that the synonyms file does not have")
+        _echo("no acronym definitions found that the synonyms file does not have")
         return
-    click.echo(f"# {len(found)} acronym definition(s) found; copy the right ones under `acronyms:` "
+    _echo(f"# {len(found)} acronym definition(s) found; copy the right ones under `acronyms:` "
                f"in {synonyms.path_for(_settings(ctx).catalog)}")
     for suggestion in found:
-        click.echo(synonyms.as_yaml_line(suggestion))
+        _echo(synonyms.as_yaml_line(suggestion))
 
 
 @cli.command()
@@ -399,16 +399,21 @@ def _new_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def _account(change, ctx) -> None:
+    """One change to the accounts; a refused one (unknown name, weak password) is its message and exit 2."""
+    try:
+        change(CuratorStore(_settings(ctx).suggestion_db))
+    except AccountError as err:
+        _fail(str(err), 2)
+
+
 @curators.command("add")
 @click.argument("name")
 @click.pass_context
 def curators_add(ctx, name):
     """Make an account; the password is asked for (twice), or read from standard input."""
-    try:
-        CuratorStore(_settings(ctx).suggestion_db).add(name, _new_password())
-    except AccountError as err:
-        _fail(str(err), 2)
-    click.echo(f"added curator {name}: sign in at /curate")
+    _account(lambda store: store.add(name, _new_password()), ctx)
+    _echo(f"added curator {name}: sign in at /curate")
 
 
 @curators.command("list")
@@ -417,9 +422,9 @@ def curators_list(ctx):
     """Every account, with when it was made and its password last changed."""
     found = CuratorStore(_settings(ctx).suggestion_db).list()
     if not found:
-        click.echo("no curators yet: `observatory curators add NAME`")
+        _echo("no curators yet: `observatory curators add NAME`")
     for curator in found:
-        click.echo(f"{curator.name:20}  added {curator.created[:10]}  password changed {curator.changed[:10]}")
+        _echo(f"{curator.name:20}  added {curator.created[:10]}  password changed {curator.changed[:10]}")
 
 
 @curators.command("remove")
@@ -427,11 +432,8 @@ def curators_list(ctx):
 @click.pass_context
 def curators_remove(ctx, name):
     """Delete an account; its sessions end at their next request (the audit trail keeps its name)."""
-    try:
-        CuratorStore(_settings(ctx).suggestion_db).remove(name)
-    except AccountError as err:
-        _fail(str(err), 2)
-    click.echo(f"removed curator {name}")
+    _account(lambda store: store.remove(name), ctx)
+    _echo(f"removed curator {name}")
 
 
 @curators.command("passwd")
@@ -439,11 +441,8 @@ def curators_remove(ctx, name):
 @click.pass_context
 def curators_passwd(ctx, name):
     """Set a new password (asked twice, or read from standard input); every session of the account ends."""
-    try:
-        CuratorStore(_settings(ctx).suggestion_db).set_password(name, _new_password())
-    except AccountError as err:
-        _fail(str(err), 2)
-    click.echo(f"changed the password of {name}")
+    _account(lambda store: store.set_password(name, _new_password()), ctx)
+    _echo(f"changed the password of {name}")
 
 
 def main():
