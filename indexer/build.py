@@ -455,12 +455,14 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
                 old = previous.get(outcome.id)
                 if outcome.unchanged:
                     manifest[outcome.id] = {**old, "url": outcome.final_url, "fetched_on": outcome.fetched_on,
-                                            "checked": outcome.manifest_entry()["checked"]}
+                                            "checked": outcome.manifest_entry()["checked"], "changed": _changed(old)}
                     report.unchanged += 1
                     continue
                 entry = outcome.manifest_entry()
                 report.extractions += outcome.extracted
-                if not fresh and old is not None and all(old.get(k) == entry[k] for k in _SAME_WHEN_EQUAL):
+                same = old is not None and all(old.get(k) == entry[k] for k in _SAME_WHEN_EQUAL)
+                entry["changed"] = _changed(old if same else None)
+                if not fresh and same:
                     report.unchanged += 1  # only the build state changed: the manifest says it
                 else:
                     if not fresh:
@@ -486,6 +488,12 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
         if not (fresh or optimize or report.written or report.removed):
             writer.discard()  # nothing changed: keep the generation, so servers keep their caches
     return manifest
+
+
+def _changed(unchanged: dict | None) -> str:
+    """When a record last changed in the index (a feed entry's `updated`): kept from its unchanged
+    previous entry (a --full build too), else now, to the microsecond, so no two records share it."""
+    return (unchanged or {}).get("changed") or dt.datetime.now(dt.timezone.utc).isoformat()
 
 
 #: Manifest fields whose change means the record must be written into the index again (the same

@@ -33,7 +33,7 @@ def build_state(record: dict, entry: dict | None) -> dict:
         "full_text": entry.get("status") == "full_text", "pages": entry.get("pages", 0),
         "kind": entry.get("kind"), "paged": entry.get("paged", False),
         "language": record.get("language") or entry.get("language"),
-        "failure": entry.get("failure"), "warning": entry.get("warning"),
+        "failure": entry.get("failure"), "warning": entry.get("warning"), "changed": entry.get("changed"),
     }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import replace
 
 from feedgen.feed import FeedGenerator
@@ -85,7 +86,7 @@ def search_feed():
 def follow():
     """What "Follow this search" opens: how to subscribe, in words, with the feed's address to copy."""
     req = replace(SearchRequest.from_args(request.args), sort="relevance", page=1)
-    feed = absolute_url(state_url(url_for("feeds.search_feed"), req))
+    feed = absolute_url(state_url(url_for("feeds.search_feed"), req), required=True)  # to paste into a reader
     return render_template("follow.html", req=req, feed=feed, search=state_url(url_for("search.search"), req))
 
 
@@ -134,18 +135,20 @@ def _atom(title: str, req: SearchRequest, self_path: str, page_path: str) -> Res
     fg = FeedGenerator()
     fg.id(_atom_id(page_path))
     fg.title(export.xml_safe(title))
-    fg.link(href=absolute_url(self_path), rel="self")
+    fg.link(href=absolute_url(self_path, required=True), rel="self")  # Atom readers resolve nothing else
     fg.link(href=absolute_url(page_path), rel="alternate")
     fg.language("en")
     fg.author(name="Micro-credential Observatory")
-    fg.updated(max((_feed_date(d) for d in docs), default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+    fg.updated(max((_updated(d) for d in docs), default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
     for doc in reversed(docs):  # feedgen prepends each entry: add the last first to keep the order
         entry = fg.add_entry()
         entry.id(_atom_id(url_for("documents.document", doc_id=doc.id)))
         entry.title(doc.title)
         entry.link(href=document_link(doc.id), rel="alternate")  # the page here leads on to the source
-        entry.updated(_feed_date(doc))
-        entry.summary(doc.summary or export.citation(doc))
+        entry.published(_feed_date(doc))
+        entry.updated(_updated(doc))
+        # as escaped HTML: a URL's `&utm_…=` in a text summary reads to validators as a stray entity
+        entry.summary(html.escape(doc.summary or export.citation(doc), quote=False), type="html")
         for name in doc.creators:
             entry.author(name=name)
         for label in (doc.type_label, doc.section_label, *doc.regions):
@@ -159,17 +162,24 @@ def _atom_id(path: str) -> str:
 
 
 def _feed_date(doc: Publication) -> dt.datetime:
-    """Atom needs a timestamp: the day a record was added; without `added`, the moment the build
-    last checked it (so undated entries do not all share one `updated`); never checked, its year."""
+    """An entry's `published`: the day a record was added; without `added`, the moment the build
+    last wrote it into the index (or else checked it); never built, its year."""
     if doc.added_date:
         return dt.datetime.combine(doc.added_date, dt.time(), dt.timezone.utc)
-    return doc.checked_at or dt.datetime(doc.year, 1, 1, tzinfo=dt.timezone.utc)
+    return doc.changed_at or doc.checked_at or dt.datetime(doc.year, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _updated(doc: Publication) -> dt.datetime:
+    """An entry's `updated`: the moment the build last wrote the record into the index (its metadata or
+    text changed), which no two records share, unlike the day several were added; never before
+    `published`."""
+    return max(_feed_date(doc), doc.changed_at or _feed_date(doc))
 
 
 @bp.get("/opensearch.xml")
 def opensearch():
     """Lets browsers offer this site as a search engine (the <link rel="search"> on every page)."""
-    body = render_template("opensearch.xml", search=absolute_url(url_for("search.search")),
-                           feed=absolute_url(url_for("feeds.search_feed")),
-                           me=absolute_url(url_for("feeds.opensearch")))
+    body = render_template("opensearch.xml", search=absolute_url(url_for("search.search"), required=True),
+                           feed=absolute_url(url_for("feeds.search_feed"), required=True),
+                           me=absolute_url(url_for("feeds.opensearch"), required=True))
     return Response(body, mimetype="application/opensearchdescription+xml")

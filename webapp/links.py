@@ -2,13 +2,15 @@
 
 `absolute_url` is the one place an absolute URL is made: from OBSERVATORY_BASE_URL, or for the
 development server the address it was started on (`observatory serve` sets SERVER_ADDRESS), never
-from the request's Host header, which anyone can forge.
+from the request's Host header, which anyone can forge. Where a format admits only absolute URLs
+(OpenSearch templates, an Atom feed's self link) and neither is known, the address the request's
+connection reached stands in (`own_address`): the server's own socket, not what the client wrote.
 """
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, current_app, g, url_for
+from flask import Blueprint, current_app, g, request, url_for
 
 from indexer.extract.captions import clock
 from indexer.facets import FACET_BY_KEY
@@ -25,12 +27,29 @@ def site_base() -> str | None:
     return base.rstrip("/") if base else None
 
 
+def own_address() -> str | None:
+    """`scheme://host:port` of the local end of this request's connection (gunicorn and Werkzeug pass
+    the socket in the WSGI environ); None for a Unix socket or a server that passes none.
+
+    Behind a reverse proxy this is the proxy's way in, not the public address: set the base URL there.
+    """
+    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    try:
+        host, port = sock.getsockname()[:2]
+    except (AttributeError, OSError, TypeError, ValueError):  # no socket, or a Unix socket's path
+        return None
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}.get(request.scheme)
+    return f"{request.scheme}://{host}" + ("" if port == default else f":{port}")
+
+
 @bp.app_template_global("external_url")
-def absolute_url(path: str) -> str:
+def absolute_url(path: str, required: bool = False) -> str:
     """`path` (from url_for) made absolute from the site's base; without one, the path itself
-    (relative links still work)."""
-    base = site_base()
-    return base + path if base else path
+    (relative links still work), unless the format `required` an absolute URL: then from the
+    address the request reached."""
+    base = site_base() or (own_address() if required else None)
+    return base.rstrip("/") + path if base else path
 
 
 def document_link(doc_id: str) -> str:

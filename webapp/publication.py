@@ -37,6 +37,7 @@ class Publication:
     pages: int = 0
     paged: bool = True
     build: dict = field(default_factory=dict)
+    changed: str | None = None    # when the build last wrote the record into the index
     # what a search adds: the title with its words marked, the passages, why it matched
     title_html: str = ""
     snippets: tuple[dict, ...] = ()
@@ -67,12 +68,12 @@ class Publication:
     @property
     def checked_at(self) -> dt.datetime | None:
         """When the build last read the source (a feed entry's date when the record has no `added`)."""
-        value = (self.build or {}).get("checked")
-        try:
-            moment = dt.datetime.fromisoformat(value) if value else None
-        except ValueError:
-            return None
-        return moment.replace(tzinfo=moment.tzinfo or dt.timezone.utc) if moment else None
+        return _moment((self.build or {}).get("checked"))
+
+    @property
+    def changed_at(self) -> dt.datetime | None:
+        """When the record's metadata or text last changed in the index (a feed entry's `updated`)."""
+        return _moment(self.changed)
 
     @property
     def checked(self) -> dt.date | None:
@@ -82,6 +83,15 @@ class Publication:
     @property
     def added_date(self) -> dt.date | None:
         return dt.date.fromisoformat(self.added) if self.added else None
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    """An ISO timestamp of the manifest, in UTC when it says no zone; None when absent or unreadable."""
+    try:
+        moment = dt.datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or dt.timezone.utc) if moment else None
 
 
 _FIELDS = {f.name for f in fields(Publication)}

@@ -1,0 +1,129 @@
+"""What the W3C feed validator and the OpenSearch specification ask of the feeds and the description,
+checked on real servers (the development server and gunicorn), since an absolute URL without a
+configured base comes from the connection a request arrived on, which a test client has not."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from urllib.request import Request, urlopen
+
+import feedparser
+import pytest
+
+from indexer.build import build
+from indexer.config import PROJECT_ROOT
+from support import DocServer, free_port, live_app
+from web_world import PUBLICATIONS, build_world
+from webapp import create_app
+
+EVIL = {"Host": "evil.example"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    server = DocServer()
+    yield build_world(tmp_path_factory.mktemp("validators"), server)
+    server.close()
+
+
+def fetch(url: str) -> str:
+    with urlopen(Request(url, headers=EVIL), timeout=30) as response:
+        return response.read().decode("utf-8")
+
+
+def updated(client, url: str = "/feed.atom") -> dict[str, str]:
+    """Each entry's document id and its `updated`, as the feed says them."""
+    feed = feedparser.parse(client.get(url).data)
+    assert not feed.bozo, feed.bozo_exception
+    return {e.link.rsplit("/", 1)[-1]: e.updated for e in feed.entries}
+
+
+def test_no_two_feed_entries_share_updated_and_published_is_the_day_added(world):
+    client = create_app(world.settings, TESTING=True).test_client()
+    for url in ("/feed.atom", "/search.atom", "/search.atom?q=micro-credentials"):
+        dates = updated(client, url)
+        assert len(set(dates.values())) == len(dates) > 1, url
+    feed = feedparser.parse(client.get("/feed.atom").data)
+    added = {p.id: p.added for p in PUBLICATIONS if p.added}
+    for entry in feed.entries:
+        doc_id = entry.link.rsplit("/", 1)[-1]
+        if doc_id in added:
+            assert entry.published.startswith(added[doc_id] + "T00:00:00"), doc_id
+        assert entry.updated_parsed >= entry.published_parsed, doc_id
+
+
+def test_updated_stays_through_unchanged_and_full_rebuilds_and_moves_when_a_record_changes(tmp_path):
+    server = DocServer()
+    try:
+        world = build_world(tmp_path, server)
+        client = create_app(world.settings, TESTING=True).test_client()
+        before = updated(client)
+        build(world.settings, progress=False, jobs=1)
+        build(world.settings, full=True, progress=False, jobs=1)
+        assert updated(client) == before, "nothing changed: a feed reader sees nothing new"
+        catalog = world.settings.catalog
+        title = "Quality and value of micro-credentials in higher education"
+        catalog.write_text(catalog.read_text(encoding="utf-8").replace(title, title + " (revised)"), encoding="utf-8")
+        build(world.settings, progress=False, jobs=1)
+        after = updated(client)
+        assert after.pop("oecd-quality-and-value") > before.pop("oecd-quality-and-value")
+        assert after == before
+    finally:
+        server.close()
+
+
+def test_the_dev_server_makes_self_links_and_the_follow_address_absolute_without_a_base_url(world):
+    with live_app(world.settings) as url:
+        feed = fetch(url + "/feed.atom")
+        assert f'<link href="{url}/feed.atom" rel="self"/>' in feed
+        assert "evil.example" not in feed
+        search = fetch(url + "/search.atom?q=badges+%26+claims")
+        assert f'<link href="{url}/search.atom?q=badges+%26+claims" rel="self"/>' in search
+        assert f'value="{url}/search.atom?q=micro-credentials"' in fetch(url + "/search/follow?q=micro-credentials")
+        assert_valid_opensearch(fetch(url + "/opensearch.xml"), url)
+
+
+def assert_valid_opensearch(body: str, base: str) -> None:
+    templates = re.findall(r'template="([^"]*)"', body)
+    assert templates == [f"{base}/?q={{searchTerms}}", f"{base}/search.atom?q={{searchTerms}}",
+                         f"{base}/opensearch.xml"]
+    assert len(re.search(r"<ShortName>(.*)</ShortName>", body)[1]) <= 16
+    assert "method=" not in body and '<Query role="example" searchTerms="' in body
+
+
+@pytest.fixture
+def gunicorn(world):
+    """The production server (one worker) over the test world, with no base URL configured."""
+    port = free_port()
+    env = {**os.environ, "WEB_CONCURRENCY": "1", "OBSERVATORY_CATALOG": str(world.settings.catalog),
+           "OBSERVATORY_INDEX": str(world.settings.index_dir),
+           "OBSERVATORY_CACHE": str(world.settings.cache_dir)}
+    env.pop("OBSERVATORY_BASE_URL", None)
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"],
+                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_gunicorn_without_a_base_url_makes_opensearch_templates_from_its_own_address_not_the_host(gunicorn):
+    assert_valid_opensearch(fetch(gunicorn + "/opensearch.xml"), gunicorn)
+    assert f'<link href="{gunicorn}/feed.atom" rel="self"/>' in fetch(gunicorn + "/feed.atom")
+
+
+def test_with_a_base_url_every_template_comes_from_it(world):
+    based = create_app(replace(world.settings, base_url="https://observatory.example/"), TESTING=True).test_client()
+    body = based.get("/opensearch.xml", headers={"Host": "observatory.example"}).get_data(as_text=True)
+    assert_valid_opensearch(body, "https://observatory.example")
