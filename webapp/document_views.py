@@ -35,7 +35,8 @@ def document(doc_id: str):
         citations=export.citations(doc),
         back_url=search_url(req),
         canonical=canonical, highwire=embedded.highwire_tags(doc, canonical), json_ld=embedded.json_ld(doc, canonical),
-        description=doc.summary or export.citation(doc), position=position(service, req, doc_id),
+        # none without a summary: Zotero would save the page's description as the item's abstract
+        description=doc.summary or "", position=position(service, req, doc_id),
     )
 
 

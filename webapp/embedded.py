@@ -18,15 +18,32 @@ _SCHEMA_TYPES = {"journal-article": "ScholarlyArticle", "book": "Book", "thesis"
                  "podcast": "PodcastEpisode", "event": "Event", "platform": "WebSite", "commentary": "Article"}
 
 
+#: Zotero item types (its RIS translator's for our RIS types), as a `z.itemType` meta tag: Zotero's
+#: Embedded Metadata translator reads it through its RDF import, where Highwire tags can only say
+#: journal article, report, thesis, book or conference paper.
+_ZOTERO_TYPES = {"journal-article": "journalArticle", "book": "book", "thesis": "thesis", "video": "videoRecording",
+                 "podcast": "audioRecording", "event": "presentation", "platform": "webpage", "commentary": "blogPost"}
+
+#: Zotero item types without a publisher field, where the issuing body would be dropped (Zotero says so).
+_NO_PUBLISHER = {"journalArticle", "presentation", "webpage", "blogPost"}
+
+
+def zotero_type(p: Publication) -> str:
+    return _ZOTERO_TYPES.get(p.type, "report")
+
+
 def highwire_tags(p: Publication, page_url: str) -> list[tuple[str, str]]:
-    tags = [("citation_title", p.title)]
-    tags += [("citation_author", last_first(name)) for name in p.authors] or \
-        ([("citation_author", p.organisation)] if p.organisation else [])
+    """Only people are `citation_author`s: Zotero splits every such name into given and family name
+    ("European Commission" -> "Commission, European"), so an issuing body goes in its own tag only."""
+    tags = [("citation_title", p.title), ("z.itemType", zotero_type(p))]
+    tags += [("citation_author", last_first(name)) for name in p.authors]
     tags.append(("citation_publication_date", str(p.year)))
-    if p.organisation:
+    if p.organisation and zotero_type(p) not in _NO_PUBLISHER:
         name = _BODY_TAG.get(p.type) or ("citation_technical_report_institution" if p.type in _REPORTS
                                          else "citation_publisher")
         tags.append((name, p.organisation))
+    if p.summary:
+        tags.append(("citation_abstract", p.summary))
     if p.language:
         tags.append(("citation_language", p.language))
     if p.url and p.kind == "pdf":

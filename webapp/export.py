@@ -215,7 +215,8 @@ def bibtex_entry(r: Publication) -> model.Entry:
     langid = _langid(r.language)
     if langid:
         fields["langid"] = langid
-    fields["note"] = _bib(r.type_label)
+    if kind != "book":  # the kind of report, thesis or item (Zotero's "type"; a note would be a child note)
+        fields["type"] = _bib(r.type_label)
     return model.Entry(kind, r.id, [model.Field(name, value) for name, value in fields.items()])
 
 
