@@ -23,11 +23,12 @@ setup: $(VENV)/.installed
 
 # Debian's chromium drives the browser tests; poppler's pdftotext is the extraction bench's yardstick;
 # biber (with bibtex) checks the whole catalog's BibTeX export (tests/test_exports.py); nginx is the
-# production reverse proxy (deploy/nginx.conf.template) and its slow-client test.
+# production reverse proxy (deploy/nginx.conf.template) and its slow-client test; Java runs the Nu HTML
+# checker (vnu.jar from tests/package.json) over every page type (tests/test_validators.py).
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null || ! command -v biber >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null || ! command -v biber >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null || ! command -v java >/dev/null; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium poppler-utils biber nginx; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium poppler-utils biber nginx default-jre-headless; \
 	fi
 
 build: setup

@@ -1,15 +1,19 @@
 """What the W3C feed validator and the OpenSearch specification ask of the feeds and the description,
 checked on real servers (the development server and gunicorn), since an absolute URL without a
-configured base comes from the connection a request arrived on, which a test client has not."""
+configured base comes from the connection a request arrived on, which a test client has not; and
+every page type through the Nu HTML checker (vnu.jar from tests/package.json, Java from the Makefile)."""
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from urllib.request import Request, urlopen
 
 import feedparser
@@ -17,6 +21,8 @@ import pytest
 
 from indexer.build import build
 from indexer.config import PROJECT_ROOT
+from curate_world import sign_in
+from indexer.curators import CuratorStore
 from support import DocServer, free_port, live_app
 from web_world import PUBLICATIONS, build_world
 from webapp import create_app
@@ -127,3 +133,45 @@ def test_with_a_base_url_every_template_comes_from_it(world):
     based = create_app(replace(world.settings, base_url="https://observatory.example/"), TESTING=True).test_client()
     body = based.get("/opensearch.xml", headers={"Host": "observatory.example"}).get_data(as_text=True)
     assert_valid_opensearch(body, "https://observatory.example")
+
+
+VNU = Path(__file__).parent / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+#: One URL of every page type a reader meets (with facets, ticks, a correction, a reversed range,
+#: a recording, a hostile title, the 404), then the curators' screens, signed in.
+PAGES = ["/", "/?q=micro-credentials", "/?q=micro-credentials&region=Europe&sel=oecd-quality-and-value&sort=added",
+         "/?q=zzzqqqxx", "/?q=stackabel", "/?q=badges&year_from=2023&year_to=2020",
+         "/doc/oecd-quality-and-value?q=stackable", "/doc/ecs-webinar", "/doc/hostile-title",
+         "/doc/oecd-quality-and-value/page/3?q=stackable", "/advanced", "/facet/organisation?q=micro-credentials",
+         "/compare?q=micro-credentials&by=region", "/compare", "/status", "/trends", "/about",
+         "/search/follow?q=micro-credentials", "/no-such-page", "/curate/sign-in"]
+CURATOR_PAGES = ["/curate", "/curate/record/oecd-quality-and-value", "/curate/add", "/curate/import",
+                 "/curate/suggestions", "/curate/gaps", "/curate/audit"]
+
+
+@pytest.mark.nu
+@pytest.mark.skipif(not VNU.is_file() or not shutil.which("java"),
+                    reason="the Nu HTML checker needs tests/node_modules (npm ci --prefix tests) and Java "
+                           "(apt-get install default-jre-headless; `make test` installs both)")
+def test_every_page_type_passes_the_nu_html_checker(world, tmp_path):
+    CuratorStore(world.settings.suggestion_db).add("vnu", "a long enough passphrase")
+    client = create_app(world.settings, TESTING=True).test_client()
+    files = {}
+    for url in PAGES + CURATOR_PAGES:
+        if url == CURATOR_PAGES[0]:
+            sign_in(client, "vnu", "a long enough passphrase")
+        response = client.get(url)
+        assert response.status_code == (404 if url == "/no-such-page" else 200), url
+        path = tmp_path / f"page-{len(files)}.html"
+        path.write_bytes(response.data)
+        files[f"file:{path}"] = url
+    canary = tmp_path / "canary.html"  # proves the checker read the files and reports what it finds
+    canary.write_text('<!doctype html><html lang="en"><title>x</title><p id="a"></p><p id="a"></p></html>')
+    checked = subprocess.run(["java", "-jar", str(VNU), "--format", "json", "--exit-zero-always", str(canary),
+                              *(name.removeprefix("file:") for name in files)],
+                             capture_output=True, text=True, timeout=600)
+    messages = json.loads(checked.stderr)["messages"]
+    errors = [f"{files.get(m.get('url'), m.get('url'))} line {m.get('lastLine')}: {m['message']}"
+              for m in messages if m["type"] in ("error", "non-document-error")]
+    assert errors.pop(0).startswith(f"file:{canary} line 1: Duplicate ID")
+    assert errors == []
