@@ -69,10 +69,38 @@ _PREPOSITIONS = ("about above across after against along alongside amid among am
                  " near off out per since than through throughout toward towards under underneath until unto"
                  " upon versus within without").split()
 
+#: Prefixes that cannot stand alone as words: after them the element stays lower case in title case
+#: ("Micro-credentials", CMOS 8.161), where citeproc-js capitalises it (a listed difference).
+PREFIXES = ("micro", "macro", "meso", "nano", "multi", "non", "co", "pre", "post", "re", "anti")
+
+_original_case = model.TextCased.case
+
+
+def _title_case_after_hyphens(self, text, language=None):
+    """CMOS 8.161 (17th ed.), as citeproc-js has it: title case capitalises every element of a hyphenated
+    compound ("Mid-Career", "Skills-Based", "Twenty-First") except articles, prepositions and
+    conjunctions, and the element after a prefix; citeproc-py left every element after a hyphen alone."""
+    cased = _original_case(self, text, language)
+    if self.get("text-case") != "title" or language != "en":
+        return cased
+    return " ".join(_capitalise_elements(word) for word in str(cased).split(" "))
+
+
+def _capitalise_elements(word: str) -> str:
+    parts = word.split("-")
+    for i in range(1, len(parts)):
+        part, before = parts[i], re.sub(r"^\W+", "", parts[i - 1]).lower()
+        if part[:1].isalpha() and part.islower() and before and before not in PREFIXES \
+                and re.sub(r"\W+$", "", part) not in model.TextCased._stop_words:
+            parts[i] = part[0].upper() + part[1:]
+    return "-".join(parts)
+
+
 model.Substitute.add_to_repressed_list = _repress_substituted_macro
 model.Name.initialize = _initialize_unless_false
 model.Label.process = _label_only_with_its_variable
 model.TextCased._stop_words = sorted({*model.TextCased._stop_words, *_PREPOSITIONS})
+model.TextCased.case = _title_case_after_hyphens
 
 _QUOTE_THEN_PUNCTUATION = re.compile(r"(’?”)((?:</[ib]>)*)([.,])")
 _NESTED_QUOTE = re.compile(r"“([^“”]*)“([^“”]*)”([^“”]*)”")
