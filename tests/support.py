@@ -9,6 +9,9 @@ import hashlib
 import io
 import os
 import signal
+import socket
+import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -24,6 +27,7 @@ from reportlab.pdfgen import canvas
 
 from bench.serve import free_port  # noqa: F401  (one helper for the tests and the speed bench)
 from indexer.config import PROJECT_ROOT as PROJECT
+
 #: Eval data and real PDFs next to the checkout (`../shared`); tests that need them skip without them.
 SHARED = PROJECT.parent / "shared"
 REAL_CATALOG = PROJECT / "corpus" / "catalog.yaml"
@@ -227,3 +231,27 @@ def live_app(settings, **config):
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+@contextlib.contextmanager
+def listening(command: list[str], port: int, seconds: float = 60, **popen):
+    """`command` (a server told to listen on 127.0.0.1:`port`) started, yielded once it accepts
+    connections or has exited (check `poll()`), and terminated afterwards."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def gunicorn(port: int) -> list[str]:
+    """The production server as `make production` runs it, on 127.0.0.1:`port` (run from PROJECT)."""
+    return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"]

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
 
 import pytest
+from support import free_port, gunicorn, listening
 
 from indexer.config import PROJECT_ROOT
-from support import free_port
 from webapp import SECURITY_HEADERS
 
 
@@ -25,18 +22,8 @@ def ask(port: int, request: bytes) -> bytes:
 def server(tmp_path):
     port = free_port()
     env = {**os.environ, "OBSERVATORY_INDEX": str(tmp_path / "index"), "WEB_CONCURRENCY": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"],
-                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield port
-    process.terminate()
-    process.wait(timeout=30)
+    with listening(gunicorn(port), port, cwd=PROJECT_ROOT, env=env):
+        yield port
 
 
 def test_an_ordinary_request_reaches_the_app(server):

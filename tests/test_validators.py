@@ -8,23 +8,20 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 from urllib.request import Request, urlopen
 
 import feedparser
 import pytest
+from curate_world import sign_in
+from support import DocServer, free_port, gunicorn, listening, live_app
+from web_world import PUBLICATIONS, build_world, served_world
 
 from indexer.build import build
 from indexer.config import PROJECT_ROOT
-from curate_world import sign_in
 from indexer.curators import CuratorStore
-from support import DocServer, free_port, live_app
-from web_world import PUBLICATIONS, build_world
 from webapp import create_app
 
 EVIL = {"Host": "evil.example"}
@@ -32,9 +29,8 @@ EVIL = {"Host": "evil.example"}
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    server = DocServer()
-    yield build_world(tmp_path_factory.mktemp("validators"), server)
-    server.close()
+    with served_world(tmp_path_factory.mktemp("validators")) as world:
+        yield world
 
 
 def fetch(url: str) -> str:
@@ -103,30 +99,20 @@ def assert_valid_opensearch(body: str, base: str) -> None:
 
 
 @pytest.fixture
-def gunicorn(world):
+def production(world):
     """The production server (one worker) over the test world, with no base URL configured."""
     port = free_port()
     env = {**os.environ, "WEB_CONCURRENCY": "1", "OBSERVATORY_CATALOG": str(world.settings.catalog),
            "OBSERVATORY_INDEX": str(world.settings.index_dir),
            "OBSERVATORY_CACHE": str(world.settings.cache_dir)}
     env.pop("OBSERVATORY_BASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"],
-                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=30)
+    with listening(gunicorn(port), port, cwd=PROJECT_ROOT, env=env):
+        yield f"http://127.0.0.1:{port}"
 
 
-def test_gunicorn_without_a_base_url_makes_opensearch_templates_from_its_own_address_not_the_host(gunicorn):
-    assert_valid_opensearch(fetch(gunicorn + "/opensearch.xml"), gunicorn)
-    assert f'<link href="{gunicorn}/feed.atom" rel="self"/>' in fetch(gunicorn + "/feed.atom")
+def test_gunicorn_without_a_base_url_makes_opensearch_templates_from_its_own_address_not_the_host(production):
+    assert_valid_opensearch(fetch(production + "/opensearch.xml"), production)
+    assert f'<link href="{production}/feed.atom" rel="self"/>' in fetch(production + "/feed.atom")
 
 
 def test_with_a_base_url_every_template_comes_from_it(world):
@@ -169,7 +155,7 @@ def test_every_page_type_passes_the_nu_html_checker(world, tmp_path):
     canary.write_text('<!doctype html><html lang="en"><title>x</title><p id="a"></p><p id="a"></p></html>')
     checked = subprocess.run(["java", "-jar", str(VNU), "--format", "json", "--exit-zero-always", str(canary),
                               *(name.removeprefix("file:") for name in files)],
-                             capture_output=True, text=True, timeout=600)
+                             check=True, capture_output=True, text=True, timeout=600)
     messages = json.loads(checked.stderr)["messages"]
     errors = [f"{files.get(m.get('url'), m.get('url'))} line {m.get('lastLine')}: {m['message']}"
               for m in messages if m["type"] in ("error", "non-document-error")]

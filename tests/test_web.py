@@ -295,7 +295,7 @@ def test_results_export_as_ris_and_bibtex(client):
     assert ris.count("TY  - ") == 4
     bib = client.get("/export.bib?type=journal-article").get_data(as_text=True)
     assert bib.startswith("@misc{mooc-journal-article,"), "the catalog keeps no journal title, which @article requires"
-    assert "note = {Journal article}" in bib
+    assert "type = {Journal article}" in bib
 
 
 def test_the_atom_feed_lists_recent_additions_first(client):

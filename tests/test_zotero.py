@@ -11,16 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 from urllib.request import Request, urlopen
 
 import pytest
-
-from support import DocServer, free_port, live_app
-from web_world import build_world
+from support import free_port, listening
+from web_world import served_site
 
 SERVER_DIR = Path(os.environ.get("ZOTERO_TRANSLATION_SERVER", "/nonexistent"))
 
@@ -35,28 +31,15 @@ pytestmark = pytest.mark.skipif(
 def zotero():
     port = free_port()
     env = {**os.environ, "NODE_CONFIG": json.dumps({"host": "127.0.0.1", "port": port})}
-    process = subprocess.Popen(["node", "src/server.js"], cwd=SERVER_DIR, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120  # it loads ~750 translators first
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    assert process.poll() is None, "the translation server did not start"
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=30)
+    with listening(["node", "src/server.js"], port, seconds=120, cwd=SERVER_DIR, env=env) as process:  # ~750 translators
+        assert process.poll() is None, "the translation server did not start"
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    server = DocServer()
-    world = build_world(tmp_path_factory.mktemp("zotero"), server)
-    with live_app(world.settings) as url:
+    with served_site(tmp_path_factory.mktemp("zotero")) as url:
         yield url
-    server.close()
 
 
 def translate(zotero: str, endpoint: str, body: str) -> list[dict]:
