@@ -349,3 +349,12 @@ def test_citation_js_reads_every_catalog_record_back_with_its_title_year_and_cre
         assert " ".join(str(item["title"]).split()).replace("{", "").replace("}", "") == " ".join(p.title.split())
         if p.creators:
             assert item.get("author"), p.id
+
+
+def test_a_doi_link_gives_zotero_the_doi():
+    from webapp.embedded import highwire_tags
+    article = publication({"id": "a", "title": "T", "year": 2023, "type": "journal-article", "section": "article",
+                           "authors": ["Mark Brown"], "url": "https://doi.org/10.5334/jime.801"})
+    assert ("citation_doi", "10.5334/jime.801") in highwire_tags(article, "/doc/a")
+    report = publication({**vars(article), "url": "https://example.org/10.5334/report.pdf"})
+    assert not [name for name, _ in highwire_tags(report, "/doc/a") if name == "citation_doi"]

@@ -3,7 +3,7 @@
 (search engines) and a COinS span per search result (Zotero offers to save several at once)."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 from .export import last_first
 from .publication import Publication
@@ -32,6 +32,13 @@ def zotero_type(p: Publication) -> str:
     return _ZOTERO_TYPES.get(p.type, "report")
 
 
+def doi(url: str | None) -> str | None:
+    """The DOI a doi.org link resolves (Zotero stores it and can look the work up by it)."""
+    parts = urlsplit(url or "")
+    name = unquote(parts.path.lstrip("/"))
+    return name if parts.hostname in ("doi.org", "dx.doi.org") and name.startswith("10.") else None
+
+
 def highwire_tags(p: Publication, page_url: str) -> list[tuple[str, str]]:
     """Only people are `citation_author`s: Zotero splits every such name into given and family name
     ("European Commission" -> "Commission, European"), so an issuing body goes in its own tag only."""
@@ -44,6 +51,8 @@ def highwire_tags(p: Publication, page_url: str) -> list[tuple[str, str]]:
         tags.append((name, p.organisation))
     if p.summary:
         tags.append(("citation_abstract", p.summary))
+    if doi(p.url):
+        tags.append(("citation_doi", doi(p.url)))
     if p.language:
         tags.append(("citation_language", p.language))
     if p.url and p.kind == "pdf":
