@@ -25,8 +25,7 @@ import json
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,12 +34,11 @@ from tqdm import tqdm
 
 from . import engine, landing, spelling, synonyms, worker
 from .catalog import Record, load_catalog, resolve_path, transcript_source
-from .extract.captions import sniff as sniff_captions
 from .config import Settings
 from .curated import curated_text
-from .facets import labelled
+from .extract.captions import sniff as sniff_captions
 from .failures import Failure
-from .fetch import Fetched, FetchError, Fetcher
+from .fetch import Fetched, Fetcher, FetchError
 from .layout import IndexRoot, atomic_write, read_manifest, write_fingerprint, write_manifest
 from .status import problem_since, problems
 
@@ -91,7 +89,7 @@ class Outcome:
             "warning": self.warning, "fetched_on": self.fetched_on,
             "needs_ocr": self.needs_ocr, "truncated": self.truncated, "stale": self.stale,
             "status": "full_text" if self.pages else "metadata_only",
-            "checked": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "checked": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
 
 
@@ -349,7 +347,7 @@ def _combine(results: list[dict], roles: list[str]) -> dict:
     readable = [result for result in results if "error" not in result]
     if not readable:
         return {**results[0], "notes": []}
-    notes = [f"{role} not indexed ({result['error']})" for role, result in zip(roles, results) if "error" in result]
+    notes = [f"{role} not indexed ({result['error']})" for role, result in zip(roles, results, strict=True) if "error" in result]
     combined = {**readable[0], "pages": [], "terms": [], "times": [], "notes": notes,
                 "needs_ocr": any(result.get("needs_ocr", False) for result in readable),
                 "truncated": any(result.get("truncated", False) for result in readable),

@@ -225,7 +225,7 @@ class Record(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _one_source(self) -> "Record":
+    def _one_source(self) -> Record:
         given = [name for name in ("url", "path", "link") if getattr(self, name)]
         if len(given) != 1:
             raise ValueError("give exactly one of url, path or 'link: missing'"
@@ -279,7 +279,7 @@ def _aliased_fields(raw: dict, seen: set[int]) -> list[str]:
     return found
 
 
-def _outside_folder(record: "Record", catalog_path: Path) -> list[str]:
+def _outside_folder(record: Record, catalog_path: Path) -> list[str]:
     """Why a local `path` or `transcript` is refused, if it is: it (or a symlink on the way) leads
     outside the catalog's folder, from where the web app would serve any file the server can read."""
     folder = catalog_path.parent.resolve()

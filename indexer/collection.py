@@ -6,7 +6,7 @@ Pure functions: `summarise` reads the records it is given (nothing else), `to_ma
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 from .catalog import SECTIONS, SUPRANATIONAL_REGIONS, Record
 from .facets import FACET_BY_KEY

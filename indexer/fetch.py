@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Self
@@ -243,7 +243,7 @@ class _Retry(Retry):
     #: The longest Retry-After honoured; set per Fetcher so that all of a download's waits fit its deadline.
     max_retry_after = MAX_RETRY_AFTER
 
-    def new(self, **kw) -> "_Retry":
+    def new(self, **kw) -> _Retry:
         policy = super().new(**kw)
         policy.max_retry_after = self.max_retry_after
         return policy
@@ -546,7 +546,7 @@ class Fetcher:
         return entry
 
     def _save_entry(self, key: str, entry: dict) -> None:
-        entry = {**entry, "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        entry = {**entry, "fetched_at": datetime.now(UTC).isoformat(timespec="seconds")}
         _write_atomically(self._entry_path(key), json.dumps(entry, indent=1).encode())
 
     def _store_blob(self, sha: str, content: bytes) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Mapping
 
 from cachetools import LRUCache
 
@@ -55,14 +55,14 @@ class SearchRequest:
     def selected(self, key: str) -> tuple:
         return tuple(self.filters.get(key, ()))
 
-    def with_selected(self, key: str, values) -> "SearchRequest":
+    def with_selected(self, key: str, values) -> SearchRequest:
         filters = {k: v for k, v in self.filters.items() if k != key}
         if values:
             filters[key] = tuple(values)
         return replace(self, filters=filters, page=1)
 
     @classmethod
-    def from_args(cls, args) -> "SearchRequest":
+    def from_args(cls, args) -> SearchRequest:
         """Validate GET-style parameters (a werkzeug MultiDict or a dict of lists/strings)."""
         def getlist(name: str) -> list[str]:
             if hasattr(args, "getlist"):
@@ -185,7 +185,7 @@ class _Snapshot:
     alternatives: dict[str, list[str]] = field(default_factory=dict)  # the version's synonyms, by index term
 
     @classmethod
-    def open(cls, reader: Reader, stamp: float | None, same_index: "_Snapshot | None" = None) -> "_Snapshot":
+    def open(cls, reader: Reader, stamp: float | None, same_index: _Snapshot | None = None) -> _Snapshot:
         """`same_index`: a snapshot of the same index generation whose records and caches still hold."""
         manifest = read_manifest(reader.version)
         stored = same_index.stored if same_index else reader.records()

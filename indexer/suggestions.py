@@ -9,8 +9,8 @@ wait its turn instead of failing.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .database import Database, now as _now
 

@@ -46,7 +46,7 @@ class Limits:
     document_chars: int = Settings.max_document_chars
 
     @classmethod
-    def of(cls, settings: Settings) -> "Limits":
+    def of(cls, settings: Settings) -> Limits:
         return cls(settings.extract_memory_mb, settings.max_page_chars, settings.max_document_chars)
 
 

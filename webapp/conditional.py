@@ -27,4 +27,4 @@ def _index_changed() -> dt.datetime | None:
         mtime = (version / "manifest.json").stat().st_mtime if version else None
     except OSError:
         return None
-    return dt.datetime.fromtimestamp(int(mtime), dt.timezone.utc) if mtime else None
+    return dt.datetime.fromtimestamp(int(mtime), dt.UTC) if mtime else None

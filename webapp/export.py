@@ -14,7 +14,7 @@ import datetime as dt
 import html
 import io
 import re
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import bibtexparser
 import rispy

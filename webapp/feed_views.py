@@ -138,7 +138,7 @@ def _atom(title: str, req: SearchRequest, self_path: str, page_path: str) -> Res
     fg.link(href=absolute_url(page_path), rel="alternate")
     fg.language("en")
     fg.author(name="Micro-credential Observatory")
-    fg.updated(max((_feed_date(d) for d in docs), default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+    fg.updated(max((_feed_date(d) for d in docs), default=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
     for doc in reversed(docs):  # feedgen prepends each entry: add the last first to keep the order
         entry = fg.add_entry()
         entry.id(_atom_id(url_for("documents.document", doc_id=doc.id)))
@@ -162,8 +162,8 @@ def _feed_date(doc: Publication) -> dt.datetime:
     """Atom needs a timestamp: the day a record was added; without `added`, the moment the build
     last checked it (so undated entries do not all share one `updated`); never checked, its year."""
     if doc.added_date:
-        return dt.datetime.combine(doc.added_date, dt.time(), dt.timezone.utc)
-    return doc.checked_at or dt.datetime(doc.year, 1, 1, tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(doc.added_date, dt.time(), dt.UTC)
+    return doc.checked_at or dt.datetime(doc.year, 1, 1, tzinfo=dt.UTC)
 
 
 @bp.get("/opensearch.xml")

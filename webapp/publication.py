@@ -72,7 +72,7 @@ class Publication:
             moment = dt.datetime.fromisoformat(value) if value else None
         except ValueError:
             return None
-        return moment.replace(tzinfo=moment.tzinfo or dt.timezone.utc) if moment else None
+        return moment.replace(tzinfo=moment.tzinfo or dt.UTC) if moment else None
 
     @property
     def checked(self) -> dt.date | None:

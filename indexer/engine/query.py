@@ -10,8 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from whoosh import qparser
-from whoosh import query as wq
+from whoosh import qparser, query as wq
 
 from .. import analysis, limits
 from .schema import DEFAULT_FIELD, pubs_schema
@@ -99,7 +98,7 @@ def _bounded(q, reader):
             if sum(leaf.text.count(c) for c in "*?") > limits.MAX_WILDCARDS_PER_WORD:
                 raise limits.too_many_wildcards(leaf.text)
         if isinstance(leaf, wq.MultiTerm):
-            budget -= sum(1 for _ in zip(range(budget + 1), leaf.expanded_terms(reader)))
+            budget -= sum(1 for _ in zip(range(budget + 1), leaf.expanded_terms(reader), strict=False))
             if budget < 0:
                 raise limits.too_many_expansions()
     limits.spend_expansions(left - budget)

@@ -71,7 +71,7 @@ class RecordForm(FlaskForm):
                       "summary", "language", "url", "path", "document_url", "follow", "transcript", "added")
 
     @classmethod
-    def for_record(cls, record: Record, **kw) -> "RecordForm":
+    def for_record(cls, record: Record, **kw) -> RecordForm:
         data = record.model_dump()
         data.update(regions=", ".join(record.regions), authors="\n".join(record.authors),
                     added=record.added.isoformat() if record.added else "", year=str(record.year))
