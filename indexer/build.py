@@ -210,13 +210,13 @@ class Builder:
             results = [self._extracted(fetched, kind, outcome) for fetched, kind, _ in sources]
             kept_landing = fallback is not None and "error" in results[0]
             lost = f"the document linked from the landing page was not indexed ({results[0].get('error')})"
-            if kept_landing:
+            if fallback is not None and kept_landing:
                 results[0] = self._extracted(fallback, fallback.kind, outcome)
             combined = _combine(results, [role for *_, role in sources])
             combined.update(landing_page_kept=kept_landing, notes=[lost] * kept_landing + combined["notes"])
             if composite and all(_cacheable(result, limited=False) for result in results):
                 self.texts.put(outcome.content_sha, combined)
-        if combined.get("landing_page_kept"):
+        if fallback is not None and combined.get("landing_page_kept"):
             outcome.kind, outcome.final_url, outcome.landing_url = fallback.kind, fallback.url, None
         self._apply(outcome, combined)
         outcome.warning = "; ".join(filter(None, [*notes, *combined.get("notes", ()), outcome.warning])) or None
@@ -315,7 +315,7 @@ class Builder:
     def _reuse_previous(self, outcome: Outcome, previous: dict | None, reason: str, code: Failure) -> Outcome:
         """A link that fails now but worked before keeps its text, flagged, rather than losing it."""
         cached = self.texts.get(previous["content_sha"]) if previous and previous.get("content_sha") else None
-        if cached is None or "error" in cached:
+        if previous is None or cached is None or "error" in cached:
             outcome.fail(reason, code)
             return outcome
         outcome.content_sha, outcome.kind, outcome.final_url = previous["content_sha"], previous["kind"], previous["url"]
@@ -395,7 +395,7 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
         if live is not None and not full:
             report.rebuilt_because = _unfit_for_increments(live, previous)
         report.full = full or live is None or report.rebuilt_because is not None
-        target = root.new_version() if report.full else live
+        target = live if live is not None and not report.full else root.new_version()
         try:
             if report.full:
                 engine.create(target)
@@ -452,6 +452,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
                 outcome = future.result()
                 old = previous.get(outcome.id)
                 if outcome.unchanged:
+                    assert old is not None  # unchanged means compared with the previous build's entry
                     manifest[outcome.id] = {**old, "url": outcome.final_url, "fetched_on": outcome.fetched_on,
                                             "checked": outcome.manifest_entry()["checked"]}
                     report.unchanged += 1

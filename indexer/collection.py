@@ -20,7 +20,7 @@ def summarise(records: Iterable[Record]) -> dict:
     path); `link_missing` counts those marked `link: missing`.
     """
     records = list(records)
-    sections = Counter(r.section for r in records)
+    sections: Counter[str] = Counter(r.section for r in records)
     types = Counter(r.type for r in records)
     regions = Counter(region for r in records for region in r.regions)
     years = Counter(r.year for r in records)

@@ -23,6 +23,13 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row an INSERT just added (`lastrowid` is None only before any insert)."""
+    if cursor.lastrowid is None:
+        raise sqlite3.InterfaceError("the statement inserted no row")
+    return cursor.lastrowid
+
+
 class Database:
     """One store's view of the file; subclasses set `schema` (CREATE ... IF NOT EXISTS statements)."""
 

@@ -218,7 +218,7 @@ def write_vocabulary(version: Path, written: list[tuple[dict, list[str]]] | None
         if _stored(version, generation) is not None:
             return
         previous = _stored(version, None) if written is not None else None
-        if previous is None:
+        if previous is None or written is None:
             vocabulary = Vocabulary.count(_texts(reader))
         else:
             vocabulary = previous.merged(Vocabulary.count(

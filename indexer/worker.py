@@ -80,7 +80,7 @@ def too_large(memory_mb: int, detail: str = "") -> dict:
             "memory_mb": memory_mb}
 
 
-def _ran_out_of_memory(error: BaseException) -> bool:
+def _ran_out_of_memory(error: BaseException | None) -> bool:
     """The extractors turn any library error into an ExtractionError; the MemoryError the address
     space limit caused is somewhere in its chain. (A library that reports its own allocation
     failure differently, as lxml's "unknown error", keeps its own message.)"""

@@ -17,7 +17,8 @@ def conditional(response: Response) -> Response:
     if changed:
         response.last_modified = changed
     response.headers.setdefault("Cache-Control", "no-cache")
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place: werkzeug types its result as its own Response class
+    return response
 
 
 def _index_changed() -> dt.datetime | None:

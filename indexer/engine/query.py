@@ -71,8 +71,8 @@ def parse(parser: qparser.QueryParser, text: str, match_all: bool = False, reade
         return ParsedQuery(wq.NullQuery, None, frozenset(),
                            "Nothing to search for: the query has only very common words or symbols.")
     parsed = _exclusions_exclude(parsed)
-    plain = isinstance(parsed, wq.Or) and not _OPERATORS.search(text)
-    if plain:
+    only_words = isinstance(parsed, wq.Or) and not _OPERATORS.search(text)
+    if only_words:
         parsed = _dampened(parsed, Counter(analysis.terms(text)))
     all_words = wq.And(parsed.subqueries) if isinstance(parsed, wq.Or) else None
     if match_all and all_words is not None:
@@ -193,7 +193,8 @@ def with_alternatives(parsed: ParsedQuery, alternatives: dict[str, list[str]]) -
             return wq.AndNot(expand(q.a), q.b)
         if not q.is_leaf():
             return q.apply(expand)
-        extra = alternatives.get(_term_text(q)) if isinstance(q, wq.Term) and q.fieldname == DEFAULT_FIELD else None
+        text = _term_text(q) if isinstance(q, wq.Term) and q.fieldname == DEFAULT_FIELD else None
+        extra = alternatives.get(text) if text is not None else None
         if not extra:
             return q
         added.update(dict.fromkeys(extra))

@@ -67,7 +67,7 @@ class RecordForm(FlaskForm):
     entry_hash = HiddenField()
 
     #: The order fields are shown in, and the catalog's field each one fills.
-    CATALOG_FIELDS = ("title", "year", "section", "type", "regions", "jurisdiction", "organisation", "authors",
+    CATALOG_FIELDS: tuple[str, ...] = ("title", "year", "section", "type", "regions", "jurisdiction", "organisation", "authors",
                       "summary", "language", "url", "path", "document_url", "follow", "transcript", "added")
 
     @classmethod
