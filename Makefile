@@ -11,7 +11,7 @@ PROXY_PORT ?= 8080
 PUBLISHED_SCREENSHOTS := search-desktop search-phone doc-desktop doc-phone compare-desktop curate-dashboard-desktop \
 	curate-record-errors-desktop curate-add-phone curate-import-preview-desktop curate-gaps-desktop
 
-.PHONY: setup system-packages run build serve production production-proxy test audit screenshots readme clean
+.PHONY: setup system-packages run build serve production production-proxy lint test audit screenshots readme clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,16 @@ tests/node_modules/.installed: tests/package-lock.json
 	npm ci --prefix tests --no-audit --no-fund
 	touch $@
 
-test: setup system-packages tests/node_modules/.installed
+# The static checks, configured in pyproject.toml, zero findings each: ruff's formatting (checked, never
+# rewritten here: `.venv/bin/ruff format` rewrites), ruff's lint rules, mypy's types, the import contracts.
+lint: setup
+	$(VENV)/bin/ruff format --check
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+
+# `lint` first: a finding fails the run before the system packages and the suite.
+test: lint system-packages tests/node_modules/.installed
 	$(PY) -m pytest -q
 
 # The browser tests write screenshots to build/screenshots/ (git-ignored); this publishes the chosen ones.

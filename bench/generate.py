@@ -260,6 +260,8 @@ def render_html(pub: Publication, pages: list[str]) -> bytes:
                            for i, p in enumerate(pages[0].split("\n")))
     nav = "".join(f'<li><a href="/{w}">{w.title()}</a></li>' for w in ("news", "reports", "policy", "events", "about"))
     related = "".join(f'<li><a href="/r/{i}">{esc(o)} update</a></li>' for i, o in enumerate(ORGANISATIONS[:6]))
+    footer = ("<footer><p>We use cookies to improve your experience. Accept all cookies.</p>"
+              f"<p>&copy; {pub.year} {esc(pub.organisation)}</p></footer>")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(pub.title)}</title>
 <meta name="author" content="{esc(pub.organisation)}"><meta name="date" content="{pub.year}-06-01"></head>
@@ -268,7 +270,7 @@ def render_html(pub: Publication, pages: list[str]) -> bytes:
 {paragraphs}
 </article></main>
 <aside><h3>Related</h3><ul>{related}</ul></aside>
-<footer><p>We use cookies to improve your experience. Accept all cookies.</p><p>&copy; {pub.year} {esc(pub.organisation)}</p></footer>
+{footer}
 </body></html>"""
     return page.encode("utf-8")
 

@@ -164,7 +164,7 @@ class Rebuilder:
                                        cwd=PROJECT_ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT)
                 self.runs.append({"exit_code": code, "seconds": time.perf_counter() - started})
 
-    def __enter__(self) -> "Rebuilder":
+    def __enter__(self) -> Rebuilder:
         self._thread.start()
         return self
 

@@ -67,7 +67,7 @@ class TreeSampler:
             self.largest_descendant_mb = max([self.largest_descendant_mb, *(peak_rss_mb(p) for p in tree[1:])])
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "TreeSampler":
+    def __enter__(self) -> TreeSampler:
         self._thread.start()
         return self
 

@@ -23,7 +23,7 @@ def table(headers: list[str], rows: list[list]) -> str:
     numeric = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) for i in range(len(headers))]
 
     def line(values):
-        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, cells)])
 
@@ -31,7 +31,7 @@ def table(headers: list[str], rows: list[list]) -> str:
 def machine() -> dict:
     """Enough about where and when a number was measured to tell two runs apart (a busy machine shows in the load)."""
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()]}
 
 

@@ -102,7 +102,7 @@ class FileServer:
         with self._lock:
             return dict(self.statuses)
 
-    def __enter__(self) -> "FileServer":
+    def __enter__(self) -> FileServer:
         self._thread.start()
         return self
 

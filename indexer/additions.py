@@ -189,7 +189,7 @@ def add_record(catalog_path: Path, fields: dict, source: str | None, *, create: 
         raise InvalidRecord(f"not added:\n{err}", _problems_of(err, len(raw_entries) + 1)) from None
 
     copied = None
-    if local_file is not None:
+    if local_file is not None and new.path is not None:
         copied = catalog_path.parent / new.path
         if copied.exists():
             raise AdditionError(f"{copied} already exists but no record uses it; move it away first")

@@ -25,8 +25,7 @@ import json
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,12 +34,11 @@ from tqdm import tqdm
 
 from . import engine, landing, spelling, synonyms, worker
 from .catalog import Record, load_catalog, resolve_path, transcript_source
-from .extract.captions import sniff as sniff_captions
 from .config import Settings
 from .curated import curated_text
-from .facets import labelled
+from .extract.captions import sniff as sniff_captions
 from .failures import Failure
-from .fetch import Fetched, FetchError, Fetcher
+from .fetch import Fetched, Fetcher, FetchError
 from .layout import IndexRoot, atomic_write, read_manifest, write_fingerprint, write_manifest
 from .status import problem_since, problems
 
@@ -91,7 +89,7 @@ class Outcome:
             "warning": self.warning, "fetched_on": self.fetched_on,
             "needs_ocr": self.needs_ocr, "truncated": self.truncated, "stale": self.stale,
             "status": "full_text" if self.pages else "metadata_only",
-            "checked": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "checked": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
 
 
@@ -212,13 +210,13 @@ class Builder:
             results = [self._extracted(fetched, kind, outcome) for fetched, kind, _ in sources]
             kept_landing = fallback is not None and "error" in results[0]
             lost = f"the document linked from the landing page was not indexed ({results[0].get('error')})"
-            if kept_landing:
+            if fallback is not None and kept_landing:
                 results[0] = self._extracted(fallback, fallback.kind, outcome)
             combined = _combine(results, [role for *_, role in sources])
             combined.update(landing_page_kept=kept_landing, notes=[lost] * kept_landing + combined["notes"])
             if composite and all(_cacheable(result, limited=False) for result in results):
                 self.texts.put(outcome.content_sha, combined)
-        if combined.get("landing_page_kept"):
+        if fallback is not None and combined.get("landing_page_kept"):
             outcome.kind, outcome.final_url, outcome.landing_url = fallback.kind, fallback.url, None
         self._apply(outcome, combined)
         outcome.warning = "; ".join(filter(None, [*notes, *combined.get("notes", ()), outcome.warning])) or None
@@ -317,7 +315,7 @@ class Builder:
     def _reuse_previous(self, outcome: Outcome, previous: dict | None, reason: str, code: Failure) -> Outcome:
         """A link that fails now but worked before keeps its text, flagged, rather than losing it."""
         cached = self.texts.get(previous["content_sha"]) if previous and previous.get("content_sha") else None
-        if cached is None or "error" in cached:
+        if previous is None or cached is None or "error" in cached:
             outcome.fail(reason, code)
             return outcome
         outcome.content_sha, outcome.kind, outcome.final_url = previous["content_sha"], previous["kind"], previous["url"]
@@ -349,7 +347,7 @@ def _combine(results: list[dict], roles: list[str]) -> dict:
     readable = [result for result in results if "error" not in result]
     if not readable:
         return {**results[0], "notes": []}
-    notes = [f"{role} not indexed ({result['error']})" for role, result in zip(roles, results) if "error" in result]
+    notes = [f"{role} not indexed ({result['error']})" for role, result in zip(roles, results, strict=True) if "error" in result]
     combined = {**readable[0], "pages": [], "terms": [], "times": [], "notes": notes,
                 "needs_ocr": any(result.get("needs_ocr", False) for result in readable),
                 "truncated": any(result.get("truncated", False) for result in readable),
@@ -397,7 +395,7 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
         if live is not None and not full:
             report.rebuilt_because = _unfit_for_increments(live, previous)
         report.full = full or live is None or report.rebuilt_because is not None
-        target = root.new_version() if report.full else live
+        target = live if live is not None and not report.full else root.new_version()
         try:
             if report.full:
                 engine.create(target)
@@ -454,6 +452,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
                 outcome = future.result()
                 old = previous.get(outcome.id)
                 if outcome.unchanged:
+                    assert old is not None  # unchanged means compared with the previous build's entry
                     manifest[outcome.id] = {**old, "url": outcome.final_url, "fetched_on": outcome.fetched_on,
                                             "checked": outcome.manifest_entry()["checked"], "changed": _changed(old)}
                     report.unchanged += 1

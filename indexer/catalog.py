@@ -12,7 +12,7 @@ import json
 import re
 import reprlib
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pycountry
 import yaml
@@ -225,7 +225,7 @@ class Record(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _one_source(self) -> "Record":
+    def _one_source(self) -> Record:
         given = [name for name in ("url", "path", "link") if getattr(self, name)]
         if len(given) != 1:
             raise ValueError("give exactly one of url, path or 'link: missing'"
@@ -279,7 +279,7 @@ def _aliased_fields(raw: dict, seen: set[int]) -> list[str]:
     return found
 
 
-def _outside_folder(record: "Record", catalog_path: Path) -> list[str]:
+def _outside_folder(record: Record, catalog_path: Path) -> list[str]:
     """Why a local `path` or `transcript` is refused, if it is: it (or a symlink on the way) leads
     outside the catalog's folder, from where the web app would serve any file the server can read."""
     folder = catalog_path.parent.resolve()
@@ -299,7 +299,11 @@ def parse_records(raw_entries, path: Path) -> list[Record]:
         return []
     if not isinstance(raw_entries, list):
         raise CatalogError(path, ["the file must be a YAML list of records (each starting with '- id: ...')"])
-    records, problems, seen_ids, seen_sources, seen_objects = [], [], {}, {}, {id(raw_entries)}
+    records: list[Record] = []
+    problems: list[str] = []
+    seen_ids: dict[str, int] = {}  # id and source -> the index of the entry that has it first
+    seen_sources: dict[str, int] = {}
+    seen_objects = {id(raw_entries)}
     for index, raw in enumerate(raw_entries):
         where = _describe(index, raw)
         if not isinstance(raw, dict) or id(raw) in seen_objects:
@@ -342,12 +346,22 @@ def parse_records(raw_entries, path: Path) -> list[Record]:
     return records
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's where available: 8x faster
+if TYPE_CHECKING:  # the C loader has the same interface as the Python one it stands in for
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's where available: 8x faster
+
+
+class _Loader(_SafeLoader):
     """YAML's safe loader, except that dates stay text: YAML's own reading of `added: 2023-02-30`
     raises out of the parser, where the record's validation names the entry and field."""
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+def _timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    return loader.construct_yaml_str(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def load_catalog(path: Path) -> list[Record]:
@@ -385,13 +399,17 @@ def load_catalog(path: Path) -> list[Record]:
 def resolve_path(record: Record, catalog_path: Path) -> Path:
     """A local file's real location (symlinks followed): `path` is relative to the catalog's folder,
     or absolute; `load_catalog` refuses any that lead outside that folder."""
+    if record.path is None:
+        raise ValueError(f"{record.id} has no local file (no `path`)")
     return _local_file(record.path, catalog_path)
 
 
 def transcript_source(record: Record, catalog_path: Path) -> str:
     """What the fetcher is asked for a record's `transcript`: its URL, or its file's real location
     (resolved like `path`, and like it refused by `load_catalog` outside the catalog's folder)."""
-    return record.transcript if _transcript_is_url(record) else str(_local_file(record.transcript, catalog_path))
+    if record.transcript is None:
+        raise ValueError(f"{record.id} has no `transcript`")
+    return record.transcript if _is_http_url(record.transcript) else str(_local_file(record.transcript, catalog_path))
 
 
 def _transcript_is_url(record: Record) -> bool:

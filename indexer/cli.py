@@ -15,13 +15,12 @@ from .catalog import CONTROL_CHARACTERS, DOCUMENT_TYPES, SECTIONS, CatalogError,
 from .config import Settings, SettingsError
 from .curators import AccountError, CuratorStore
 from .extract.captions import clock
-from .fetch import CacheWriteError
 from .facets import FACETS
+from .fetch import CacheWriteError
 from .layout import BuildInProgress, IndexMissing, IndexUnreadable
 from .search import InvalidRequest, SearchRequest, SearchService
 from .status import GROUPS, network_outage, problem_groups, status_report
 from .suggestions import SuggestionError, SuggestionQueue
-
 
 #: A directory a build cannot write (denied, read-only file system, a file in the way, a full disk): the
 #: operator's to fix, so a message naming it, not a traceback.

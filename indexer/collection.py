@@ -6,7 +6,7 @@ Pure functions: `summarise` reads the records it is given (nothing else), `to_ma
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 from .catalog import SECTIONS, SUPRANATIONAL_REGIONS, Record
 from .facets import FACET_BY_KEY
@@ -20,7 +20,7 @@ def summarise(records: Iterable[Record]) -> dict:
     path); `link_missing` counts those marked `link: missing`.
     """
     records = list(records)
-    sections = Counter(r.section for r in records)
+    sections: Counter[str] = Counter(r.section for r in records)
     types = Counter(r.type for r in records)
     regions = Counter(region for r in records for region in r.regions)
     years = Counter(r.year for r in records)

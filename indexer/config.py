@@ -51,7 +51,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, catalog: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
-                 cache: str | os.PathLike | None = None) -> "Settings":
+                 cache: str | os.PathLike | None = None) -> Settings:
         """Explicit arguments win over OBSERVATORY_* variables, which win over the defaults."""
         env = os.environ
 

@@ -8,6 +8,7 @@ account) ends every session signed in with the old one.
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import hmac
 import re
@@ -101,12 +102,13 @@ class CuratorStore(Database):
                                f"at most 40, starting with a letter or digit")
         check_password(password)
         stamp = now()
+        curator = Curator(name, session_key=secrets.token_hex(16), created=stamp, changed=stamp)
         with self._write() as connection:
             if connection.execute("SELECT 1 FROM curators WHERE name = ?", (name,)).fetchone():
                 raise AccountError(f"there is already a curator {name!r} (change the password with `passwd`)")
-            connection.execute("INSERT INTO curators VALUES (?, ?, ?, ?, ?)",
-                               (name, hash_password(password), secrets.token_hex(16), stamp, stamp))
-        return self.get(name)
+            connection.execute("INSERT INTO curators VALUES (?, ?, ?, ?, ?)", (
+                name, hash_password(password), curator.session_key, curator.created, curator.changed))
+        return curator
 
     def get(self, name: str) -> Curator | None:
         with self._connect() as connection:
@@ -148,7 +150,8 @@ class CuratorStore(Database):
             connection.execute("INSERT INTO audit (at, curator, action, record_id, detail) VALUES (?, ?, ?, ?, ?)",
                                (now(), curator, action, record_id, detail))
 
-    def trail(self, record_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
+    # builtins.list: in this class `list` names the method above
+    def trail(self, record_id: str | None = None, limit: int = 100) -> builtins.list[AuditEntry]:
         """Newest first; one record's entries when `record_id` is given."""
         with self._connect() as connection:
             rows = connection.execute(

@@ -8,8 +8,8 @@ URL, how its values are validated, ordered and labelled.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Collection, Mapping
 
 import pycountry
 

@@ -7,10 +7,10 @@ Each value is the `status.Group.reason` of the group it lands in.
 """
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Failure(str, Enum):
+class Failure(StrEnum):
     BROKEN = "broken"                  # the server answered an error or could not be reached in time
     NOT_A_DOCUMENT = "not-a-document"  # an image, an archive, an empty page
     ENCRYPTED = "encrypted"            # a PDF locked by a password (or whose text its owner locked away)

@@ -24,10 +24,10 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
 import requests
@@ -212,6 +212,7 @@ class Fetched:
     def content(self) -> bytes:
         if self.body is not None:
             return self.body
+        assert self.blob is not None  # a Fetched without its body always says where the body is
         try:
             content = self.blob.read_bytes()
         except OSError as err:
@@ -243,7 +244,7 @@ class _Retry(Retry):
     #: The longest Retry-After honoured; set per Fetcher so that all of a download's waits fit its deadline.
     max_retry_after = MAX_RETRY_AFTER
 
-    def new(self, **kw) -> "_Retry":
+    def new(self, **kw) -> _Retry:
         policy = super().new(**kw)
         policy.max_retry_after = self.max_retry_after
         return policy
@@ -263,7 +264,13 @@ def _time_left() -> float:
     return deadline.remaining() if deadline is not None else float("inf")
 
 
-class _GuardedConnection:
+if TYPE_CHECKING:  # a mixin: at run time it is combined with the pool's own connection class
+    from urllib3.connection import HTTPConnection as _Connection
+else:
+    _Connection = object
+
+
+class _GuardedConnection(_Connection):
     """Refuses internal hosts on every connection: each hop of a redirect chain and each retry
     opens its connections here.
 
@@ -299,7 +306,7 @@ class _GuardedConnection:
         if host in self.allow_hosts or f"{host}:{self.port}" in self.allow_hosts:
             return super()._new_conn()
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)}
+            addresses = {str(info[4][0]) for info in socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)}
         except socket.gaierror as err:
             raise NameResolutionError(self.host, self, err) from err  # as urllib3's own lookup would
         for address in sorted(addresses):
@@ -393,6 +400,7 @@ class Fetcher:
                 fetched = self._request(url, entry, deadline)
                 if fetched is None:  # 304, but the cached body has vanished or rotted since: ask in full
                     fetched = self._request(url, None, deadline)
+                    assert fetched is not None  # asked without a cached copy, no 304 can come back
             except _DeadlinePassed:
                 raise FetchError(deadline.reason) from None
         return fetched
@@ -546,7 +554,7 @@ class Fetcher:
         return entry
 
     def _save_entry(self, key: str, entry: dict) -> None:
-        entry = {**entry, "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        entry = {**entry, "fetched_at": datetime.now(UTC).isoformat(timespec="seconds")}
         _write_atomically(self._entry_path(key), json.dumps(entry, indent=1).encode())
 
     def _store_blob(self, sha: str, content: bytes) -> None:
@@ -620,9 +628,9 @@ def _describe(exc: requests.RequestException, url: str, settings: Settings) -> t
         return f"DNS lookup failed for {urlsplit(url).hostname}", True
     if find(ConnectionRefusedError):
         return "connection refused", True
-    os_error = next((c for c in causes if isinstance(c, OSError) and c.errno in _UNREACHABLE), None)
-    if os_error is not None:
-        return _UNREACHABLE[os_error.errno], True
+    code = next((c.errno for c in causes if isinstance(c, OSError) and c.errno in _UNREACHABLE), None)
+    if code is not None:
+        return _UNREACHABLE[code], True
     unconnected = find(NewConnectionError)
     if unconnected is not None:
         return f"cannot connect ({getattr(unconnected.__cause__, 'strerror', None) or unconnected})", True

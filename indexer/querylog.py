@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .database import Database
 from .search import SearchRequest, SearchService
@@ -55,7 +55,7 @@ class QueryLog(Database):
         query = normalise(query)
         if not self.days or not query:
             return
-        today = today or dt.datetime.now(dt.timezone.utc).date()
+        today = today or dt.datetime.now(dt.UTC).date()
         with self._write() as connection:
             connection.execute("INSERT INTO zero_results VALUES (?, ?, 1) "
                                "ON CONFLICT (day, query) DO UPDATE SET count = count + 1", (today.isoformat(), query))
@@ -65,7 +65,7 @@ class QueryLog(Database):
         """The kept days' queries, most often asked first."""
         if not self.days:
             return []
-        today = today or dt.datetime.now(dt.timezone.utc).date()
+        today = today or dt.datetime.now(dt.UTC).date()
         with self._connect() as connection:
             rows = connection.execute(
                 "SELECT query, SUM(count) AS count, MAX(day) AS last_day FROM zero_results WHERE day >= ? "

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any
 
 from cachetools import LRUCache
 
@@ -55,14 +56,14 @@ class SearchRequest:
     def selected(self, key: str) -> tuple:
         return tuple(self.filters.get(key, ()))
 
-    def with_selected(self, key: str, values) -> "SearchRequest":
+    def with_selected(self, key: str, values) -> SearchRequest:
         filters = {k: v for k, v in self.filters.items() if k != key}
         if values:
             filters[key] = tuple(values)
         return replace(self, filters=filters, page=1)
 
     @classmethod
-    def from_args(cls, args) -> "SearchRequest":
+    def from_args(cls, args) -> SearchRequest:
         """Validate GET-style parameters (a werkzeug MultiDict or a dict of lists/strings)."""
         def getlist(name: str) -> list[str]:
             if hasattr(args, "getlist"):
@@ -133,8 +134,13 @@ def _predicates(req: SearchRequest) -> dict[str, Callable[[dict], bool]]:
     for facet in FACETS:
         wanted = set(req.selected(facet.key))
         if wanted:
-            tests[facet.key] = lambda r, f=facet, w=wanted: any(v in w for v in f.values(r))
+            tests[facet.key] = _has_any(facet, wanted)
     return tests
+
+
+def _has_any(facet, wanted: set[str]) -> Callable[[dict], bool]:
+    """One facet's test, in a function of its own so that each test keeps its own facet and values."""
+    return lambda record: any(value in wanted for value in facet.values(record))
 
 
 def _sort_key(sort: str, scores: dict[str, float], records: dict[str, dict]):
@@ -185,12 +191,12 @@ class _Snapshot:
     alternatives: dict[str, list[str]] = field(default_factory=dict)  # the version's synonyms, by index term
 
     @classmethod
-    def open(cls, reader: Reader, stamp: float | None, same_index: "_Snapshot | None" = None) -> "_Snapshot":
+    def open(cls, reader: Reader, stamp: float | None, same_index: _Snapshot | None = None) -> _Snapshot:
         """`same_index`: a snapshot of the same index generation whose records and caches still hold."""
         manifest = read_manifest(reader.version)
         stored = same_index.stored if same_index else reader.records()
         records = {pub_id: {**record, **build_state(record, manifest.get(pub_id))} for pub_id, record in stored.items()}
-        caches = {"scores": same_index.scores, "snippets": same_index.snippets,
+        caches: dict[str, Any] = {"scores": same_index.scores, "snippets": same_index.snippets,
                   "spelling": same_index.spelling} if same_index else {}
         return cls(reader, records, manifest, stamp, stored=stored,
                    alternatives=synonyms.of_version(reader.version).alternatives(), **caches)
@@ -211,7 +217,7 @@ class _Snapshot:
         """Per publication: (its best pages as (number, html), pages with the phrases, pages with only
         some of the words); the two counts are None unless the query has quoted phrases."""
         # Read what is cached before adding to it: adding may evict entries this call needs.
-        answer = {pub_id: self.snippets.get((key, pub_id)) for pub_id in pub_ids}
+        answer: dict[str, tuple | None] = {pub_id: self.snippets.get((key, pub_id)) for pub_id in pub_ids}
         missing = [pub_id for pub_id, cached in answer.items() if cached is None]
         if not missing:
             found = {}
@@ -222,7 +228,7 @@ class _Snapshot:
                      for pub, pages in self.reader.page_hits(parsed, missing).items()}
         for pub_id in missing:
             answer[pub_id] = self.snippets[(key, pub_id)] = found.get(pub_id, ([], None, None))
-        return answer
+        return {pub_id: hits for pub_id, hits in answer.items() if hits is not None}  # all are, by now
 
 
 def _snippets(pages: list[Page], terms: frozenset) -> list[Snippet]:
@@ -321,6 +327,8 @@ class SearchService:
                 # A build that changed nothing in the index still rewrites the manifest (when each
                 # entry was checked): new build state, same index, so the reader and caches stay.
                 self._snapshot = _Snapshot.open(snap.reader, stamp, snap)
+            else:
+                return snap
             return self._snapshot
 
     def search(self, req: SearchRequest, snippets: bool = True, correct: bool = True) -> dict:
@@ -342,7 +350,7 @@ class SearchService:
                 reader.parse(q)
 
     def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[str, float],
-                 with_snippets: bool, expanded: list[str] = ()) -> dict:
+                 with_snippets: bool, expanded: Sequence[str] = ()) -> dict:
         """`expanded`: the curators' synonyms `parsed` searches besides the user's words."""
         key = (req.q, req.match, *expanded)
         records, tests = snap.records, _predicates(req)
@@ -464,7 +472,7 @@ class SearchService:
             snap = self._current()
             record = snap.records.get(doc_id)
             text = snap.reader.page_text(doc_id, number) if record is not None and number >= 1 else None
-            if text is None:
+            if record is None or text is None:
                 return None
             parsed = snap.reader.parse(q)
             matching = [page.number for page in snap.reader.pages_of(doc_id, parsed, limit=None)]

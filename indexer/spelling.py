@@ -98,7 +98,7 @@ class Vocabulary:
         return " ".join(analysis.terms(word, analysis.STOP_WORDS))
 
     @classmethod
-    def count(cls, texts) -> "Vocabulary":
+    def count(cls, texts) -> Vocabulary:
         """`texts`: (text, weight) pairs; a word counts `weight` times for each time it occurs."""
         counts: Counter = Counter()
         spellings: dict[str, Counter] = {}
@@ -175,7 +175,7 @@ class Vocabulary:
 
     # -- storage
 
-    def merged(self, other: "Vocabulary") -> "Vocabulary":
+    def merged(self, other: Vocabulary) -> Vocabulary:
         """The counts of both; a compound keeps the written form it had."""
         counts, terms = Counter(self.counts), Counter(self.terms)
         counts.update(other.counts)
@@ -218,7 +218,7 @@ def write_vocabulary(version: Path, written: list[tuple[dict, list[str]]] | None
         if _stored(version, generation) is not None:
             return
         previous = _stored(version, None) if written is not None else None
-        if previous is None:
+        if previous is None or written is None:
             vocabulary = Vocabulary.count(_texts(reader))
         else:
             vocabulary = previous.merged(Vocabulary.count(

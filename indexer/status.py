@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 from urllib.parse import urlsplit
 
 from . import engine
@@ -193,7 +193,8 @@ def network_outage(failures: list[dict], without_problems: int) -> str | None:
     (the machine was offline, not 165 links broken at once); None otherwise.
 
     `failures` are `problems()` rows, `without_problems` how many records had nothing to fix (local
-    files among them: a handful, which only makes the test stricter). The rows stay listed: a curator reads this first and need not open each.
+    files among them: a handful, which only makes the test stricter). The rows stay listed: a curator
+    reads this first and need not open each.
     """
     kinds = Counter(match[1] for failure in failures
                     if (failure.get("url") or "").startswith(("http://", "https://"))

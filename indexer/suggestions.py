@@ -9,10 +9,10 @@ wait its turn instead of failing.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from .database import Database, now as _now
+from .database import Database, inserted_id, now as _now
 
 STATES = ("pending", "accepted", "rejected")
 
@@ -66,7 +66,7 @@ class SuggestionQueue(Database):
             cursor = connection.execute(
                 "INSERT INTO suggestions (title, url, year, note, email, submitted) VALUES (?, ?, ?, ?, ?, ?)",
                 (title, url, year, note or None, email or None, _now()))
-            return cursor.lastrowid
+            return inserted_id(cursor)
 
     def list(self, state: str | None = "pending") -> list[Suggestion]:
         """Oldest first, as a queue is worked through; `state=None` lists every suggestion."""

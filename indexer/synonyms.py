@@ -15,15 +15,15 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 from abbreviations import schwartz_hearst
 
-from .config import Settings
 from .analysis import index_terms
+from .config import Settings
 from .engine import SCHEMA, Reader
 from .layout import IndexMissing, IndexRoot, atomic_write
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import resource
 import signal
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pebble import ProcessPool
@@ -46,7 +49,7 @@ class Limits:
     document_chars: int = Settings.max_document_chars
 
     @classmethod
-    def of(cls, settings: Settings) -> "Limits":
+    def of(cls, settings: Settings) -> Limits:
         return cls(settings.extract_memory_mb, settings.max_page_chars, settings.max_document_chars)
 
 
@@ -80,7 +83,7 @@ def too_large(memory_mb: int, detail: str = "") -> dict:
             "memory_mb": memory_mb}
 
 
-def _ran_out_of_memory(error: BaseException) -> bool:
+def _ran_out_of_memory(error: BaseException | None) -> bool:
     """The extractors turn any library error into an ExtractionError; the MemoryError the address
     space limit caused is somewhere in its chain. (A library that reports its own allocation
     failure differently, as lxml's "unknown error", keeps its own message.)"""
@@ -157,7 +160,36 @@ def ready() -> bool:
 
 
 def context():
-    """The multiprocessing context extraction pools use."""
+    """The multiprocessing context extraction pools use, its fork server running."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([f"{__package__}.worker_preload"])
+    _server_starter().submit(multiprocessing.forkserver.ensure_running).result()
     return ctx
+
+
+_starter: ThreadPoolExecutor | None = None
+_starter_lock = threading.Lock()
+
+
+def _server_starter() -> ThreadPoolExecutor:
+    """The thread that starts the process's fork server, and lives as long as the process.
+
+    Linux sends the parent-death signal (`die_with_parent`) when the *thread* that started a process
+    ends, not its whole process. Started by whichever thread first asked for an extraction (a fetch
+    thread of one build, a curators' build thread), the fork server was killed when that thread
+    ended, and with it the extraction processes of any other build still running in the process
+    (two web apps' builds in one process: their documents failed as "too large" or "not run").
+    """
+    global _starter
+    with _starter_lock:
+        if _starter is None:
+            _starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fork-server-starter")
+        return _starter
+
+
+def _forget_starter() -> None:
+    global _starter
+    _starter = None  # a forked child has the object but not its thread
+
+
+os.register_at_fork(after_in_child=_forget_starter)

@@ -129,3 +129,47 @@ def test_extraction_processes_die_with_a_killed_build():
         owner.kill()
         owner.wait()
     assert wait_until(lambda: not alive(extraction)), f"still running: {alive(extraction)}"
+
+
+TWO_BUILDS = """
+import os, sys, threading
+from indexer import worker
+from indexer.config import Settings
+
+settings = Settings.from_env(cache="unused")
+first_running, first_over = threading.Event(), threading.Event()
+
+def first_build():  # in a thread of its own, as a curators' build is
+    with worker.pool(settings, 1) as pool:
+        pool.schedule(os.getpid).result()
+        first_running.set()
+        first_over.wait()
+
+thread = threading.Thread(target=first_build)
+thread.start()
+first_running.wait()
+with worker.pool(settings, 1) as pool:
+    print(pool.schedule(os.getpid).result(), flush=True)  # the second build's extraction process
+    first_over.set()
+    thread.join()
+    sys.stdin.readline()
+    print(pool.schedule(worker.extract_job, args=(b"Micro-credentials certify short courses.", "text", "auto"))
+          .result()["pages"])
+"""
+
+
+def test_a_build_that_ends_leaves_the_extractions_of_another_build_running():
+    """Linux's parent-death signal follows the thread that started a process, not its process: the
+    fork server must not be tied to one build's thread, or its end kills every other build's
+    extraction processes (two web apps' builds in one process lost their documents so)."""
+    owner = subprocess.Popen([sys.executable, "-c", TWO_BUILDS], cwd=PROJECT_ROOT, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        extraction = psutil.Process(int(owner.stdout.readline()))
+        # The first build's thread has ended; the signal, had it been sent, arrives in milliseconds.
+        assert not wait_until(lambda: not alive([extraction]), timeout=2), "killed with the other build's thread"
+        output, _ = owner.communicate("go\n", timeout=60)
+    finally:
+        owner.kill()
+        owner.wait()
+    assert output.strip() == "['Micro-credentials certify short courses.']"

@@ -12,9 +12,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.globals import request_ctx
+from flask.json.provider import DefaultJSONProvider
 from flask_compress import Compress
-from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, RequestEntityTooLarge,
-                                 ServiceUnavailable)
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from indexer.config import Settings
@@ -47,6 +53,10 @@ SECURITY_HEADERS = {
 MAX_CONTENT_LENGTH = 256 * 1024
 
 
+class _JSONProvider(DefaultJSONProvider):
+    sort_keys = False  # keep the documented key order of the JSON shapes
+
+
 def create_app(settings: Settings | None = None, **config) -> Flask:
     """`config` overrides Flask settings (tests pass TESTING=True, FACET_SIZE, ...)."""
     settings = settings or Settings.from_env()
@@ -69,11 +79,13 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
                             "text/csv", "application/x-research-info-systems", "application/x-bibtex"],
     )
     app.config.update(config)
-    app.json.sort_keys = False  # keep the documented key order of the JSON shape
+    app.json = _JSONProvider(app)
     if settings.trusted_proxies:
         # The client's address (rate limits, logs) and scheme as the reverse proxy in front reports them;
         # only that many proxies' headers are believed, so a client cannot forge its own address.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
+        # Flask's documented way to add WSGI middleware; its type hints declare wsgi_app a method only.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
     for blueprint in (links.bp, search_views.bp, document_views.bp, feed_views.bp, collection_views.bp):
         app.register_blueprint(blueprint)
@@ -107,6 +119,8 @@ def _digest(path: Path, mtime_ns: int) -> str:
 
 
 def _static_digest(filename: str) -> str | None:
+    if current_app.static_folder is None:
+        return None
     path = Path(current_app.static_folder, filename)
     try:
         return _digest(path, path.stat().st_mtime_ns)
@@ -126,7 +140,7 @@ def _fingerprint_static(endpoint: str, values: dict) -> None:
 def _cache_fingerprinted(response):
     """Long-lived caching only when the URL names the current version (an old ?v= gets revalidated)."""
     if (request.endpoint == "static" and response.status_code == 200
-            and request.args.get("v") == _static_digest(request.view_args.get("filename", ""))):
+            and request.args.get("v") == _static_digest((request.view_args or {}).get("filename", ""))):
         response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
     return response
 

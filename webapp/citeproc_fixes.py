@@ -109,8 +109,8 @@ _DOUBLED = re.compile(r"([?!])((?:</[ib]>|[”’])*)\.")
 
 def finish(entry: str, punctuation_in_quote: bool) -> str:
     """Three rules citeproc-py leaves out of its output: quotes inside quotes are single; a locale with
-    `punctuation-in-quote` (en-US) puts a period or comma inside the closing quote; and a title ending in "?" or "!" takes no
-    period after it ("Big Deal?" not "Big Deal?.")."""
+    `punctuation-in-quote` (en-US) puts a period or comma inside the closing quote; and a title ending
+    in "?" or "!" takes no period after it ("Big Deal?" not "Big Deal?.")."""
     entry = _NESTED_QUOTE.sub(r"“\1‘\2’\3”", entry)
     if punctuation_in_quote:
         entry = _QUOTE_THEN_PUNCTUATION.sub(r"\3\1\2", entry)

@@ -19,9 +19,9 @@ from indexer.search import SearchRequest
 from indexer.spelling import spelling_wanted
 
 from .export import _cell
+from .links import document_link
 from .service import search_service
 from .urls import chips, page_window
-from .links import document_link
 
 bp = Blueprint("compare", __name__)
 

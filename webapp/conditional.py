@@ -17,7 +17,8 @@ def conditional(response: Response) -> Response:
     if changed:
         response.last_modified = changed
     response.headers.setdefault("Cache-Control", "no-cache")
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place: werkzeug types its result as its own Response class
+    return response
 
 
 def _index_changed() -> dt.datetime | None:
@@ -27,4 +28,4 @@ def _index_changed() -> dt.datetime | None:
         mtime = (version / "manifest.json").stat().st_mtime if version else None
     except OSError:
         return None
-    return dt.datetime.fromtimestamp(int(mtime), dt.timezone.utc) if mtime else None
+    return dt.datetime.fromtimestamp(int(mtime), dt.UTC) if mtime else None

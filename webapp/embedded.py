@@ -64,7 +64,7 @@ def highwire_tags(p: Publication, page_url: str) -> list[tuple[str, str]]:
 
 def json_ld(p: Publication, page_url: str) -> dict:
     kind = _SCHEMA_TYPES.get(p.type, "Report")
-    data = {"@context": "https://schema.org", "@type": kind, "name": p.title, "url": page_url,
+    data: dict[str, object] = {"@context": "https://schema.org", "@type": kind, "name": p.title, "url": page_url,
             "author": [{"@type": "Person", "name": name} for name in p.authors]
             or ([{"@type": "Organization", "name": p.organisation}] if p.organisation else []),
             "genre": p.type_label, "keywords": list(p.regions)}

@@ -14,7 +14,8 @@ import datetime as dt
 import html
 import io
 import re
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import bibtexparser
 import rispy
@@ -144,7 +145,7 @@ def _cell(value) -> str:
 def ris_entry(r: Publication) -> dict:
     """A record as rispy's fields (names "Last, First, Suffix"; the organisation as author when there are
     none); DA carries the year too, which some readers (citation-js for CONF) take the date from."""
-    entry = {"type_of_reference": RIS_TYPES.get(r.type, "GEN"), "title": _line(r.title),
+    entry: dict[str, str | list[str]] = {"type_of_reference": RIS_TYPES.get(r.type, "GEN"), "title": _line(r.title),
              "year": str(r.year), "date": f"{r.year}///", "id": r.id}
     authors = [last_first(a, suffix_last=True) for a in r.authors]
     if authors:
@@ -259,7 +260,7 @@ def csl_item(r: Publication, accessed: dt.date) -> dict:
         return html.escape(_typographic(_line(value)), quote=False)
 
     kind = CSL_TYPES.get(r.type, "report")
-    item = {"id": r.id, "type": kind, "title": text(r.title), "issued": {"date-parts": [[r.year]]}}
+    item: dict[str, Any] = {"id": r.id, "type": kind, "title": text(r.title), "issued": {"date-parts": [[r.year]]}}
     if kind in _GENRE_TYPES:
         item["genre"] = text(r.type_label)
     if r.authors:

@@ -47,12 +47,12 @@ def facet_view(spec: Facet, values: list[dict], size: int, panel: int, full_list
     """
     total = len(values)
     if total > panel:
-        values = [v for v, on in zip(values, _first_with_selected(values, panel)) if on]
+        values = [v for v, on in zip(values, _first_with_selected(values, panel), strict=True) if on]
     if len(values) <= size + 2:
         shown, more = values, []
     else:
         visible = _first_with_selected(values, size)
-        shown, more = [v for v, on in zip(values, visible) if on], [v for v, on in zip(values, visible) if not on]
+        shown, more = [v for v, on in zip(values, visible, strict=True) if on], [v for v, on in zip(values, visible, strict=True) if not on]
     return FacetView(spec, shown, more, total, full_list if total > panel else None)
 
 

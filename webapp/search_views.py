@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for

@@ -53,7 +53,8 @@ class SuggestionForm(FlaskForm):
                    validators=[DataRequired("Enter the address where the publication can be found."),
                                Length(max=2000, message="That address is too long."), _NO_CONTROLS,
                                URL(message="Enter a full web address starting with http:// or https://.")])
-    year = IntegerField("Year of publication", invalid_value_message="Enter the year as a number, e.g. 2023.",
+    # types-WTForms 3.2 predates WTForms 3.3's `invalid_value_message`
+    year = IntegerField("Year of publication", invalid_value_message="Enter the year as a number, e.g. 2023.",  # type: ignore[call-arg]
                         validators=[InputRequired("Enter the year the publication came out, e.g. 2023."),
         # The catalog's own bounds, so an accepted suggestion is always a valid record.
         NumberRange(min=EARLIEST_YEAR, max=_latest_year(),
@@ -69,7 +70,8 @@ class SuggestionForm(FlaskForm):
     website = StringField("Leave this field empty")  # the honeypot; see the module docstring
 
     def clean(self) -> dict:
-        return {"title": self.title.data.strip(), "url": self.url.data.strip(), "year": self.year.data,
+        # `or ""`: a field's data is None until the form is filled; `clean` is called once it validated
+        return {"title": (self.title.data or "").strip(), "url": (self.url.data or "").strip(), "year": self.year.data,
                 "note": (self.note.data or "").strip() or None, "email": (self.email.data or "").strip() or None}
 
 
@@ -106,8 +108,9 @@ def form():
             current_app.logger.info("suggestion from %s dropped: honeypot filled", client)
             known = None
         else:
-            current_app.extensions[_QUEUE].submit(**form.clean())
-            known = _catalogued(form.url.data)
+            fields = form.clean()
+            current_app.extensions[_QUEUE].submit(**fields)
+            known = _catalogued(fields["url"])
         limit.hit(client)
     except (StorageError, sqlite3.Error, OSError):
         current_app.logger.exception("the suggestion store %s cannot be written",

@@ -7,6 +7,7 @@ different result set means nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlencode
 
 from indexer.facets import FACETS
@@ -29,7 +30,7 @@ class Chip:
 
 
 def chips(base: str, req: SearchRequest) -> list[Chip]:
-    removals = []
+    removals: list[tuple[str, str, dict[str, Any]]] = []  # (kind, label, what the chip's link changes)
     if req.q:
         removals.append(("Words", f"“{req.q}”", {"q": ""}))
     for spec in FACETS:

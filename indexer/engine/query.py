@@ -10,8 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from whoosh import qparser
-from whoosh import query as wq
+from whoosh import qparser, query as wq
 
 from .. import analysis, limits
 from .schema import DEFAULT_FIELD, pubs_schema
@@ -72,8 +71,8 @@ def parse(parser: qparser.QueryParser, text: str, match_all: bool = False, reade
         return ParsedQuery(wq.NullQuery, None, frozenset(),
                            "Nothing to search for: the query has only very common words or symbols.")
     parsed = _exclusions_exclude(parsed)
-    plain = isinstance(parsed, wq.Or) and not _OPERATORS.search(text)
-    if plain:
+    only_words = isinstance(parsed, wq.Or) and not _OPERATORS.search(text)
+    if only_words:
         parsed = _dampened(parsed, Counter(analysis.terms(text)))
     all_words = wq.And(parsed.subqueries) if isinstance(parsed, wq.Or) else None
     if match_all and all_words is not None:
@@ -99,7 +98,7 @@ def _bounded(q, reader):
             if sum(leaf.text.count(c) for c in "*?") > limits.MAX_WILDCARDS_PER_WORD:
                 raise limits.too_many_wildcards(leaf.text)
         if isinstance(leaf, wq.MultiTerm):
-            budget -= sum(1 for _ in zip(range(budget + 1), leaf.expanded_terms(reader)))
+            budget -= sum(1 for _ in zip(range(budget + 1), leaf.expanded_terms(reader), strict=False))
             if budget < 0:
                 raise limits.too_many_expansions()
     limits.spend_expansions(left - budget)
@@ -194,7 +193,8 @@ def with_alternatives(parsed: ParsedQuery, alternatives: dict[str, list[str]]) -
             return wq.AndNot(expand(q.a), q.b)
         if not q.is_leaf():
             return q.apply(expand)
-        extra = alternatives.get(_term_text(q)) if isinstance(q, wq.Term) and q.fieldname == DEFAULT_FIELD else None
+        text = _term_text(q) if isinstance(q, wq.Term) and q.fieldname == DEFAULT_FIELD else None
+        extra = alternatives.get(text) if text is not None else None
         if not extra:
             return q
         added.update(dict.fromkeys(extra))

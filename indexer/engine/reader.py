@@ -12,8 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
-from whoosh import collectors, index
-from whoosh import query as wq
+from whoosh import collectors, index, query as wq
 
 from .. import analysis, limits
 from ..layout import IndexUnreadable, fingerprint_damage

@@ -116,7 +116,7 @@ class Writer:
             regions=",".join(record["regions"]), type=record["type"], section=record["section"],
             record=json.dumps(record),
         )
-        for number, (text, page_terms, time) in enumerate(zip(pages, terms, times), start=1):
+        for number, (text, page_terms, time) in enumerate(zip(pages, terms, times, strict=True), start=1):
             if page_terms:
                 page = number if paged and time is None else 0
                 self._pages.add_document(pub_id=record["id"], page=page, text=page_terms, raw=text,

@@ -40,9 +40,9 @@ _SRT_FIRST_CUE = re.compile(r"\A\s*\d+[ \t]*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{3}[ \
 
 def sniff(content: bytes) -> str | None:
     """"vtt" or "srt" when the bytes are captions (servers label them text/plain or octet-stream), else None."""
-    head = content[:_SNIFF_CHARS * 2]  # UTF-16 takes two bytes a character
-    encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8"
-    head = head.decode(encoding, errors="ignore").lstrip("\ufeff")
+    start = content[:_SNIFF_CHARS * 2]  # UTF-16 takes two bytes a character
+    encoding = "utf-16" if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8"
+    head = start.decode(encoding, errors="ignore").lstrip("\ufeff")
     if _WEBVTT_HEADER.match(head):
         return "vtt"
     if _SRT_FIRST_CUE.match(head):
@@ -60,7 +60,7 @@ def extract_captions(content: bytes, kind: str) -> Extraction:
     pages: list[list[str]] = []
     times: list[int] = []
     speaker = last_line = None
-    for caption in captions:
+    for caption in captions.captions:
         lines = [line for line in normalize(html.unescape(caption.text)).split("\n") if line]
         if not lines:
             continue

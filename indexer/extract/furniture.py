@@ -35,13 +35,13 @@ def strip_running_lines(pages: list[str]) -> list[str]:
         return pages
     lines = [page.split("\n") for page in pages]
     edges = [_edge_positions(page_lines) for page_lines in lines]
-    seen = Counter(key for page_lines, positions in zip(lines, edges)
+    seen = Counter(key for page_lines, positions in zip(lines, edges, strict=True)
                    for key in {_key(page_lines[i]) for i in positions} if key)
     needed = max(2, math.ceil(MIN_SHARE * with_text))
     running = {key for key, count in seen.items() if count >= needed}
     if not running:
         return pages
-    return [_without(page_lines, positions, running) for page_lines, positions in zip(lines, edges)]
+    return [_without(page_lines, positions, running) for page_lines, positions in zip(lines, edges, strict=True)]
 
 
 def _edge_positions(lines: list[str]) -> set[int]:

@@ -35,7 +35,7 @@ def decode(content: bytes, declared: str | None = None) -> tuple[str, str | None
         return content.decode("utf-8-sig"), None
     except UnicodeDecodeError:
         pass
-    utf8_declared = bool(declared) and _codec_name(declared) == "utf-8"
+    utf8_declared = bool(declared and _codec_name(declared) == "utf-8")
     if declared and not utf8_declared:
         # Browsers read a declared Latin-1 or ASCII as Windows-1252 (WHATWG Encoding), and so do authors.
         encoding = "cp1252" if declared.strip().lower() in _WEB_LATIN_1 else declared

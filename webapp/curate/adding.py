@@ -80,7 +80,8 @@ def _add_upload(form: NewRecordForm, upload):
 @bp.route("/add", methods=["GET", "POST"])
 def add():
     form = NewRecordForm()
-    general, duplicate = [], None
+    general: list[str] = []
+    duplicate = None
     if request.method == "POST":
         record, general, duplicate = add_new(form, (form.url.data or "").strip(), request.files.get("file"))
         if record is not None:

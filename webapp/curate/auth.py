@@ -40,7 +40,7 @@ def _loads_curators(state) -> None:
 def _safe_next(target: str | None) -> str:
     """Only a path of this site's curators' screens: a sign-in link must not send anyone elsewhere."""
     parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/curate") or target.startswith("//"):
+    if target is None or parts.scheme or parts.netloc or not parts.path.startswith("/curate") or target.startswith("//"):
         return url_for("curate.dashboard")
     return target
 
@@ -54,7 +54,7 @@ def sign_in():
         with limiter.limit(config["CURATE_SIGN_IN_LIMIT"]), \
                 limiter.limit(config["CURATE_SIGN_IN_LIMIT_PER_NAME"], key_func=lambda: f"name:{form.name.data}"):
             if form.validate_on_submit():
-                curator = stores().curators.authenticate(form.name.data.strip(), form.password.data)
+                curator = stores().curators.authenticate((form.name.data or "").strip(), form.password.data or "")
                 if curator is not None:
                     session.clear()  # nothing of a session from before signing in is kept (fixation)
                     login_user(SignedIn(curator))

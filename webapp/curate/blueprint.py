@@ -105,7 +105,7 @@ def _guard():
         try:
             validate_csrf(request.form.get("csrf_token"))
         except ValidationError as err:
-            raise CSRFError(f"The form had expired or came from another page ({err}). Please send it again.")
+            raise CSRFError(f"The form had expired or came from another page ({err}). Please send it again.") from err
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     if not current_user.is_authenticated:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from indexer.config import Settings
-from indexer.database import Database, now
+from indexer.database import Database, inserted_id, now
 from indexer.layout import BuildInProgress
 
 #: How long a queued build waits for another (e.g. a curator's `observatory build`) to release the lock.
@@ -57,8 +57,9 @@ class BuildLog(Database):
 
     def queue(self, curator: str, reason: str) -> int:
         with self._write() as connection:
-            return connection.execute("INSERT INTO web_builds (requested, curator, reason, state) VALUES (?, ?, ?, ?)",
-                                      (now(), curator, reason, "queued")).lastrowid
+            return inserted_id(connection.execute(
+                "INSERT INTO web_builds (requested, curator, reason, state) VALUES (?, ?, ?, ?)",
+                (now(), curator, reason, "queued")))
 
     def claim(self) -> list[int]:
         """Every queued build, marked running: one build serves them all."""

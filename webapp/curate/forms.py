@@ -67,11 +67,11 @@ class RecordForm(FlaskForm):
     entry_hash = HiddenField()
 
     #: The order fields are shown in, and the catalog's field each one fills.
-    CATALOG_FIELDS = ("title", "year", "section", "type", "regions", "jurisdiction", "organisation", "authors",
+    CATALOG_FIELDS: tuple[str, ...] = ("title", "year", "section", "type", "regions", "jurisdiction", "organisation", "authors",
                       "summary", "language", "url", "path", "document_url", "follow", "transcript", "added")
 
     @classmethod
-    def for_record(cls, record: Record, **kw) -> "RecordForm":
+    def for_record(cls, record: Record, **kw) -> RecordForm:
         data = record.model_dump()
         data.update(regions=", ".join(record.regions), authors="\n".join(record.authors),
                     added=record.added.isoformat() if record.added else "", year=str(record.year))

@@ -113,12 +113,13 @@ def to_fields(ref: dict, section: str, regions: list[str]) -> dict:
     doi = DOI.search(ref.get("doi") or "")
     url = (ref.get("url") or "").strip() or (f"https://doi.org/{doi[1]}" if doi else None)
     title = re.sub(r"\s+", " ", (ref.get("title") or "").replace("{", "").replace("}", "")).strip()
-    fields = {"title": title, "year": int(year[0]) if year else None, "type": kind,
+    year_number = int(year[0]) if year else None
+    fields = {"title": title, "year": year_number, "type": kind,
               "section": SECTION_OF_TYPE.get(kind, section), "regions": regions,
               "authors": [a.strip() for a in ref.get("authors") or [] if a.strip()],
               "summary": (ref.get("summary") or "").strip() or None,
               "organisation": (ref.get("organisation") or "").strip() or None, "url": url}
-    fields["id"] = slug(title, fields["year"] or 0)
+    fields["id"] = slug(title, year_number or 0)
     return {key: value for key, value in fields.items() if value not in (None, [], "")}
 
 
@@ -132,7 +133,8 @@ def preview(refs: list[dict], section: str, regions: list[str]) -> list[dict]:
     catalog_path = settings().catalog
     catalog = load_catalog(catalog_path)
     dois = {_doi_of(r.url): r for r in catalog if _doi_of(r.url)}
-    shown, seen = [], []
+    shown: list[dict] = []
+    seen: list[tuple[int, dict]] = []  # (number, fields) of the entries before
     for number, ref in enumerate(refs, start=1):
         fields = to_fields(ref, section, regions)
         try:

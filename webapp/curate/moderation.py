@@ -74,7 +74,7 @@ def reject(suggestion_id: int):
         flash(form.reason.errors[0] if form.reason.errors else "Give a reason.", "error")
         return redirect(url_for("curate.suggestions"), code=303)
     try:
-        stores().suggestions.reject(suggestion_id, form.reason.data)
+        stores().suggestions.reject(suggestion_id, form.reason.data or "")
     except SuggestionError as err:
         flash(str(err), "error")
     else:

@@ -9,7 +9,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 
 from indexer.additions import AdditionError, InvalidRecord, entry_hash, replace_record, retire_record
 from indexer.catalog import Record, load_catalog
-from indexer.fetch import FetchError, Fetcher
+from indexer.fetch import Fetcher, FetchError
 from indexer.layout import IndexMissing, IndexUnreadable, read_manifest
 
 from ..service import search_service
