@@ -51,8 +51,8 @@ def highwire_tags(p: Publication, page_url: str) -> list[tuple[str, str]]:
         tags.append((name, p.organisation))
     if p.summary:
         tags.append(("citation_abstract", p.summary))
-    if doi(p.url):
-        tags.append(("citation_doi", doi(p.url)))
+    if found := doi(p.url):
+        tags.append(("citation_doi", found))
     if p.language:
         tags.append(("citation_language", p.language))
     if p.url and p.kind == "pdf":

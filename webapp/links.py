@@ -34,6 +34,8 @@ def own_address() -> str | None:
     Behind a reverse proxy this is the proxy's way in, not the public address: set the base URL there.
     """
     sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    if sock is None:
+        return None
     try:
         host, port = sock.getsockname()[:2]
     except (AttributeError, OSError, TypeError, ValueError):  # no socket, or a Unix socket's path
