@@ -71,11 +71,14 @@ def _most_informative(reader, found: Counter) -> list[tuple[str, float]]:
     mean_length = model.mean_length or 1.0
     chosen: list[tuple[float, str]] = []
     for term, weight in sorted(found.items(), key=lambda item: (-item[1], item[0])):
+        if weight <= 0:   # only in documents whose odds are too small to count (e^-745 is 0.0)
+            break
         if len(chosen) == FEEDBACK_TERMS:
             bound = max(model.score(weight, weight, 0), model.score(weight, mean_length * docs, 0))
             if bound <= chosen[-1][0]:
                 break
-        chosen.append((model.score(weight, reader.frequency(DEFAULT_FIELD, term), 0), term))
+        frequency = max(reader.frequency(DEFAULT_FIELD, term), weight)   # never below: see the bound
+        chosen.append((model.score(weight, frequency, 0), term))
         chosen.sort(key=lambda item: (-item[0], item[1]))
         del chosen[FEEDBACK_TERMS:]
     return [(term, score / chosen[0][0]) for score, term in chosen] if chosen and chosen[0][0] > 0 else []
