@@ -16,6 +16,7 @@ from collections import Counter
 from whoosh import query as wq
 from whoosh.classify import Bo1Model
 
+from .internals import vector_weights
 from .schema import DEFAULT_FIELD
 
 #: The first-pass matches the topic's words are read from (Anserini's fbDocs).
@@ -51,7 +52,7 @@ def reweighted(searcher, weights: dict[str, float], top: list[tuple[int, float]]
     for docnum, score in top[:FEEDBACK_DOCS]:
         if reader.has_vector(docnum, DEFAULT_FIELD):
             trust = math.exp(score - best)
-            found.update({term: freq * trust for term, freq in reader.vector_as("weight", docnum, DEFAULT_FIELD)})
+            found.update({term: freq * trust for term, freq in vector_weights(reader, docnum, DEFAULT_FIELD)})
     strongest = max(weights.values())
     merged = {term: weight / strongest for term, weight in weights.items()}
     for term, weight in _most_informative(reader, found):
