@@ -2,7 +2,7 @@
 
 The standard strong baseline of IR research, with the literature's default settings rather than
 values fitted to any collection: the 10 best first-pass matches (Anserini's `fbDocs`), each trusted
-by its probability of relevance, the 10 words they most share (Anserini's `fbTerms`, Terrier's
+by its odds of relevance, the 10 words they most share (Anserini's `fbTerms`, Terrier's
 `expansion.terms`) chosen by Amati's Bo1 model, added to the query at Rocchio's β = 0.4 of the
 query's strongest word (Terrier's `rocchio.beta`). Feedback only reorders the matches of the
 user's own words: an expansion word never finds a publication the query does not find, so counts,
@@ -33,7 +33,8 @@ MIN_QUERY_TERMS = 3
 
 def applies(weights: tuple) -> bool:
     """Whether a query gets feedback: `weights` ((term, weight) pairs) are its plain words, none
-    when it uses query syntax (phrases, fields, operators), which feedback must not reinterpret."""
+    when it asks for more than any of some words (phrases, fields, exclusions, AND), which
+    feedback must not reinterpret."""
     return len(weights) >= MIN_QUERY_TERMS
 
 
