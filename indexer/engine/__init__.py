@@ -2,10 +2,11 @@
 
 `schema` (what a version's files hold, `indexer.analysis` as Whoosh analyzers), `writer`
 (whole publications in and out), `reader` (answers in publication ids and page texts), `query`
-(the query language to Whoosh queries), `scoring` (BM25), `internals` (the one module touching
-Whoosh's private API). Where versions live on disk, the lock and the manifest are `layout`'s
-business, so another engine (an OpenSearch adapter, say) would be one new package with the same
-facade. Snippets, marks and phrase checks are analysis, not engine: see `indexer.snippets`.
+(the query language to Whoosh queries), `scoring` (BM25), `feedback` (matches reordered by the
+words of the best ones), `internals` (the one module touching Whoosh's private API). Where
+versions live on disk, the lock and the manifest are `layout`'s business, so another engine (an
+OpenSearch adapter, say) would be one new package with the same facade. Snippets, marks and
+phrase checks are analysis, not engine: see `indexer.snippets`.
 """
 from __future__ import annotations
 

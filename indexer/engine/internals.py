@@ -1,9 +1,9 @@
-"""The one place that reaches into Whoosh's private parts: its multi-process writer and segment list.
+"""The one place that reaches into Whoosh's private parts: its multi-process writer, segment list, postings.
 
 Whoosh offers no public way to kill its page-writing processes with the build, to know whether a
-multi-process writer received any document, to list an index's segments and their files, or to
-delete what a failed commit left; each is a line or two
-here, so a Whoosh upgrade that moves them breaks one module.
+multi-process writer received any document, to list an index's segments and their files, to
+delete what a failed commit left, or to read a term vector faster than a posting at a time; each
+is a line or two here, so a Whoosh upgrade that moves them breaks one module.
 """
 from __future__ import annotations
 
@@ -71,3 +71,18 @@ def segment_files(version: Path) -> dict[str, list[str]]:
             if match and match.group(1) in live:
                 found.setdefault(match.group(1), []).append(filename)
     return found
+
+
+def vector_weights(reader, docnum: int, fieldname: str):
+    """(term, frequency) of a document's term vector, read a block of postings at a time: Whoosh's
+    `vector_as` makes three method calls per word, which for the term vector of a long report (a
+    few thousand words) is most of what pseudo-relevance feedback costs."""
+    vector = reader.vector(docnum, fieldname)
+    while vector.is_active():
+        if vector._ids is None:
+            vector._read_ids()
+        if vector._weights is None:
+            vector._read_weights()
+        for term, weight in zip(vector._ids[vector._i:], vector._weights[vector._i:]):
+            yield term.decode("utf-8") if isinstance(term, bytes) else term, weight
+        vector._next_block()

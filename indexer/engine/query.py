@@ -26,6 +26,7 @@ class ParsedQuery:
     message: str | None
     phrases: tuple = ()   # the quoted phrases (as term sequences) a matching page must contain
     all_words: object = None  # several plain words: the query asking for all of them (match=all)
+    weights: tuple = ()   # plain words: ((term, weight), ...) of the words ranking starts from (feedback)
 
 
 _QUESTION_MARKS = re.compile(r"\?")
@@ -74,11 +75,12 @@ def parse(parser: qparser.QueryParser, text: str, match_all: bool = False, reade
     only_words = isinstance(parsed, wq.Or) and not _OPERATORS.search(text)
     if only_words:
         parsed = _dampened(parsed, Counter(analysis.terms(text)))
+    weights = _word_weights(parsed)
     all_words = wq.And(parsed.subqueries) if isinstance(parsed, wq.Or) else None
     if match_all and all_words is not None:
         parsed = all_words
     pages = wq.Or([wq.Term("text", term) for term in sorted(terms)]) if terms else None
-    return ParsedQuery(parsed, pages, frozenset(terms), message, _phrases(parsed), all_words)
+    return ParsedQuery(parsed, pages, frozenset(terms), message, _phrases(parsed), all_words, weights)
 
 
 def _bounded(q, reader):
@@ -160,6 +162,19 @@ def _dampened(parsed, counts: Counter):
     if all(n == 1 for n in counts.values()):
         return parsed
     return parsed.apply(lambda leaf: _scaled(leaf, 1 + math.log(counts.get(_term_text(leaf), 1))))
+
+
+def _word_weights(q) -> tuple:
+    """((term, weight), ...) of a query that asks for any of some words (compounds among them),
+    whatever characters it was typed with; () for one with phrases, fields or exclusions."""
+    def word(child):
+        return isinstance(child, wq.Term) and child.fieldname == DEFAULT_FIELD
+    if not isinstance(q, wq.Or) or not all(
+            word(child) or (isinstance(child, wq.And) and all(map(word, child.subqueries)))
+            for child in q.subqueries):
+        return ()
+    return tuple((_term_text(leaf), child.boost * leaf.boost) for child in q.subqueries
+                 for leaf in ([child] if word(child) else child.subqueries))
 
 
 def _term_text(leaf) -> str | None:

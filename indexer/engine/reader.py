@@ -16,6 +16,7 @@ from whoosh import collectors, index, query as wq
 
 from .. import analysis, limits
 from ..layout import IndexUnreadable, fingerprint_damage
+from . import feedback
 from .internals import segment_files
 from .query import ParsedQuery, parse, parser
 from .schema import DEFAULT_FIELD
@@ -97,7 +98,10 @@ class Reader:
             self.pubs.search_with_collector(parsed.pubs, collector)
         except collectors.TimeLimit:
             raise limits.out_of_time() from None
-        return {self._ids[hit.docnum]: hit.score for hit in collector.results()}
+        scores = {hit.docnum: hit.score for hit in collector.results()}
+        if feedback.applies(parsed.weights):
+            scores = feedback.reordered(self.pubs, dict(parsed.weights), scores)
+        return {self._ids[docnum]: score for docnum, score in scores.items()}
 
     def matching_ids(self, query) -> set[str]:
         """The ids of every publication matching `query`, unscored (counts, not ranking)."""

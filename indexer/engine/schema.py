@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from whoosh import index
+from whoosh import formats, index
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
@@ -18,7 +18,8 @@ from .. import analysis
 #: 4: title, metadata and text searched as one field `text`.
 #: 5: pages of a recording's transcript store the second they start at (`time`).
 #: 6: analysers are `indexer.analysis` behind the adapters below; word parts share a position.
-SCHEMA_VERSION = 6
+#: 7: the publications' `text` keeps term vectors (frequencies), which feedback reads.
+SCHEMA_VERSION = 7
 SCHEMA = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 
 #: The field plain words are searched in: title, curated metadata and full text as one field, so
@@ -105,7 +106,10 @@ def pubs_schema(for_queries: bool = False) -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
-        text=TEXT(analyzer=analyzer if for_queries else PreAnalyzed(), multitoken_query="and"),
+        # Term vectors (frequencies only): the words of the best first-pass matches, which
+        # feedback (`feedback`) reads without analysing their text again.
+        text=TEXT(analyzer=analyzer if for_queries else PreAnalyzed(), multitoken_query="and",
+                  vector=formats.Frequency()),
         title_sort=ID(sortable=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True),
         regions=KEYWORD(stored=True, commas=True, lowercase=False),
