@@ -1,15 +1,19 @@
 """What one search may cost: checked before it runs, and a time budget while it runs.
 
 A public search box meets queries written to be expensive (`a* b* … z*` stands for the whole
-vocabulary; `*ion` makes the engine read every word it knows). The engine adapter measures a parsed
-query against these bounds before searching (`engine.Reader.parse`) and stops a search that runs
-past its budget (`engine.Reader.match`); both refuse with `QueryTooCostly`, an `InvalidRequest`, so
-the page and the API answer 400 with its message, which says how to narrow the search.
+vocabulary; `*ion` makes the engine read every word it knows). What the text alone shows is refused
+before any parsing or index work (`check_text`: a refusal must cost less than the cheapest search,
+or a flood of refusals starves the site as the queries would); the engine adapter then measures the
+parsed query against the index's term dictionary (`engine.Reader.parse`) and stops a search that
+runs past its budget (`engine.Reader.match`). Each refuses with `QueryTooCostly`, an
+`InvalidRequest`, so the page and the API answer 400 with its message, which says how to narrow.
 """
 from __future__ import annotations
 
 import contextlib
+import re
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from .facets import InvalidRequest
 
@@ -20,12 +24,24 @@ MAX_TERMS = 40
 MAX_EXPANSIONS = 300
 #: Wildcard characters in one word: each one multiplies the work of matching every candidate word.
 MAX_WILDCARDS_PER_WORD = 3
+#: Words with a wildcard in one query (or in all the lines of a trends chart): each is a walk through
+#: the term dictionary, and a reader's truncations are one or two.
+MAX_WILDCARD_WORDS = 8
 #: Seconds one search may spend collecting its matches before it is stopped (a normal search takes
 #: milliseconds; gunicorn kills a worker at 30 s).
 SEARCH_SECONDS = 2.0
 
-#: Expansions left to the searches of one request that asks several (see `one_budget`); None: each its own.
-_shared_expansions: ContextVar[list[int] | None] = ContextVar("shared_expansions", default=None)
+
+
+@dataclass
+class _Budget:
+    """What the searches of one request that asks several have left together (see `one_budget`)."""
+
+    expansions: int
+    wildcard_words: int
+
+
+_shared: ContextVar[_Budget | None] = ContextVar("shared_budget", default=None)
 
 NARROW = "Narrow the search: use fewer or longer words, or type more letters before a *."
 
@@ -54,6 +70,10 @@ def too_many_wildcards(word: str) -> QueryTooCostly:
     return QueryTooCostly(f"“{word}” has more than {MAX_WILDCARDS_PER_WORD} wildcards")
 
 
+def too_many_wildcard_words(count: int) -> QueryTooCostly:
+    return QueryTooCostly(f"{count} of its words have wildcards (at most {MAX_WILDCARD_WORDS})")
+
+
 def too_many_expansions() -> QueryTooCostly:
     return QueryTooCostly(f"its wildcards and ranges stand for more than {MAX_EXPANSIONS} different words")
 
@@ -69,22 +89,53 @@ def check_trend_queries(queries: list[str]) -> None:
         raise QueryTooCostly(f"its queries have {count} words together (at most {MAX_TERMS})")
 
 
+#: What the parser reads as one word: quoted phrases are words, not wildcards, so they are left out.
+_QUOTED = re.compile(r'"[^"]*"?')
+#: Around a word: its field (`title:`), a required/excluded mark, parentheses.
+_AROUND = re.compile(r"^[-+(]*(?:[\w*]+:)?[(]*|[)]+$")
+
+
+def check_text(text: str) -> None:
+    """What the query's text alone shows is too costly, refused before it is parsed: the same bounds
+    and messages as the parsed query's check (`engine.query`), which still decides the rest (a
+    wildcard's expansions are counted there, in the term dictionary)."""
+    words = [_AROUND.sub("", word) for word in _QUOTED.sub(" ", text).split()]
+    wild = [word for word in words if "*" in word]
+    if not wild:
+        return
+    bare = [word for word in wild if not word.strip("*")]
+    if bare and len(words) > 1:
+        raise matches_everything()
+    for word in wild:
+        if word.startswith("*") and word not in bare:
+            raise leading_wildcard(word)
+        if word.count("*") > MAX_WILDCARDS_PER_WORD:
+            raise too_many_wildcards(word)
+    shared = _shared.get()
+    left = MAX_WILDCARD_WORDS if shared is None else shared.wildcard_words
+    if len(wild) > left:
+        raise too_many_wildcard_words(len(wild) + MAX_WILDCARD_WORDS - left)
+    if shared is not None:
+        shared.wildcard_words -= len(wild)
+
+
 @contextlib.contextmanager
 def one_budget():
-    """The queries parsed inside share one query's `MAX_EXPANSIONS` (a trends chart's lines, say)."""
-    token = _shared_expansions.set([MAX_EXPANSIONS])
+    """The queries parsed inside share one query's `MAX_EXPANSIONS` and `MAX_WILDCARD_WORDS` (a
+    trends chart's lines, say)."""
+    token = _shared.set(_Budget(MAX_EXPANSIONS, MAX_WILDCARD_WORDS))
     try:
         yield
     finally:
-        _shared_expansions.reset(token)
+        _shared.reset(token)
 
 
 def expansions_left() -> int:
-    shared = _shared_expansions.get()
-    return MAX_EXPANSIONS if shared is None else shared[0]
+    shared = _shared.get()
+    return MAX_EXPANSIONS if shared is None else shared.expansions
 
 
 def spend_expansions(count: int) -> None:
-    shared = _shared_expansions.get()
+    shared = _shared.get()
     if shared is not None:
-        shared[0] -= count
+        shared.expansions -= count

@@ -21,6 +21,7 @@ from indexer.config import Settings
 from indexer.search import IndexMissing, IndexUnreadable, InvalidRequest
 
 from . import api, collection_views, compare, curate, document_views, feed_views, links, search_views, suggest
+from .service import search_service
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -181,6 +182,11 @@ def _unreadable_index(error: IndexUnreadable):
 
 
 def _unexpected_error(error: Exception):
-    """Logged with its traceback for the operator; the visitor sees a plain apology."""
+    """Logged with its traceback for the operator; the visitor sees a plain apology. Unless the live
+    index's files turn out damaged (read in full: damage between a file's ends fails only the reads
+    that reach it, with whatever error the bytes cause): then it is the unreadable index's 503."""
     current_app.logger.exception("unhandled error on %s %s", request.method, request.full_path)
+    problem = search_service().damaged()
+    if problem:
+        return _unreadable_index(IndexUnreadable(problem))
     return _http_error(InternalServerError())
