@@ -282,7 +282,8 @@ def _print_attack(hit: dict) -> None:
           f"{cheap['attack']['p50']:.1f} ms under attack ({cheap['attack']['n']}), "
           f"{cheap['flood']['p50']:.1f} ms beside the control ({cheap['flood']['n']})")
     verdict = "met" if hit["p50_ratio"] <= 2 else "NOT met"
-    print(f"ATTACK RATIO {hit['p50_ratio']:.2f}x (target <= 2x: {verdict}); control ratio {hit['flood_p50_ratio']:.2f}x")
+    print(f"ATTACK RATIO {hit['p50_ratio']:.2f}x (target <= 2x: {verdict}); "
+          f"control ratio {hit['flood_p50_ratio']:.2f}x")
     for kind in SENDERS:
         print(f"{kind}: {sum(hit[kind]['answers'].values())} requests, answers {hit[kind]['answers']}, "
               f"p50 {hit[kind]['latency']['p50']:.0f} ms, p99 {hit[kind]['latency']['p99']:.0f} ms")

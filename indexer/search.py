@@ -340,13 +340,13 @@ class SearchService:
                                        snippets, correct)
 
     def damaged(self) -> str | None:
-        """After a request failed: what is wrong with the live version's files (its path first), each read in full
-        against the digests its build recorded, or None when they are intact (the failure was not
-        theirs). Damage between a file's ends passes the check at open and fails only the searches
-        that read it; found here, the version is answered as unreadable (`IndexUnreadable`, the 503)
-        from then on, until a build replaces it (the build's own check makes that a full one) or the
-        files are found intact again. A verdict holds for `RECHECK_SECONDS`, so repeated failures do
-        not read the whole index each time."""
+        """After a request failed: what is wrong with the live version's files (its path first), each
+        read in full against the digests its build recorded, or None when they are intact (the
+        failure was not theirs). Damage between a file's ends passes the check at open and fails
+        only the searches that read it; found here, the version is answered as unreadable
+        (`IndexUnreadable`, the 503) from then on, until a build replaces it (the build's own check
+        makes that a full one) or the files are found intact again. A verdict holds for
+        `RECHECK_SECONDS`, so repeated failures do not read the whole index each time."""
         version = self.root.current()
         problem = self._verdict(version) if version is not None else None
         return f"{version}: {problem}" if problem else None
