@@ -97,10 +97,13 @@ def _record(n: int, name: str, base: str) -> dict:
             "type": "report", "regions": ["International"], "language": "en", "url": f"{base}/{name}"}
 
 
+def _build_command(full: bool) -> list[str]:
+    return [sys.executable, "-m", "indexer", "build", *(["--full"] if full else []), "--quiet"]
+
+
 def _build(env: dict, full: bool = True, **popen) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "indexer", "build", *(["--full"] if full else []), "--quiet"],
-                            cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, **popen)
+    return subprocess.Popen(_build_command(full), cwd=PROJECT_ROOT, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
 
 
 def served(index: Path) -> tuple[int, list[str], Counter]:
@@ -159,9 +162,17 @@ def _left_behind(session_id: int) -> list[int]:
     return left
 
 
-def kills(env: dict, work: Path, index: Path, trials: int, build_seconds: float, seed: int) -> dict:
+def _timed_build(env: dict) -> float:
+    started = time.perf_counter()
+    _build(env).wait(timeout=1800)
+    return time.perf_counter() - started
+
+
+def kills(env: dict, work: Path, index: Path, trials: int, extracting_seconds: float, seed: int) -> dict:
     rng = random.Random(seed)
     baseline = served(index)[:2]
+    text_cache = Path(env["OBSERVATORY_CACHE"]) / "text"
+    seconds = {True: extracting_seconds, False: _timed_build(env)}  # a full build without extracting
     results = []
     with gunicorn(env, 2, work / "gunicorn.log", config="gunicorn.conf.py") as (_, port):
         client = Client(f"http://127.0.0.1:{port}")
@@ -169,15 +180,19 @@ def kills(env: dict, work: Path, index: Path, trials: int, build_seconds: float,
         try:
             for n in range(trials):
                 extracting = n % 2 == 0
-                if extracting:
-                    shutil.rmtree(Path(env["OBSERVATORY_CACHE"]) / "text", ignore_errors=True)
-                after = rng.uniform(0.1, 0.9) * build_seconds * (1 if extracting else 0.5)
-                build = _build(env, start_new_session=True)
-                time.sleep(after)
-                killed = build.poll() is None
-                if killed:
-                    os.killpg(build.pid, signal.SIGKILL)
-                build.wait()
+                # A build that ends before its kill (the machine's load varies) is tried again, sooner.
+                for attempt in range(4):
+                    if extracting:
+                        shutil.rmtree(text_cache, ignore_errors=True)
+                    after = rng.uniform(0.1, 0.9) * seconds[extracting] / 2 ** attempt
+                    build = _build(env, start_new_session=True)
+                    time.sleep(after)
+                    killed = build.poll() is None
+                    if killed:
+                        os.killpg(build.pid, signal.SIGKILL)
+                    build.wait()
+                    if killed:
+                        break
                 time.sleep(0.5)  # the pool's processes notice their parent is gone
                 total, probe = served(index)[:2]
                 results.append({"while": "extracting" if extracting else "writing from the cache",
@@ -187,6 +202,13 @@ def kills(env: dict, work: Path, index: Path, trials: int, build_seconds: float,
             client.stop()
     return {"trials": results, "corrupt": sum(not r["intact"] for r in results),
             "left_behind": sum(r["left_behind"] for r in results), "client_answers": dict(client.answers)}
+
+
+def _run_build(env: dict, full: bool) -> tuple[int, str]:
+    """A build's exit code and the last line it wrote to stderr (what the operator reads)."""
+    done = subprocess.run(_build_command(full), cwd=PROJECT_ROOT, env={**os.environ, **env}, capture_output=True,
+                          text=True, timeout=1800, check=False)
+    return done.returncode, (done.stderr.strip().splitlines() or [""])[-1]
 
 
 def _listing(version: Path) -> set[str]:
@@ -203,20 +225,24 @@ def full_disk(env: dict, work: Path, records: list[dict]) -> dict:
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(disk)], check=True)
     try:
         disk_env = {**env, "OBSERVATORY_INDEX": str(disk / "index")}
-        first = _build(disk_env, full=True).wait(timeout=1800)
+        first = _run_build(disk_env, full=True)
         live = (disk / "index" / "current").resolve()
         before, answered = _listing(live), served(disk / "index")[:2]
         free = shutil.disk_usage(disk).free
         with open(disk / "filler", "wb") as filler:
             filler.write(b"\0" * (free - 64 * 1024))
-        added = [{**record, "id": f"added-{record['id']}", "title": f"Added {record['title']}"}
-                 for record in records[:10]]
+        added = []
+        for record in records[:10]:  # new records of files of their own (two records may not share a URL)
+            name = record["url"].rsplit("/", 1)[1]
+            shutil.copy(work / "files" / name, work / "files" / f"added-{name}")
+            added.append({**record, "id": f"added-{record['id']}", "title": f"Added {record['title']}",
+                          "url": record["url"].replace(name, f"added-{name}")})
         write_catalog(Path(env["OBSERVATORY_CATALOG"]), records + added)
-        when_full = _build(disk_env, full=False).wait(timeout=1800)
+        when_full = _run_build(disk_env, full=False)
         left = sorted(_listing(live) - before - {"WRITELOCK"})
         still = served(disk / "index")[:2] == answered
         (disk / "filler").unlink()
-        freed = _build(disk_env, full=False).wait(timeout=1800)
+        freed = _run_build(disk_env, full=False)
         total_after = served(disk / "index")[0]
     finally:
         write_catalog(Path(env["OBSERVATORY_CATALOG"]), records)
