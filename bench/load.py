@@ -260,8 +260,8 @@ def main(args) -> dict:
                 with Rebuilder(env, work / "rebuild.log") as rebuilder:
                     phase = hammer(base, during, args.clients, args.seconds)
                 results["during_rebuild"] = {"load_average_before": load_before, **phase, "builds": rebuilder.runs}
-            print(f"load: a cheap search alone, then beside {ATTACKERS} clients sending expensive queries ...",
-                  flush=True)
+            print(f"load: a cheap search alone, beside {ATTACKERS} clients sending expensive queries, and beside "
+                  f"{ATTACKERS} asking it too, in {ATTACK_ROUNDS} rounds ...", flush=True)
             results["attack"] = attack(base, args.seconds, args.seed, args.attacker_nice)
     if not args.attack_only:
         _print_phases(results)
