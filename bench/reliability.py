@@ -236,7 +236,7 @@ def full_disk(env: dict, work: Path, records: list[dict]) -> dict:
             name = record["url"].rsplit("/", 1)[1]
             shutil.copy(work / "files" / name, work / "files" / f"added-{name}")
             added.append({**record, "id": f"added-{record['id']}", "title": f"Added {record['title']}",
-                          "url": record["url"].replace(name, f"added-{name}")})
+                          "regions": list(record["regions"]), "url": record["url"].replace(name, f"added-{name}")})
         write_catalog(Path(env["OBSERVATORY_CATALOG"]), records + added)
         when_full = _run_build(disk_env, full=False)
         left = sorted(_listing(live) - before - {"WRITELOCK"})

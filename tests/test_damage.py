@@ -77,6 +77,27 @@ def test_a_full_disk_during_an_incremental_build_leaves_no_partial_segment_files
     assert ids(world, "apprenticeships") == ["new-report"]
 
 
+def test_a_disk_full_inside_the_engines_commit_leaves_no_scratch_files_either(world, monkeypatch):
+    """The engine's writer keeps a scratch folder beside the segments until its commit ends; a commit
+    that fails inside the engine leaves it, and a full disk stays full unless the build removes it."""
+    from indexer.engine import writer
+
+    before = sorted(path.name for path in live(world).iterdir())
+    write_catalog(world.settings.catalog, [*world.entries, entry(
+        "new-report", url=world.server.add("/new.pdf", make_pdf(["Apprenticeships and badges"])))])
+
+    def disk_full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer, "merge_small_segments", disk_full)  # called by the commit itself
+    with pytest.raises(OSError):
+        build(world.settings, progress=False, jobs=1)
+    monkeypatch.undo()
+    assert sorted(path.name for path in live(world).iterdir()) == before
+    build(world.settings, progress=False, jobs=1)
+    assert ids(world, "apprenticeships") == ["new-report"]
+
+
 def _truncate_postings(version: Path) -> None:
     postings = max(version.glob("pubs_*.pst"), key=lambda path: path.stat().st_size)
     postings.write_bytes(postings.read_bytes()[: postings.stat().st_size // 2])
