@@ -11,9 +11,13 @@ runs past its budget (`engine.Reader.match`). Each refuses with `QueryTooCostly`
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import re
+import tempfile
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 
 from .facets import InvalidRequest
 
@@ -30,6 +34,12 @@ MAX_WILDCARD_WORDS = 8
 #: Seconds one search may spend collecting its matches before it is stopped (a normal search takes
 #: milliseconds; gunicorn kills a worker at 30 s).
 SEARCH_SECONDS = 2.0
+#: A search naming more words than this, or more than one quoted phrase, is a long one: within every
+#: bound above it can still take seconds (each word adds to the pages read for snippets, each phrase
+#: to the page text checked), so long searches run one at a time across the server's processes
+#: (`long_search_slot`), and the others' workers stay free for the rest.
+LONG_WORDS = 12
+LONG_PHRASES = 1
 
 
 
@@ -80,6 +90,41 @@ def too_many_expansions() -> QueryTooCostly:
 
 def out_of_time() -> QueryTooCostly:
     return QueryTooCostly(f"it ran for more than {SEARCH_SECONDS:g} seconds")
+
+
+class Busy(Exception):
+    """Another long search holds the slot; the message says when to ask again and how to be answered now."""
+
+    RETRY_SECONDS = 2
+
+    def __init__(self, texts: list[str]):
+        shown = " / ".join(texts)
+        super().__init__(f"Another long search is running, and long searches take turns: try “{shown}” again in "
+                         f"{self.RETRY_SECONDS} seconds, or shorten it (at most {LONG_WORDS} words and "
+                         f"{LONG_PHRASES} quoted phrase) to have it answered at once.")
+
+
+def is_long(texts: list[str]) -> bool:
+    """Whether the queries of one request (a search's, or a trends chart's lines) are a long search."""
+    text = " ".join(texts)
+    return len(text.split()) > LONG_WORDS or len(_QUOTED.findall(text)) > LONG_PHRASES
+
+
+@contextlib.contextmanager
+def long_search_slot(index_dir: Path, texts: list[str]):
+    """Held while a long search of the index at `index_dir` runs; `Busy` at once when another process
+    or thread holds it (an advisory lock on a file named after the index: no wait, which would hold
+    the worker)."""
+    key = hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"observatory-long-search-{key}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(texts) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def check_trend_queries(queries: list[str]) -> None:

@@ -112,3 +112,22 @@ def test_what_the_text_shows_is_refused_before_the_parser_or_the_index_is_asked(
         raise AssertionError("parsed a query its text already refuses")
     monkeypatch.setattr(query, "_parse_or_null", never)
     assert_refused(client, q, reason)
+
+
+LONG = " ".join(f"word{n}" for n in range(limits.LONG_WORDS + 1))
+
+
+@pytest.mark.parametrize("q", [LONG, '"stackable credentials" "quality assurance"'], ids=["many words", "phrases"])
+def test_long_searches_take_turns_and_the_one_that_waits_is_told_when_to_ask_again(world, client, q):
+    """A long search while another runs (the slot is held here, as another worker would) is answered
+    at once with 429, its text and how to shorten it; a short search is answered as always."""
+    with limits.long_search_slot(world.settings.index_dir, ["another"]):
+        page = client.get("/", query_string={"q": q})
+        api = client.get("/api/search", query_string={"q": q})
+        short = client.get("/api/search", query_string={"q": "stackable credentials"})
+    assert page.status_code == 429 and page.headers["Retry-After"] == str(limits.Busy.RETRY_SECONDS)
+    assert f"try “{q}” again" in Page(page.get_data(as_text=True)).text
+    assert api.status_code == 429 and f"at most {limits.LONG_WORDS} words" in api.get_json()["error"]
+    assert short.status_code == 200
+    assert client.get("/api/search", query_string={"q": q}).status_code == 200  # its turn
+    assert client.get("/api/search", query_string={"q": q}).status_code == 200  # the slot was given back

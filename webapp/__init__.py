@@ -10,13 +10,14 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask_compress import Compress
 from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, RequestEntityTooLarge,
-                                 ServiceUnavailable)
+                                 ServiceUnavailable, TooManyRequests)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from indexer import limits
 from indexer.config import Settings
 from indexer.search import IndexMissing, IndexUnreadable, InvalidRequest
 
@@ -86,12 +87,15 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.after_request(_cache_fingerprinted)
     app.after_request(_secure)
     app.after_request(_own_redirects)
+    app.before_request(_long_searches_take_turns)
+    app.teardown_request(_end_long_search)
     Compress(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InvalidRequest, lambda error: _http_error(BadRequest(str(error))))
     app.register_error_handler(RequestEntityTooLarge, lambda error: _http_error(RequestEntityTooLarge(
         f"The request sent more than {app.config['MAX_CONTENT_LENGTH'] // 1024} KB, more than any form of this "
         "site needs; nothing of it was read.")))
+    app.register_error_handler(limits.Busy, _busy)
     app.register_error_handler(IndexMissing, _no_index)
     app.register_error_handler(IndexUnreadable, _unreadable_index)
     app.register_error_handler(Exception, _unexpected_error)
@@ -160,6 +164,29 @@ def _http_error(error: HTTPException):
     if _wants_json():
         return jsonify(error=error.description), error.code
     return render_template("error.html", error=error), error.code
+
+
+def _long_searches_take_turns() -> None:
+    """A long search (`limits.is_long`: its words, in the query string) holds the server's one slot for
+    long searches while it runs, or is answered at once (`limits.Busy`), its worker free again."""
+    texts = [q for q in request.args.getlist("q") if q.strip()]
+    if texts and limits.is_long(texts):
+        slot = limits.long_search_slot(current_app.config["SETTINGS"].index_dir, texts)
+        slot.__enter__()
+        g.long_search = slot
+
+
+def _end_long_search(_error: BaseException | None = None) -> None:
+    slot = g.pop("long_search", None)
+    if slot is not None:
+        slot.__exit__(None, None, None)
+
+
+def _busy(error: limits.Busy):
+    """429 with Retry-After, and the typed text in the message saying how to be answered at once."""
+    response = current_app.make_response(_http_error(TooManyRequests(str(error))))
+    response.headers["Retry-After"] = str(limits.Busy.RETRY_SECONDS)
+    return response
 
 
 def _no_index(error: IndexMissing):
