@@ -108,6 +108,21 @@ def attack_requests(rng: np.random.Generator):
                     ("/trends", {"q": [f"{letter}* {word}" for letter in "abcdef"]}))
 
 
+#: Words of the generated collection, many of them on most pages: searches inside every bound that
+#: still cost seconds when long (each word adds pages to read, each phrase page text to check).
+COMMON = ["skills", "learning", "education", "training", "courses", "credentials", "quality", "recognition",
+          "employers", "university"]
+
+
+def long_requests(rng: np.random.Generator):
+    """Endlessly, long searches within every bound: 39 common words, six quoted phrases (random word last)."""
+    while True:
+        word = f"zz{rng.integers(10 ** 9)}"
+        yield from (("/", {"q": " ".join([*(COMMON * 4)[:39], word])}),
+                    ("/api/search", {"q": " ".join(f'"{a} {b}"' for a, b in zip(COMMON[::2], COMMON[1::2]))
+                                     + f' "{word} quality"'}))
+
+
 def flood_requests(rng: np.random.Generator):
     """The control: as many clients asking the cheap search itself, as fast as they can. What they
     cost the timed search is what any four such clients cost this machine, expensive queries or not."""
@@ -116,7 +131,7 @@ def flood_requests(rng: np.random.Generator):
 
 
 #: What the attacking processes send in each kind of window (see `attack`).
-SENDERS = {"attack": attack_requests, "flood": flood_requests}
+SENDERS = {"attack": attack_requests, "long": long_requests, "flood": flood_requests}
 
 
 def attacker(base: str, seed: int, kind: str, niceness: int, on, stop, answers) -> None:
@@ -144,9 +159,9 @@ def attacker(base: str, seed: int, kind: str, niceness: int, on, stop, answers) 
 
 
 def attack(base: str, seconds: float, seed: int, niceness: int) -> dict:
-    """The cheap search's latency in `ATTACK_ROUNDS` rounds of three windows of `seconds / ATTACK_ROUNDS`
-    each: alone, beside `ATTACKERS` processes sending expensive queries, and beside as many asking the
-    cheap search itself (the control); with the attackers' answers and the machine's load.
+    """The cheap search's latency in `ATTACK_ROUNDS` rounds of windows of `seconds / ATTACK_ROUNDS` each:
+    alone, then beside `ATTACKERS` processes of each kind of `SENDERS` (expensive queries, long
+    searches within the bounds, the cheap search itself: the control); with their answers and the load.
 
     The attackers run at `niceness`: on a machine this small (2 cores) four clients asking as fast as
     they can use the CPU the server needs, whatever they ask, which an attacker elsewhere would not;
@@ -196,6 +211,7 @@ def attack(base: str, seconds: float, seed: int, niceness: int) -> dict:
     cheap = {kind: percentiles(times) for kind, times in samples.items()}
     return {"cheap_query": CHEAP, "attackers": ATTACKERS, "rounds": rounds, "cheap": cheap,
             "p50_ratio": cheap["attack"]["p50"] / cheap["alone"]["p50"],
+            "long_p50_ratio": cheap["long"]["p50"] / cheap["alone"]["p50"],
             "flood_p50_ratio": cheap["flood"]["p50"] / cheap["alone"]["p50"],
             **{kind: {"answers": s["answers"], "latency": percentiles(s["latencies"])} for kind, s in sent.items()},
             "attacker_niceness": niceness, "load_average_before": load_before, "load_average_after": os.getloadavg()}
@@ -261,7 +277,7 @@ def main(args) -> dict:
                     phase = hammer(base, during, args.clients, args.seconds)
                 results["during_rebuild"] = {"load_average_before": load_before, **phase, "builds": rebuilder.runs}
             print(f"load: a cheap search alone, beside {ATTACKERS} clients sending expensive queries, and beside "
-                  f"{ATTACKERS} asking it too, in {ATTACK_ROUNDS} rounds ...", flush=True)
+                  f"{ATTACKERS} sending long searches or asking it too, in {ATTACK_ROUNDS} rounds ...", flush=True)
             results["attack"] = attack(base, args.seconds, args.seed, args.attacker_nice)
     if not args.attack_only:
         _print_phases(results)
@@ -271,19 +287,20 @@ def main(args) -> dict:
 
 
 def _print_attack(hit: dict) -> None:
-    rows = [[n + 1, r["alone_p50"], r["attack_p50"], r["attack_p50"] / r["alone_p50"], r["flood_p50"],
-             r["flood_p50"] / r["alone_p50"], r["load_average"]] for n, r in enumerate(hit["rounds"])]
+    rows = [[n + 1, r["alone_p50"], *(value for kind in SENDERS for value in (r[f"{kind}_p50"],
+                                                                              r[f"{kind}_p50"] / r["alone_p50"])),
+             r["load_average"]] for n, r in enumerate(hit["rounds"])]
     cheap = hit["cheap"]
     print(f"\nexpensive-query attack: {CHEAP[0]}?q={CHEAP[1]['q']} alone, beside {ATTACKERS} processes sending "
-          f"expensive queries, and beside {ATTACKERS} asking the same cheap search (the control); attackers at "
-          f"nice {hit['attacker_niceness']}")
-    print(table(["round", "alone p50 ms", "attack p50 ms", "ratio", "control p50 ms", "ratio", "load 1 min"], rows))
-    print(f"cheap search p50: {cheap['alone']['p50']:.1f} ms alone ({cheap['alone']['n']} requests), "
-          f"{cheap['attack']['p50']:.1f} ms under attack ({cheap['attack']['n']}), "
-          f"{cheap['flood']['p50']:.1f} ms beside the control ({cheap['flood']['n']})")
+          f"expensive queries (attack), long searches within the bounds (long), and asking the same cheap search "
+          f"(flood, the control); senders at nice {hit['attacker_niceness']}")
+    print(table(["round", "alone p50 ms", *(h for kind in SENDERS for h in (f"{kind} p50 ms", "ratio")), "load 1 min"],
+                rows))
+    print("cheap search p50: " + ", ".join(f"{cheap[kind]['p50']:.1f} ms {kind} ({cheap[kind]['n']} requests)"
+                                           for kind in ("alone", *SENDERS)))
     verdict = "met" if hit["p50_ratio"] <= 2 else "NOT met"
-    print(f"ATTACK RATIO {hit['p50_ratio']:.2f}x (target <= 2x: {verdict}); "
-          f"control ratio {hit['flood_p50_ratio']:.2f}x")
+    print(f"ATTACK RATIO {hit['p50_ratio']:.2f}x (target <= 2x: {verdict}); long searches "
+          f"{hit['long_p50_ratio']:.2f}x; control {hit['flood_p50_ratio']:.2f}x")
     for kind in SENDERS:
         print(f"{kind}: {sum(hit[kind]['answers'].values())} requests, answers {hit[kind]['answers']}, "
               f"p50 {hit[kind]['latency']['p50']:.0f} ms, p99 {hit[kind]['latency']['p99']:.0f} ms")
