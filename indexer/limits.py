@@ -144,7 +144,7 @@ def check_text(text: str) -> None:
     """What the query's text alone shows is too costly, refused before it is parsed: the same bounds
     and messages as the parsed query's check (`engine.query`), which still decides the rest (a
     wildcard's expansions are counted there, in the term dictionary)."""
-    words = [_AROUND.sub("", word) for word in _QUOTED.sub(" ", text).split()]
+    words = [_AROUND.sub("", word) for word in _QUOTED.sub(" ", text.replace("?", " ")).split()]  # ? is a space
     wild = [word for word in words if "*" in word]
     if not wild:
         return

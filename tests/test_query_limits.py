@@ -131,3 +131,9 @@ def test_long_searches_take_turns_and_the_one_that_waits_is_told_when_to_ask_aga
     assert short.status_code == 200
     assert client.get("/api/search", query_string={"q": q}).status_code == 200  # its turn
     assert client.get("/api/search", query_string={"q": q}).status_code == 200  # the slot was given back
+
+
+def test_a_long_query_its_text_refuses_is_the_400_even_while_another_long_search_runs(world, client):
+    attack = " ".join(f"{letter}*" for letter in string.ascii_lowercase) + " zz123"
+    with limits.long_search_slot(world.settings.index_dir, ["another"]):
+        assert_refused(client, attack, "26 of its words have wildcards")

@@ -171,6 +171,8 @@ def _long_searches_take_turns() -> None:
     long searches while it runs, or is answered at once (`limits.Busy`), its worker free again."""
     texts = [q for q in request.args.getlist("q") if q.strip()]
     if texts and limits.is_long(texts):
+        for text in texts:  # what its text alone refuses is the 400, whoever holds the slot
+            limits.check_text(text)
         slot = limits.long_search_slot(current_app.config["SETTINGS"].index_dir, texts)
         slot.__enter__()
         g.long_search = slot
