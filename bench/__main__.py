@@ -1,4 +1,4 @@
-"""`python -m bench quality|speed|extract|generate|load [options]` — see bench/README.md."""
+"""`python -m bench quality|speed|extract|generate|load|reliability [options]` — see bench/README.md."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ BENCHES = {
     "extract": "PDF extraction pages/s: pdfium, pdfminer, pdftotext",
     "generate": "only write (or reuse) the synthetic collection the speed bench uses",
     "load": "gunicorn as in production under 16 clients, alone and during a full rebuild",
+    "reliability": "hostile documents in one full build, then kill -9 of full builds while gunicorn serves searches",
 }
 
 

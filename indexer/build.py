@@ -424,7 +424,7 @@ def _unfit_for_increments(live: Path, manifest: dict) -> str | None:
     """Why the live version must not be built on but replaced by a full build, or None: its files
     are damaged (an incremental build would commit over them), or its manifest is missing or of
     the wrong shape (the build would not know what the index holds)."""
-    problem = engine.damage(live)
+    problem = engine.damage(live, whole=True)
     if problem:
         return f"the live index is damaged ({problem})"
     if not manifest:

@@ -30,7 +30,8 @@ MANIFEST = "manifest.json"
 SCHEMA_MARKER = "schema_version"
 FINGERPRINT = "fingerprint.json"
 #: Bytes read from each end of a file for its fingerprint: opening an index reads at most this
-#: twice per file, whatever the collection's size.
+#: twice per file, whatever the collection's size. A digest of the whole file is recorded too, for
+#: the checks that may read everything (a build's start, a search that failed reading the files).
 _FINGERPRINT_BYTES = 64 * 1024
 
 
@@ -220,17 +221,19 @@ def write_manifest(version: Path, manifest: dict) -> None:
 
 
 def write_fingerprint(version: Path, segments: dict[str, list[str]]) -> None:
-    """Record the size and a digest of each file of the committed segments (segment id → file
-    names, from the engine), so that `fingerprint_damage` can tell a file cut, garbled or deleted
-    since. Segment files are written once and never changed: only a fault changes them."""
+    """Record the size, a digest of the ends and one of the whole of each file of the committed
+    segments (segment id → file names, from the engine), so that `fingerprint_damage` can tell a file
+    cut, garbled or deleted since. Segment files are written once and never changed: only a fault
+    changes them."""
     known = _read_fingerprint(version)
     recorded = {segment: {name: known.get(segment, {}).get(name) or _fingerprint(version / name) for name in names}
                 for segment, names in segments.items()}
     atomic_write(version / FINGERPRINT, json.dumps(recorded, indent=0, sort_keys=True))
 
 
-def fingerprint_damage(version: Path, segments: dict[str, list[str]]) -> str | None:
-    """What is wrong with the files of the live `segments` of `version`, or None.
+def fingerprint_damage(version: Path, segments: dict[str, list[str]], whole: bool = False) -> str | None:
+    """What is wrong with the files of the live `segments` of `version`, or None. `whole` reads each
+    file in full against its recorded digest (damage between the ends); otherwise only the ends.
 
     Only segments the fingerprint knows are checked: one committed after it was written (a build
     in progress) is not yet recorded, one merged away since is not live any more.
@@ -239,26 +242,31 @@ def fingerprint_damage(version: Path, segments: dict[str, list[str]]) -> str | N
     for segment in sorted(set(segments) & set(recorded)):
         for name, expected in sorted(recorded[segment].items()):
             try:
-                found = _fingerprint(version / name)
+                found = _fingerprint(version / name, whole and len(expected) > 2)
             except FileNotFoundError:
                 return f"{name} is missing"
             except OSError as err:
                 return f"{name} cannot be read ({err.strerror or err})"
             if found[0] != expected[0]:
                 return f"{name} has {found[0]:,} bytes, {expected[0]:,} were written"
-            if found != expected:
+            if found != expected[:len(found)]:
                 return f"{name} is not what was written"
     return None
 
 
-def _fingerprint(path: Path) -> list:
+def _fingerprint(path: Path, whole: bool = True) -> list:
+    """[size, digest of the ends] and, when `whole`, the digest of all the bytes."""
     with path.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         digest = hashlib.sha256(handle.read(_FINGERPRINT_BYTES))
         if size > 2 * _FINGERPRINT_BYTES:
             handle.seek(size - _FINGERPRINT_BYTES)
         digest.update(handle.read(_FINGERPRINT_BYTES))
-    return [size, digest.hexdigest()[:32]]
+        found = [size, digest.hexdigest()[:32]]
+        if whole:
+            handle.seek(0)
+            found.append(hashlib.file_digest(handle, "sha256").hexdigest()[:32])
+    return found
 
 
 def _read_fingerprint(version: Path) -> dict[str, dict[str, list]]:
@@ -268,6 +276,6 @@ def _read_fingerprint(version: Path) -> dict[str, dict[str, list]]:
     except (OSError, ValueError):
         return {}
     valid = isinstance(recorded, dict) and all(
-        isinstance(files, dict) and all(isinstance(value, list) and len(value) == 2 for value in files.values())
+        isinstance(files, dict) and all(isinstance(value, list) and len(value) in (2, 3) for value in files.values())
         for files in recorded.values())
     return recorded if valid else {}

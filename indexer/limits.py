@@ -1,15 +1,23 @@
 """What one search may cost: checked before it runs, and a time budget while it runs.
 
 A public search box meets queries written to be expensive (`a* b* … z*` stands for the whole
-vocabulary; `*ion` makes the engine read every word it knows). The engine adapter measures a parsed
-query against these bounds before searching (`engine.Reader.parse`) and stops a search that runs
-past its budget (`engine.Reader.match`); both refuse with `QueryTooCostly`, an `InvalidRequest`, so
-the page and the API answer 400 with its message, which says how to narrow the search.
+vocabulary; `*ion` makes the engine read every word it knows). What the text alone shows is refused
+before any parsing or index work (`check_text`: a refusal must cost less than the cheapest search,
+or a flood of refusals starves the site as the queries would); the engine adapter then measures the
+parsed query against the index's term dictionary (`engine.Reader.parse`) and stops a search that
+runs past its budget (`engine.Reader.match`). Each refuses with `QueryTooCostly`, an
+`InvalidRequest`, so the page and the API answer 400 with its message, which says how to narrow.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
+import re
+import tempfile
 from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
 
 from .facets import InvalidRequest
 
@@ -20,12 +28,30 @@ MAX_TERMS = 40
 MAX_EXPANSIONS = 300
 #: Wildcard characters in one word: each one multiplies the work of matching every candidate word.
 MAX_WILDCARDS_PER_WORD = 3
+#: Words with a wildcard in one query (or in all the lines of a trends chart): each is a walk through
+#: the term dictionary, and a reader's truncations are one or two.
+MAX_WILDCARD_WORDS = 8
 #: Seconds one search may spend collecting its matches before it is stopped (a normal search takes
 #: milliseconds; gunicorn kills a worker at 30 s).
 SEARCH_SECONDS = 2.0
+#: A search naming more words than this, or more than one quoted phrase, is a long one: within every
+#: bound above it can still take seconds (each word adds to the pages read for snippets, each phrase
+#: to the page text checked), so long searches run one at a time across the server's processes
+#: (`long_search_slot`), and the others' workers stay free for the rest.
+LONG_WORDS = 12
+LONG_PHRASES = 1
 
-#: Expansions left to the searches of one request that asks several (see `one_budget`); None: each its own.
-_shared_expansions: ContextVar[list[int] | None] = ContextVar("shared_expansions", default=None)
+
+
+@dataclass
+class _Budget:
+    """What the searches of one request that asks several have left together (see `one_budget`)."""
+
+    expansions: int
+    wildcard_words: int
+
+
+_shared: ContextVar[_Budget | None] = ContextVar("shared_budget", default=None)
 
 NARROW = "Narrow the search: use fewer or longer words, or type more letters before a *."
 
@@ -54,12 +80,51 @@ def too_many_wildcards(word: str) -> QueryTooCostly:
     return QueryTooCostly(f"“{word}” has more than {MAX_WILDCARDS_PER_WORD} wildcards")
 
 
+def too_many_wildcard_words(count: int) -> QueryTooCostly:
+    return QueryTooCostly(f"{count} of its words have wildcards (at most {MAX_WILDCARD_WORDS})")
+
+
 def too_many_expansions() -> QueryTooCostly:
     return QueryTooCostly(f"its wildcards and ranges stand for more than {MAX_EXPANSIONS} different words")
 
 
 def out_of_time() -> QueryTooCostly:
     return QueryTooCostly(f"it ran for more than {SEARCH_SECONDS:g} seconds")
+
+
+class Busy(Exception):
+    """Another long search holds the slot; the message says when to ask again and how to be answered now."""
+
+    RETRY_SECONDS = 2
+
+    def __init__(self, texts: list[str]):
+        shown = " / ".join(texts)
+        super().__init__(f"Another long search is running, and long searches take turns: try “{shown}” again in "
+                         f"{self.RETRY_SECONDS} seconds, or shorten it (at most {LONG_WORDS} words and "
+                         f"{LONG_PHRASES} quoted phrase) to have it answered at once.")
+
+
+def is_long(texts: list[str]) -> bool:
+    """Whether the queries of one request (a search's, or a trends chart's lines) are a long search."""
+    text = " ".join(texts)
+    return len(text.split()) > LONG_WORDS or len(_QUOTED.findall(text)) > LONG_PHRASES
+
+
+@contextlib.contextmanager
+def long_search_slot(index_dir: Path, texts: list[str]):
+    """Held while a long search of the index at `index_dir` runs; `Busy` at once when another process
+    or thread holds it (an advisory lock on a file named after the index: no wait, which would hold
+    the worker)."""
+    key = hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"observatory-long-search-{key}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(texts) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def check_trend_queries(queries: list[str]) -> None:
@@ -69,22 +134,53 @@ def check_trend_queries(queries: list[str]) -> None:
         raise QueryTooCostly(f"its queries have {count} words together (at most {MAX_TERMS})")
 
 
+#: What the parser reads as one word: quoted phrases are words, not wildcards, so they are left out.
+_QUOTED = re.compile(r'"[^"]*"?')
+#: Around a word: its field (`title:`), a required/excluded mark, parentheses.
+_AROUND = re.compile(r"^[-+(]*(?:[\w*]+:)?[(]*|[)]+$")
+
+
+def check_text(text: str) -> None:
+    """What the query's text alone shows is too costly, refused before it is parsed: the same bounds
+    and messages as the parsed query's check (`engine.query`), which still decides the rest (a
+    wildcard's expansions are counted there, in the term dictionary)."""
+    words = [_AROUND.sub("", word) for word in _QUOTED.sub(" ", text.replace("?", " ")).split()]  # ? is a space
+    wild = [word for word in words if "*" in word]
+    if not wild:
+        return
+    bare = [word for word in wild if not word.strip("*")]
+    if bare and len(words) > 1:
+        raise matches_everything()
+    for word in wild:
+        if word.startswith("*") and word not in bare:
+            raise leading_wildcard(word)
+        if word.count("*") > MAX_WILDCARDS_PER_WORD:
+            raise too_many_wildcards(word)
+    shared = _shared.get()
+    left = MAX_WILDCARD_WORDS if shared is None else shared.wildcard_words
+    if len(wild) > left:
+        raise too_many_wildcard_words(len(wild) + MAX_WILDCARD_WORDS - left)
+    if shared is not None:
+        shared.wildcard_words -= len(wild)
+
+
 @contextlib.contextmanager
 def one_budget():
-    """The queries parsed inside share one query's `MAX_EXPANSIONS` (a trends chart's lines, say)."""
-    token = _shared_expansions.set([MAX_EXPANSIONS])
+    """The queries parsed inside share one query's `MAX_EXPANSIONS` and `MAX_WILDCARD_WORDS` (a
+    trends chart's lines, say)."""
+    token = _shared.set(_Budget(MAX_EXPANSIONS, MAX_WILDCARD_WORDS))
     try:
         yield
     finally:
-        _shared_expansions.reset(token)
+        _shared.reset(token)
 
 
 def expansions_left() -> int:
-    shared = _shared_expansions.get()
-    return MAX_EXPANSIONS if shared is None else shared[0]
+    shared = _shared.get()
+    return MAX_EXPANSIONS if shared is None else shared.expansions
 
 
 def spend_expansions(count: int) -> None:
-    shared = _shared_expansions.get()
+    shared = _shared.get()
     if shared is not None:
-        shared[0] -= count
+        shared.expansions -= count

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -311,11 +312,15 @@ class SearchService:
         self.root = IndexRoot(Path(index_dir), engine.SCHEMA)
         self._lock = threading.RLock()
         self._snapshot: _Snapshot | None = None
+        self._checked: tuple[Path, str | None, float] | None = None  # see `damaged`
 
     def _current(self) -> _Snapshot:
         version = self.root.current()
         if version is None:
             raise IndexMissing(f"no index at {self.root.path}: run `observatory build` first")
+        problem = self._verdict(version, known_only=True)  # damage a failed request found
+        if problem:
+            raise IndexUnreadable(f"{version}: {problem}")
         stamp = _manifest_stamp(version)
         with self._lock:
             snap = self._snapshot
@@ -341,6 +346,31 @@ class SearchService:
             scores = snap.match(parsed, (req.q, req.match, *expanded))
             return self._with_spelling(snap, req, self._respond(snap, req, parsed, scores, snippets, expanded),
                                        snippets, correct)
+
+    def damaged(self) -> str | None:
+        """After a request failed: what is wrong with the live version's files (its path first), each
+        read in full against the digests its build recorded, or None when they are intact (the
+        failure was not theirs). Damage between a file's ends passes the check at open and fails
+        only the searches that read it; found here, the version is answered as unreadable
+        (`IndexUnreadable`, the 503) from then on, until a build replaces it (the build's own check
+        makes that a full one) or the files are found intact again. A verdict holds for
+        `RECHECK_SECONDS`, so repeated failures do not read the whole index each time."""
+        version = self.root.current()
+        problem = self._verdict(version) if version is not None else None
+        return f"{version}: {problem}" if problem else None
+
+    #: How long a verdict of `damaged` is believed before the files are read again.
+    RECHECK_SECONDS = 60
+
+    def _verdict(self, version: Path, known_only: bool = False) -> str | None:
+        with self._lock:
+            checked = self._checked
+            if checked and checked[0] == version and time.monotonic() - checked[2] < self.RECHECK_SECONDS:
+                return checked[1]
+            if known_only and not (checked and checked[0] == version and checked[1]):
+                return None
+            self._checked = (version, engine.damage(version, whole=True), time.monotonic())
+            return self._checked[1]
 
     def check_cost(self, queries: list[str]) -> None:
         """Refuses (`limits.QueryTooCostly`) queries that together cost more than one may, before any runs."""

@@ -39,8 +39,8 @@ def test_a_leading_wildcard_is_refused_with_how_to_narrow(client):
 
 def test_wildcards_standing_for_too_many_words_are_refused(client, monkeypatch):
     monkeypatch.setattr(limits, "MAX_EXPANSIONS", 20)
-    attack = " ".join(f"{letter}*" for letter in string.ascii_lowercase) + " zz123"
-    assert_refused(client, attack, f"stand for more than 20 different words")
+    attack = " ".join(f"{letter}*" for letter in "cdefmpqs") + " zz123"  # as many wildcard words as allowed
+    assert_refused(client, attack, "stand for more than 20 different words")
     assert client.get("/api/search", query_string={"q": "stack*"}).get_json()["total"] > 0  # a few words: fine
 
 
@@ -80,3 +80,60 @@ def test_a_trends_charts_queries_share_one_querys_wildcard_budget(client, monkey
     answer = client.get("/trends", query_string=lines)
     assert answer.status_code == 400
     assert f"stand for more than {budget} different words" in Page(answer.get_data(as_text=True)).text
+
+
+def test_too_many_words_with_wildcards_are_refused_and_a_few_are_answered(client):
+    words = [f"{letter}*" for letter in "abcdefghi"]
+    assert_refused(client, " ".join(words), f"9 of its words have wildcards (at most {limits.MAX_WILDCARD_WORDS})")
+    assert client.get("/api/search", query_string={"q": "stack* qual* cred*"}).status_code == 200
+
+
+def test_a_trends_charts_queries_share_one_querys_wildcard_words(client):
+    lines = [("q", "st* qu* cr*"), ("q", "fr* po* mi*"), ("q", "le* ed* la*")]
+    assert all(client.get("/trends", query_string=[line]).status_code == 200 for line in lines)
+    answer = client.get("/trends", query_string=lines)
+    assert answer.status_code == 400
+    reason = f"9 of its words have wildcards (at most {limits.MAX_WILDCARD_WORDS})"
+    assert reason in Page(answer.get_data(as_text=True)).text
+
+
+@pytest.mark.parametrize("q, reason", [
+    (" ".join(f"{letter}*" for letter in string.ascii_lowercase) + " zz123", "26 of its words have wildcards"),
+    ("id:* text:* zz123", "a * on its own (or field:*) stands for every word"),
+    ("*?* zz123", "a * on its own (or field:*) stands for every word"),
+    ("title:*ion", "“*ion” starts with a wildcard"),
+    ("(m*c*o*c*r OR badge)", "“m*c*o*c*r” has more than 3 wildcards"),
+])
+def test_what_the_text_shows_is_refused_before_the_parser_or_the_index_is_asked(client, monkeypatch, q, reason):
+    """A refusal must cost less than the cheapest search, or a flood of them starves the site."""
+    from indexer.engine import query
+
+    def never(*args):
+        raise AssertionError("parsed a query its text already refuses")
+    monkeypatch.setattr(query, "_parse_or_null", never)
+    assert_refused(client, q, reason)
+
+
+LONG = " ".join(f"word{n}" for n in range(limits.LONG_WORDS + 1))
+
+
+@pytest.mark.parametrize("q", [LONG, '"stackable credentials" "quality assurance"'], ids=["many words", "phrases"])
+def test_long_searches_take_turns_and_the_one_that_waits_is_told_when_to_ask_again(world, client, q):
+    """A long search while another runs (the slot is held here, as another worker would) is answered
+    at once with 429, its text and how to shorten it; a short search is answered as always."""
+    with limits.long_search_slot(world.settings.index_dir, ["another"]):
+        page = client.get("/", query_string={"q": q})
+        api = client.get("/api/search", query_string={"q": q})
+        short = client.get("/api/search", query_string={"q": "stackable credentials"})
+    assert page.status_code == 429 and page.headers["Retry-After"] == str(limits.Busy.RETRY_SECONDS)
+    assert f"try “{q}” again" in Page(page.get_data(as_text=True)).text
+    assert api.status_code == 429 and f"at most {limits.LONG_WORDS} words" in api.get_json()["error"]
+    assert short.status_code == 200
+    assert client.get("/api/search", query_string={"q": q}).status_code == 200  # its turn
+    assert client.get("/api/search", query_string={"q": q}).status_code == 200  # the slot was given back
+
+
+def test_a_long_query_its_text_refuses_is_the_400_even_while_another_long_search_runs(world, client):
+    attack = " ".join(f"{letter}*" for letter in string.ascii_lowercase) + " zz123"
+    with limits.long_search_slot(world.settings.index_dir, ["another"]):
+        assert_refused(client, attack, "26 of its words have wildcards")

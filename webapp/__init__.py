@@ -10,23 +10,20 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask.json.provider import DefaultJSONProvider
 from flask_compress import Compress
-from werkzeug.exceptions import (
-    BadRequest,
-    HTTPException,
-    InternalServerError,
-    RequestEntityTooLarge,
-    ServiceUnavailable,
-)
+from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, RequestEntityTooLarge,
+                                 ServiceUnavailable, TooManyRequests)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from indexer import limits
 from indexer.config import Settings
 from indexer.search import IndexMissing, IndexUnreadable, InvalidRequest
 
 from . import api, collection_views, compare, curate, document_views, feed_views, links, search_views, suggest
+from .service import search_service
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -97,12 +94,15 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.after_request(_cache_fingerprinted)
     app.after_request(_secure)
     app.after_request(_own_redirects)
+    app.before_request(_long_searches_take_turns)
+    app.teardown_request(_end_long_search)
     Compress(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InvalidRequest, lambda error: _http_error(BadRequest(str(error))))
     app.register_error_handler(RequestEntityTooLarge, lambda error: _http_error(RequestEntityTooLarge(
         f"The request sent more than {app.config['MAX_CONTENT_LENGTH'] // 1024} KB, more than any form of this "
         "site needs; nothing of it was read.")))
+    app.register_error_handler(limits.Busy, _busy)
     app.register_error_handler(IndexMissing, _no_index)
     app.register_error_handler(IndexUnreadable, _unreadable_index)
     app.register_error_handler(Exception, _unexpected_error)
@@ -175,6 +175,31 @@ def _http_error(error: HTTPException):
     return render_template("error.html", error=error), error.code
 
 
+def _long_searches_take_turns() -> None:
+    """A long search (`limits.is_long`: its words, in the query string) holds the server's one slot for
+    long searches while it runs, or is answered at once (`limits.Busy`), its worker free again."""
+    texts = [q for q in request.args.getlist("q") if q.strip()]
+    if texts and limits.is_long(texts):
+        for text in texts:  # what its text alone refuses is the 400, whoever holds the slot
+            limits.check_text(text)
+        slot = limits.long_search_slot(current_app.config["SETTINGS"].index_dir, texts)
+        slot.__enter__()
+        g.long_search = slot
+
+
+def _end_long_search(_error: BaseException | None = None) -> None:
+    slot = g.pop("long_search", None)
+    if slot is not None:
+        slot.__exit__(None, None, None)
+
+
+def _busy(error: limits.Busy):
+    """429 with Retry-After, and the typed text in the message saying how to be answered at once."""
+    response = current_app.make_response(_http_error(TooManyRequests(str(error))))
+    response.headers["Retry-After"] = str(limits.Busy.RETRY_SECONDS)
+    return response
+
+
 def _no_index(error: IndexMissing):
     """Before the first build the app still starts and says what to do, instead of failing."""
     current_app.logger.warning("%s", error)
@@ -195,6 +220,11 @@ def _unreadable_index(error: IndexUnreadable):
 
 
 def _unexpected_error(error: Exception):
-    """Logged with its traceback for the operator; the visitor sees a plain apology."""
+    """Logged with its traceback for the operator; the visitor sees a plain apology. Unless the live
+    index's files turn out damaged (read in full: damage between a file's ends fails only the reads
+    that reach it, with whatever error the bytes cause): then it is the unreadable index's 503."""
     current_app.logger.exception("unhandled error on %s %s", request.method, request.full_path)
+    problem = search_service().damaged()
+    if problem:
+        return _unreadable_index(IndexUnreadable(problem))
     return _http_error(InternalServerError())

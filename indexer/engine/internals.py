@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import shutil
 import signal
 from pathlib import Path
 
@@ -53,10 +54,12 @@ def segment_sizes(version: Path) -> dict[str, dict[str, int]]:
 def discard_unfinished(version: Path) -> None:
     """Delete the files of segments that no committed generation of `version` uses: what a commit
     that failed (a full disk) left behind. Whoosh deletes them only at its next successful commit,
-    which a disk kept full by them never reaches."""
+    which a disk kept full by them never reaches; and the writer's scratch folder (`<name>.tmp`), which
+    a commit failing inside Whoosh leaves too."""
     for name in ("pubs", "pages"):
         ix = index.open_dir(str(version), indexname=name)
         index.clean_files(ix.storage, name, ix.latest_generation(), ix._segments())
+        shutil.rmtree(version / f"{name}.tmp", ignore_errors=True)
 
 
 def segment_files(version: Path) -> dict[str, list[str]]:

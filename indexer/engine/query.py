@@ -55,7 +55,10 @@ def parse(parser: qparser.QueryParser, text: str, match_all: bool = False, reade
     badge, and a lone "-badge" is everything without badges. A query without lower-case letters
     is plain words, read as its lower-case form (`analysis.query_text`).
     """
-    text = analysis.query_text(_QUESTION_MARKS.sub(" ", text or "").strip())
+    text = _QUESTION_MARKS.sub(" ", text or "").strip()
+    if reader is not None:
+        limits.check_text(text)  # before the parser and the analysis spend anything on it
+    text = analysis.query_text(text)
     if not text or _BARE_WILDCARD.match(text):
         return ParsedQuery(None, None, frozenset(), None)
     message = None

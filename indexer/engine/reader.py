@@ -196,11 +196,12 @@ class Reader:
             yield fields["pub_id"], fields["raw"]
 
 
-def damage(version: Path) -> str | None:
+def damage(version: Path, whole: bool = False) -> str | None:
     """What makes `version` unreadable, or None: its tables of contents, and each segment file's size
     and ends against what the build recorded (`layout.write_fingerprint`). Cheap (a few reads per
-    file), so run whenever a version is opened and before a build writes into one."""
+    file), so run whenever a version is opened; `whole` reads every byte (before a build writes into
+    the version, and when a search failed reading it)."""
     try:
-        return fingerprint_damage(version, segment_files(version))
+        return fingerprint_damage(version, segment_files(version), whole)
     except UNREADABLE as err:
         return f"{type(err).__name__}: {err}"
