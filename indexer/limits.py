@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import re
 import tempfile
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,10 @@ SEARCH_SECONDS = 2.0
 #: (`long_search_slot`), and the others' workers stay free for the rest.
 LONG_WORDS = 12
 LONG_PHRASES = 1
+#: Seconds a long search waits for its turn before it is answered 429: a reader (or a script asking its
+#: questions a few at a time) whose long search meets another is answered once that one is done, while
+#: a flood of long searches holds each worker no longer than about one search's budget.
+LONG_SEARCH_WAIT = SEARCH_SECONDS
 
 
 
@@ -112,15 +117,19 @@ def is_long(texts: list[str]) -> bool:
 
 @contextlib.contextmanager
 def long_search_slot(index_dir: Path, texts: list[str]):
-    """Held while a long search of the index at `index_dir` runs; `Busy` at once when another process
-    or thread holds it (an advisory lock on a file named after the index: no wait, which would hold
-    the worker)."""
+    """Held while a long search of the index at `index_dir` runs (an advisory lock on a file named after
+    the index, shared by every process); `Busy` when another holds it past `LONG_SEARCH_WAIT`."""
     key = hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:16]
     with open(Path(tempfile.gettempdir()) / f"observatory-long-search-{key}.lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy(texts) from None
+        deadline = time.monotonic() + LONG_SEARCH_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Busy(texts) from None
+                time.sleep(0.01)
         try:
             yield
         finally:

@@ -3,6 +3,7 @@ to narrow the search; cheap ones, and a bare `*` (which lists everything), are a
 from __future__ import annotations
 
 import string
+import threading
 
 import pytest
 
@@ -118,9 +119,10 @@ LONG = " ".join(f"word{n}" for n in range(limits.LONG_WORDS + 1))
 
 
 @pytest.mark.parametrize("q", [LONG, '"stackable credentials" "quality assurance"'], ids=["many words", "phrases"])
-def test_long_searches_take_turns_and_the_one_that_waits_is_told_when_to_ask_again(world, client, q):
-    """A long search while another runs (the slot is held here, as another worker would) is answered
-    at once with 429, its text and how to shorten it; a short search is answered as always."""
+def test_long_searches_take_turns_and_the_one_that_waits_is_told_when_to_ask_again(world, client, q, monkeypatch):
+    """A long search while another runs past its wait (the slot is held here, as another worker would)
+    is answered 429 with its text and how to shorten it; a short search is answered as always."""
+    monkeypatch.setattr(limits, "LONG_SEARCH_WAIT", 0.05)
     with limits.long_search_slot(world.settings.index_dir, ["another"]):
         page = client.get("/", query_string={"q": q})
         api = client.get("/api/search", query_string={"q": q})
@@ -131,6 +133,27 @@ def test_long_searches_take_turns_and_the_one_that_waits_is_told_when_to_ask_aga
     assert short.status_code == 200
     assert client.get("/api/search", query_string={"q": q}).status_code == 200  # its turn
     assert client.get("/api/search", query_string={"q": q}).status_code == 200  # the slot was given back
+
+
+def test_a_long_search_that_meets_another_is_answered_when_that_one_ends(world, client, monkeypatch):
+    """Readers (or a script asking a few questions at once) are not refused for meeting each other: the
+    second long search waits for the slot and is answered once the first gives it back."""
+    monkeypatch.setattr(limits, "LONG_SEARCH_WAIT", 30)
+    waiting, answers = threading.Event(), []
+    sleep = limits.time.sleep
+
+    def sleep_waiting(seconds):  # the asker has found the slot taken and waits its turn
+        waiting.set()
+        sleep(seconds)
+
+    monkeypatch.setattr(limits.time, "sleep", sleep_waiting)
+    with limits.long_search_slot(world.settings.index_dir, ["another"]):
+        asker = threading.Thread(target=lambda: answers.append(
+            client.get("/api/search", query_string={"q": LONG}).status_code))
+        asker.start()
+        waiting.wait(timeout=20)
+    asker.join()
+    assert answers == [200]
 
 
 def test_a_long_query_its_text_refuses_is_the_400_even_while_another_long_search_runs(world, client):
