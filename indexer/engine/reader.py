@@ -5,6 +5,7 @@ hands out the stored text of the pages that match, best first.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import pickle
 import struct
@@ -64,6 +65,7 @@ class Reader:
             raise IndexUnreadable(f"{version}: {type(err).__name__}: {err}") from err
         self._parser = parser()
         self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
+        self._page_docnums: dict[str, list[int]] | None = None   # pub_id -> its pages: see _pages_matching
 
     def up_to_date(self) -> bool:
         """Compares generations itself: whoosh's `Searcher.up_to_date` is always False for an index
@@ -122,13 +124,15 @@ class Reader:
         with `words`, all of these terms (a phrase's: the pages a phrase check reads)."""
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return {}
-        mine = wq.And([self._of(pub_ids), parsed.pages, *(wq.Term("text", term) for term in sorted(words))])
+        query = wq.And([parsed.pages, *(wq.Term("text", term) for term in sorted(words))]) if words else parsed.pages
         owner = self.pages.reader().column_reader("pub_id")
+        scored = sorted((-score, docnum) for docnum, score in self._pages_matching(query, pub_ids, scored=True))
         best: dict[str, list[Page]] = {}
-        for hit in self.pages.search(mine, limit=None):  # best first
-            chosen = best.setdefault(owner[hit.docnum], [])
+        for _, docnum in scored:  # best first, then in index order, as Whoosh's search orders them
+            chosen = best.setdefault(owner[docnum], [])
             if per_pub is None or len(chosen) < per_pub:
-                chosen.append(Page(hit["page"], hit.get("time"), hit["raw"]))
+                fields = self.pages.stored_fields(docnum)
+                chosen.append(Page(fields["page"], fields.get("time"), fields["raw"]))
         return best
 
     def page_counts(self, parsed: ParsedQuery, pub_ids: list[str]) -> Counter:
@@ -136,7 +140,34 @@ class Reader:
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return Counter()
         owner = self.pages.reader().column_reader("pub_id")
-        return Counter(owner[docnum] for docnum in self.pages.docs_for_query(wq.And([self._of(pub_ids), parsed.pages])))
+        return Counter(owner[docnum] for docnum, _ in self._pages_matching(parsed.pages, pub_ids, scored=False))
+
+    def _pages_matching(self, query, pub_ids: list[str], scored: bool):
+        """(docnum, score or None) of the given publications' pages that match `query`, in index order.
+
+        The query's matcher is only asked about those publications' pages, looked up in a map read
+        once per reader from the pub_id column and skipped to one by one: an AND with an OR of
+        their pub_id terms read twenty postings lists and scored the pub_id field on every page
+        (the largest part of a request). The words alone are scored: the pub_id terms added the
+        same amount to every page of a publication, so its pages' order is the same.
+        """
+        if self._page_docnums is None:
+            self._page_docnums = {}
+            for docnum, pub_id in enumerate(self.pages.reader().column_reader("pub_id")):
+                self._page_docnums.setdefault(pub_id, []).append(docnum)
+        docnums = sorted(docnum for pub_id in set(pub_ids) for docnum in self._page_docnums.get(pub_id, ()))
+        context = self.pages.context()
+        for sub, offset in self.pages.leaf_searchers():
+            end = offset + sub.doc_count_all()
+            matcher = query.matcher(sub, context)   # deleted pages are not among its matches
+            for docnum in docnums[bisect.bisect_left(docnums, offset):bisect.bisect_left(docnums, end)]:
+                local = docnum - offset
+                if matcher.is_active() and matcher.id() < local:
+                    matcher.skip_to(local)
+                if not matcher.is_active():
+                    break
+                if matcher.id() == local:
+                    yield docnum, matcher.score() if scored else None
 
     def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int | None = 50) -> list[Page]:
         """Matching pages of one publication in page order (the document and reading views)."""
@@ -144,10 +175,6 @@ class Reader:
             return []
         hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=limit, sortedby="page")
         return [Page(hit["page"], hit.get("time"), hit["raw"]) for hit in hits]
-
-    @staticmethod
-    def _of(pub_ids: list[str]):
-        return wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids])
 
     def similar(self, pub_id: str, limit: int) -> list[tuple[str, float]]:
         """Publications sharing the most distinctive words of this one's title, metadata and text."""
