@@ -9,11 +9,12 @@ import bisect
 import json
 import pickle
 import struct
+import time
 from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
-from whoosh import collectors, index
+from whoosh import index
 from whoosh import query as wq
 
 from .. import analysis, limits
@@ -37,13 +38,8 @@ class Page(NamedTuple):
     text: str
 
 
-class _Budgeted(collectors.TimeLimitCollector):
-    """Whoosh's time limit checked between matches, without SIGALRM (its handler is process-wide and
-    only the main thread may set it); a budget already spent stops at the first match."""
-
-    def prepare(self, top_searcher, q, context):
-        super().prepare(top_searcher, q, context)
-        self.timedout = self.timelimit <= 0
+#: Matches scored between two looks at the clock (a budget already spent stops at the first one).
+_BUDGET_EVERY = 256
 
 
 class Reader:
@@ -90,17 +86,27 @@ class Reader:
         return parse(self._parser, text, match_all, self.pubs.reader())
 
     def match(self, parsed: ParsedQuery) -> dict[str, float]:
-        """Every matching publication's id and score (the collection is small: count, then cut)."""
+        """Every matching publication's id and score (the collection is small: count, then cut).
+
+        The matcher is walked directly, not through `search(limit=None)`: its collector, its sort of
+        every match and a Hit object each were a fifth of the time, and the caller orders only the
+        page it shows. The time budget is checked every `_BUDGET_EVERY` matches.
+        """
         if parsed.pubs is None:
             return dict.fromkeys(self._ids.values(), 0.0)
         if parsed.pubs is wq.NullQuery:
             return {}
-        collector = _Budgeted(self.pubs.collector(limit=None), limits.SEARCH_SECONDS, use_alarm=False)
-        try:
-            self.pubs.search_with_collector(parsed.pubs, collector)
-        except collectors.TimeLimit:
-            raise limits.out_of_time() from None
-        return {self._ids[hit.docnum]: hit.score for hit in collector.results()}
+        deadline = time.monotonic() + limits.SEARCH_SECONDS
+        scores, context, ids, count = {}, self.pubs.context(), self._ids, 0
+        for sub, offset in self.pubs.leaf_searchers():
+            matcher = parsed.pubs.matcher(sub, context)   # deleted documents are not among its matches
+            while matcher.is_active():
+                if not count % _BUDGET_EVERY and time.monotonic() >= deadline:
+                    raise limits.out_of_time()
+                count += 1
+                scores[ids[offset + matcher.id()]] = matcher.score()
+                matcher.next()
+        return scores
 
     def matching_ids(self, query) -> set[str]:
         """The ids of every publication matching `query`, unscored (counts, not ranking)."""
