@@ -104,6 +104,29 @@ def _joins(text: str, prefix: re.Match, rest: re.Match) -> bool:
             and _JOINER.fullmatch(text, prefix.end(), rest.start()) is not None)
 
 
+#: Per stop-word list, what each written word is: (folded, term, written prefix length, is a
+#: prefix, makes a token). Pages repeat their vocabulary, so a word is worked out once, not per
+#: occurrence: most of the time of snippets and phrase checks went to doing it again.
+_CLASSES: dict[frozenset, dict[str, tuple[str, str, int, bool, bool]]] = {}
+#: Written words kept per stop-word list before it is cleared (bounds it as `_word`'s cache is).
+_MAX_CLASSES = 200_000
+_new_token = tuple.__new__
+
+
+def _classes(stop_words: frozenset) -> dict[str, tuple[str, str, int, bool, bool]]:
+    table = _CLASSES.get(stop_words)
+    if table is None or len(table) > _MAX_CLASSES:
+        table = _CLASSES[stop_words] = {}
+    return table
+
+
+def _classify(table: dict, written: str, stop_words: frozenset) -> tuple[str, str, int, bool, bool]:
+    folded, term, written_prefix = _word(written)
+    found = table[written] = (folded, term, written_prefix, folded in PREFIXES,
+                              len(folded) > 1 and folded not in stop_words)
+    return found
+
+
 def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True,
            only: frozenset | None = None) -> Iterator[Token]:
     """The tokens of `text` in order, a compound's part (with `parts`) right after the compound;
@@ -112,28 +135,31 @@ def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True,
     Queries are read with `stop_words=QUERY_STOP_WORDS, parts=False`: the words of a question
     carry no topic, and "microcredential" in a query means the compound, not every micro- word.
     """
+    table = _classes(stop_words)
     words = list(_WORD.finditer(text))
     count, i = len(words), 0
     while i < count:
         match = words[i]
         written = match.group()
-        folded, term, written_prefix = _word(written)
+        folded, term, written_prefix, is_prefix, makes_token = table.get(written) or _classify(table, written,
+                                                                                               stop_words)
         i += 1
-        if folded in PREFIXES and i < count and _joins(text, match, words[i]):
+        if is_prefix and i < count and _joins(text, match, words[i]):
             rest = words[i]
             i += 1
             term = _word(folded + rest.group())[1]
             if only is None or term in only:
-                yield Token(match.start(), rest.end(), text[match.start():rest.end()], term)
+                yield _new_token(Token, (match.start(), rest.end(), text[match.start():rest.end()], term, False))
             if parts and (only is None or folded in only):
-                yield Token(match.start(), match.end(), written, folded, True)
-        elif len(folded) > 1 and folded not in stop_words:
+                yield _new_token(Token, (match.start(), match.end(), written, folded, True))
+        elif makes_token:
             if only is None or term in only:
-                yield Token(match.start(), match.end(), written, term)
-            part = folded[:written_prefix]
-            if parts and written_prefix and (only is None or part in only):
-                start = match.start()
-                yield Token(start, start + written_prefix, written[:written_prefix], part, True)
+                yield _new_token(Token, (match.start(), match.end(), written, term, False))
+            if parts and written_prefix:
+                part = folded[:written_prefix]
+                if only is None or part in only:
+                    start = match.start()
+                    yield _new_token(Token, (start, start + written_prefix, written[:written_prefix], part, True))
 
 
 def terms(text: str, stop_words: frozenset = QUERY_STOP_WORDS) -> list[str]:
