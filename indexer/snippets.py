@@ -97,12 +97,11 @@ def says_phrase(text: str, phrase: tuple) -> bool:
     compound does). Pages are indexed without positions, so a phrase is checked by reading."""
     if not phrase:
         return False
-    positions: list[set[str]] = []
+    wanted, at, position = frozenset(phrase), {}, -1   # position -> the phrase's terms standing there
     for token in tokens(text):
-        if token.part:
-            positions[-1].add(token.term)
-        else:
-            positions.append({token.term})
-    width = len(phrase)
-    return any(all(term in positions[i + k] for k, term in enumerate(phrase))
-               for i in range(len(positions) - width + 1))
+        position += not token.part
+        if token.term in wanted:
+            at.setdefault(position, set()).add(token.term)
+    first = phrase[0]
+    return any(all(term in at.get(start + k, ()) for k, term in enumerate(phrase))
+               for start, there in at.items() if first in there)
