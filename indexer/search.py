@@ -9,6 +9,7 @@ on the page being shown, which keeps a query's cost independent of how many page
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -367,9 +368,9 @@ class SearchService:
             counts = Counter(chain.from_iterable(map(columns[facet.key].__getitem__, counted)))
             facets[facet.key] = facet.buckets(counts, req.selected(facet.key))
         sort = "newest" if req.sort == "relevance" and parsed.pubs is None else req.sort
-        hits.sort(key=_sort_key(sort, scores, records))
         start = (req.page - 1) * req.per_page
-        shown = hits[start:start + req.per_page]
+        # Only the shown page needs an order: the first start + per_page of thousands of matches.
+        shown = heapq.nsmallest(start + req.per_page, hits, key=_sort_key(sort, scores, records))[start:]
         found = snap.page_hits(parsed, key, shown) if with_snippets else {}
         results = []
         for d in shown:
