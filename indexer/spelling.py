@@ -21,6 +21,7 @@ vocabulary) for a speed that only matters when a query finds almost nothing.
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import json
 import re
@@ -91,6 +92,10 @@ class Vocabulary:
 
     def __post_init__(self) -> None:
         self._sorted = sorted(self.counts)
+        # Every query that finds little has each of its words checked by a scan of the whole
+        # vocabulary, and queries share their words: a word's correction is kept with the
+        # vocabulary, which lives as long as one index generation.
+        self.correct_word = functools.lru_cache(maxsize=20_000)(self.correct_word)  # type: ignore[method-assign]
 
     @staticmethod
     def term(word: str) -> str:
