@@ -112,15 +112,6 @@ class Reader:
         """The ids of every publication matching `query`, unscored (counts, not ranking)."""
         return {self._ids[docnum] for docnum in self.pubs.docs_for_query(query)}
 
-    def top(self, parsed: ParsedQuery, restrict: dict, limit: int = 20) -> list[str]:
-        """Whoosh alone: the best `limit` ids of `parsed` with `restrict` ({field: value}, "year" an
-        int pair (low, high)) as Whoosh's own filter. Nothing of ours on top: the speed bench's
-        yardstick for what facets, snippets and the web app add to a search."""
-        parts = [wq.NumericRange("year", *value) if isinstance(value, tuple) else wq.Term(field, value)
-                 for field, value in restrict.items()]
-        hits = self.pubs.search(parsed.pubs or wq.Every(), limit=limit, filter=wq.And(parts) if parts else None)
-        return [hit["id"] for hit in hits]
-
     # -- pages: only inside the publications being shown (an intersection with their pages, not a
     # -- filter over every matching page), so a query costs the same however many pages match.
 
