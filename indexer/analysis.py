@@ -53,6 +53,7 @@ OPERATORS = frozenset({"AND", "OR", "NOT"})
 PART_MARK = "|"
 
 _WORD = re.compile(r"\w+(?:\.?\w+)*")
+_WORD_CHAR = re.compile(r"\w")
 #: What may stand between a prefix and the rest of its compound: spaces or one hyphen.
 _JOINER = re.compile(r"\s+|[-\u2010\u2011]\s*")
 _STEMMER = Stemmer.Stemmer("english")
@@ -127,6 +128,53 @@ def _classify(table: dict, written: str, stop_words: frozenset) -> tuple[str, st
     return found
 
 
+def _starts_word(text: str, at: int) -> bool:
+    """Whether `_WORD.finditer` has a token start at `at` (a word character): not inside a word,
+    nor right after a dot that joins it to the word before ("e.g", "3.5")."""
+    if at == 0:
+        return True
+    if _WORD_CHAR.match(text, at - 1):
+        return False
+    return not (text[at - 1] == "." and at >= 2 and _WORD_CHAR.match(text, at - 2))
+
+
+def _wanted_tokens(text: str, stop_words: frozenset, parts: bool, only: frozenset) -> list[Token]:
+    """`tokens(text, stop_words, parts, only)` without visiting every word in Python: the text's
+    distinct written words are read at C speed, the ones that can give a wanted token (or start a
+    compound) are looked up where they occur, and the same tokens result, in the same order."""
+    table = _classes(stop_words)
+    candidates = []
+    for written in set(_WORD.findall(text)):
+        folded, term, written_prefix, is_prefix, makes_token = found = table.get(written) or _classify(
+            table, written, stop_words)
+        if is_prefix or (makes_token and (term in only or (parts and written_prefix and folded[:written_prefix] in only))):
+            candidates.append((not is_prefix, written, found))
+    out: list[Token] = []
+    rests: set[int] = set()   # where a compound's second word starts: not a token of its own
+    for _, written, (folded, term, written_prefix, is_prefix, makes_token) in sorted(candidates):  # prefixes first
+        at = text.find(written)
+        while at >= 0:
+            match = _WORD.match(text, at)
+            if match.end() == at + len(written) and at not in rests and _starts_word(text, at):
+                rest = _WORD.search(text, match.end()) if is_prefix else None
+                if rest is not None and _joins(text, match, rest):
+                    rests.add(rest.start())
+                    compound = _word(folded + rest.group())[1]
+                    if compound in only:
+                        out.append(_new_token(Token, (at, rest.end(), text[at:rest.end()], compound, False)))
+                    if parts and folded in only:
+                        out.append(_new_token(Token, (at, match.end(), written, folded, True)))
+                elif makes_token:
+                    if term in only:
+                        out.append(_new_token(Token, (at, match.end(), written, term, False)))
+                    part = folded[:written_prefix]
+                    if parts and written_prefix and part in only:
+                        out.append(_new_token(Token, (at, at + written_prefix, written[:written_prefix], part, True)))
+            at = text.find(written, at + 1)
+    out.sort(key=lambda token: (token.start, -token.end))   # a compound or word before its part
+    return out
+
+
 def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True,
            only: frozenset | None = None) -> Iterator[Token]:
     """The tokens of `text` in order, a compound's part (with `parts`) right after the compound;
@@ -135,6 +183,9 @@ def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True,
     Queries are read with `stop_words=QUERY_STOP_WORDS, parts=False`: the words of a question
     carry no topic, and "microcredential" in a query means the compound, not every micro- word.
     """
+    if only is not None:
+        yield from _wanted_tokens(text, stop_words, parts, only)
+        return
     table = _classes(stop_words)
     words = list(_WORD.finditer(text))
     count, i = len(words), 0
