@@ -213,6 +213,15 @@ def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True,
                     yield _new_token(Token, (start, start + written_prefix, written[:written_prefix], part, True))
 
 
+def token_end(text: str, start: int) -> int:
+    """Where the token (not part) starting at `start` ends: a compound's there, the word's otherwise.
+    Only the two words from `start` are read (a compound is never longer)."""
+    first = _WORD.match(text, start)
+    second = _WORD.search(text, first.end())
+    end = second.end() if second else first.end()
+    return start + next(token.end for token in tokens(text[start:end]) if not token.part)
+
+
 def terms(text: str, stop_words: frozenset = QUERY_STOP_WORDS) -> list[str]:
     """The terms of a query's words, in order (no parts)."""
     return [token.term for token in tokens(text, stop_words, parts=False)]
