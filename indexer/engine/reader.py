@@ -122,11 +122,10 @@ class Reader:
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return {}
         query = wq.And([parsed.pages, *(wq.Term("text", term) for term in sorted(words))]) if words else parsed.pages
-        owner = self.pages.reader().column_reader("pub_id")
-        scored = sorted((-score, docnum) for docnum, score in self._pages_matching(query, pub_ids, scored=True))
+        scored = sorted((-score, docnum, pub_id) for docnum, pub_id, score in self._pages_matching(query, pub_ids))
         best: dict[str, list[Page]] = {}
-        for _, docnum in scored:  # best first, then in index order, as Whoosh's search orders them
-            chosen = best.setdefault(owner[docnum], [])
+        for _, docnum, pub_id in scored:  # best first, then in index order, as Whoosh's search orders them
+            chosen = best.setdefault(pub_id, [])
             if per_pub is None or len(chosen) < per_pub:
                 fields = self.pages.stored_fields(docnum)
                 chosen.append(Page(fields["page"], fields.get("time"), fields["raw"]))
@@ -136,11 +135,10 @@ class Reader:
         """How many pages of each publication have any of the query's words."""
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return Counter()
-        owner = self.pages.reader().column_reader("pub_id")
-        return Counter(owner[docnum] for docnum, _ in self._pages_matching(parsed.pages, pub_ids, scored=False))
+        return Counter(pub_id for _, pub_id, _ in self._pages_matching(parsed.pages, pub_ids, scored=False))
 
-    def _pages_matching(self, query, pub_ids: list[str], scored: bool):
-        """(docnum, score or None) of the given publications' pages that match `query`, in index order.
+    def _pages_matching(self, query, pub_ids: list[str], scored: bool = True):
+        """(docnum, pub_id, score or None) of the given publications' pages that match `query`, in index order.
 
         The query's matcher is only asked about those publications' pages, looked up in a map read
         once per reader from the pub_id column and skipped to one by one: an AND with an OR of
@@ -152,7 +150,8 @@ class Reader:
             self._page_docnums = {}
             for docnum, pub_id in enumerate(self.pages.reader().column_reader("pub_id")):
                 self._page_docnums.setdefault(pub_id, []).append(docnum)
-        docnums = sorted(docnum for pub_id in set(pub_ids) for docnum in self._page_docnums.get(pub_id, ()))
+        owners = {docnum: pub_id for pub_id in set(pub_ids) for docnum in self._page_docnums.get(pub_id, ())}
+        docnums = sorted(owners)
         context = self.pages.context()
         for sub, offset in self.pages.leaf_searchers():
             end = offset + sub.doc_count_all()
@@ -164,7 +163,7 @@ class Reader:
                 if not matcher.is_active():
                     break
                 if matcher.id() == local:
-                    yield docnum, matcher.score() if scored else None
+                    yield docnum, owners[docnum], matcher.score() if scored else None
 
     def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int | None = 50) -> list[Page]:
         """Matching pages of one publication in page order (the document and reading views)."""
