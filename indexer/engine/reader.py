@@ -10,6 +10,7 @@ import json
 import pickle
 import struct
 import time
+from array import array
 from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
@@ -61,7 +62,8 @@ class Reader:
             raise IndexUnreadable(f"{version}: {type(err).__name__}: {err}") from err
         self._parser = parser()
         self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
-        self._page_docnums: dict[str, list[int]] | None = None   # pub_id -> its pages: see _pages_matching
+        # pub_id -> its pages (an array: 4 bytes a page, not an int object each): see _pages_matching
+        self._page_docnums: dict[str, array] | None = None
 
     def up_to_date(self) -> bool:
         """Compares generations itself: whoosh's `Searcher.up_to_date` is always False for an index
@@ -97,9 +99,10 @@ class Reader:
         if parsed.pubs is wq.NullQuery:
             return {}
         deadline = time.monotonic() + limits.SEARCH_SECONDS
+        query: wq.Query = parsed.pubs
         scores, context, ids, count = {}, self.pubs.context(), self._ids, 0
         for sub, offset in self.pubs.leaf_searchers():
-            matcher = parsed.pubs.matcher(sub, context)   # deleted documents are not among its matches
+            matcher = query.matcher(sub, context)   # deleted documents are not among its matches
             while matcher.is_active():
                 if not count % _BUDGET_EVERY and time.monotonic() >= deadline:
                     raise limits.out_of_time()
@@ -149,7 +152,7 @@ class Reader:
         if self._page_docnums is None:
             self._page_docnums = {}
             for docnum, pub_id in enumerate(self.pages.reader().column_reader("pub_id")):
-                self._page_docnums.setdefault(pub_id, []).append(docnum)
+                self._page_docnums.setdefault(pub_id, array("I")).append(docnum)
         owners = {docnum: pub_id for pub_id in set(pub_ids) for docnum in self._page_docnums.get(pub_id, ())}
         docnums = sorted(owners)
         context = self.pages.context()
