@@ -147,7 +147,8 @@ def _wanted_tokens(text: str, stop_words: frozenset, parts: bool, only: frozense
     for written in set(_WORD.findall(text)):
         folded, term, written_prefix, is_prefix, makes_token = found = table.get(written) or _classify(
             table, written, stop_words)
-        if is_prefix or (makes_token and (term in only or (parts and written_prefix and folded[:written_prefix] in only))):
+        part_wanted = parts and written_prefix and folded[:written_prefix] in only
+        if is_prefix or (makes_token and (term in only or part_wanted)):
             candidates.append((not is_prefix, written, found))
     out: list[Token] = []
     rests: set[int] = set()   # where a compound's second word starts: not a token of its own
@@ -155,7 +156,7 @@ def _wanted_tokens(text: str, stop_words: frozenset, parts: bool, only: frozense
         at = text.find(written)
         while at >= 0:
             match = _WORD.match(text, at)
-            if match.end() == at + len(written) and at not in rests and _starts_word(text, at):
+            if match is not None and match.end() == at + len(written) and at not in rests and _starts_word(text, at):
                 rest = _WORD.search(text, match.end()) if is_prefix else None
                 if rest is not None and _joins(text, match, rest):
                     rests.add(rest.start())
@@ -217,6 +218,8 @@ def token_end(text: str, start: int) -> int:
     """Where the token (not part) starting at `start` ends: a compound's there, the word's otherwise.
     Only the two words from `start` are read (a compound is never longer)."""
     first = _WORD.match(text, start)
+    if first is None:
+        raise ValueError(f"no word starts at {start}")
     second = _WORD.search(text, first.end())
     end = second.end() if second else first.end()
     return start + next(token.end for token in tokens(text[start:end]) if not token.part)

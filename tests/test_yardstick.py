@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from support import entry, make_pdf, write_catalog
 
 from bench.yardstick import Yardstick, plain_top
 from indexer import engine
@@ -9,7 +10,6 @@ from indexer.build import build
 from indexer.config import Settings
 from indexer.layout import IndexRoot
 from indexer.search import SearchRequest, SearchService
-from support import entry, make_pdf, write_catalog
 
 DOCS = [
     ("au-stack", 2023, ["Australia"], "report", ["Stackable micro-credentials in Australia", "Quality of providers"]),
@@ -73,6 +73,6 @@ def test_the_yardstick_highlights_the_best_pages_of_the_shown_publications(world
 
 
 def test_plain_whoosh_ranks_the_same_matches_with_whooshs_own_filter(world):
-    service, reader, _ = world
+    _, reader, _ = world
     assert set(plain_top(reader, reader.parse("quality"), {"regions": "Australia"})) == {"au-stack", "au-quality"}
     assert plain_top(reader, reader.parse("quality"), {"year": (2022, 2022)}) == ["eu-council"]
