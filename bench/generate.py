@@ -19,6 +19,7 @@ import math
 import os
 import shutil
 import textwrap
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
@@ -227,29 +228,57 @@ def texts(pub: Publication, seed: int) -> list[str]:
     return pages
 
 
-def render_pdf(pub: Publication, pages: list[str]) -> bytes:
-    """A4 pages with a running header and footer, as reports have; ~95 characters a line, 10 pt."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
+def _pdf_string(text: str) -> bytes:
+    """A PDF literal string in WinAnsi (Latin-1 here), with its delimiters escaped."""
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return b"(" + escaped.encode("latin-1", "replace") + b")"
 
-    buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
-    pdf.setTitle(pub.title)
-    pdf.setAuthor(pub.organisation)
+
+def _page_stream(pub: Publication, text: str, number: int, count: int) -> bytes:
+    """One page's content: running header, footer and the text at 10 pt, 12.5 pt leading, 4 pt between paragraphs."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    footer = f"Page {number} of {count}"
     header = f"{pub.organisation} | {pub.title[:70]}"
+    out = [b"BT /F1 7 Tf 56 806 Td " + _pdf_string(header) + b" Tj ET",
+           b"BT /F1 7 Tf %.2f 30 Td " % (539 - stringWidth(footer, "Helvetica", 7)) + _pdf_string(footer) + b" Tj ET",
+           b"BT /F%d 10 Tf 12.5 TL 56 792.5 Td" % (2 if number == 1 else 1)]
+    for paragraph in text.split("\n"):
+        out.extend(_pdf_string(line) + b" '" for line in textwrap.wrap(paragraph, 98) or [""])
+        out.append(b"0 -4 Td")
+    out.append(b"ET")
+    return zlib.compress(b"\n".join(out))
+
+
+def render_pdf(pub: Publication, pages: list[str]) -> bytes:
+    """A4 pages with a running header and footer, as reports have; ~95 characters a line, 10 pt.
+
+    Written directly (Helvetica, one compressed content stream a page): the same layout reportlab's
+    canvas gave, at a fraction of its cost, which is what lets the 100x collection be generated in
+    minutes rather than hours.
+    """
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"",   # the page tree, filled in once page numbers are known
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+               b"<< /Title " + _pdf_string(pub.title) + b" /Author " + _pdf_string(pub.organisation) + b" >>"]
+    kids = []
     for number, text in enumerate(pages, start=1):
-        pdf.setFont("Helvetica", 7)
-        pdf.drawString(56, 806, header)
-        pdf.drawRightString(539, 30, f"Page {number} of {len(pages)}")
-        lines = pdf.beginText(56, 780)
-        lines.setFont("Helvetica-Bold" if number == 1 else "Helvetica", 10)
-        lines.setLeading(12.5)
-        for paragraph in text.split("\n"):
-            lines.textLines(textwrap.wrap(paragraph, 98) or [""])
-            lines.moveCursor(0, 4)
-        pdf.drawText(lines)
-        pdf.showPage()
-    pdf.save()
+        stream = _page_stream(pub, text, number, len(pages))
+        objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.2756 841.8898] /Contents %d 0 R "
+                       b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> >>" % (len(objects)))
+        kids.append(b"%d 0 R" % len(objects))
+    objects[1] = b"<< /Type /Pages /Count %d /Kids [" % len(pages) + b" ".join(kids) + b"] >>"
+    buf = io.BytesIO()
+    buf.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(buf.tell())
+        buf.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
+    xref = buf.tell()
+    buf.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    buf.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    buf.write(b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%EOF\n" % (len(objects) + 1, xref))
     return buf.getvalue()
 
 

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import numpy as np
 import yaml
 
-from bench import generate, memory
+from bench import generate, memory, yardstick
 from bench.engines import tantivy_escape
 from bench.report import table, write_json
 from bench.serve import FileServer, free_port
@@ -249,7 +249,8 @@ def measure_http(port: int, queries: list[tuple[str, dict]], clients: int, path:
 
 
 #: The issue's two kinds of query, as researchers type them: a few keywords, or words with filters.
-GROUPS = {"keyword": ("one word", "two words", "three words"), "filtered": ("filtered",)}
+GROUPS = {"keyword": ("one word", "two words", "three words"), "filtered": ("filtered",), "phrase": ("phrase",),
+          "all": tuple(KINDS)}
 
 
 def _summary(timed: list[tuple[str, float]]) -> dict:
@@ -295,7 +296,38 @@ def measure_plain_whoosh(index_dir: Path, queries: list[tuple[str, dict]]) -> di
     timed = []
     for kind, params in [("warm-up", {"q": WARM_UP[0]}), *queries]:
         started = time.perf_counter()
-        reader.top(reader.parse(params.get("q", "")), restriction(params))
+        yardstick.plain_top(reader, reader.parse(params.get("q", "")), restriction(params))
+        timed.append((kind, (time.perf_counter() - started) * 1000))
+    reader.close()
+    return _summary(timed[1:])
+
+
+def measure_yardstick(index_dir: Path, queries: list[tuple[str, dict]], highlighted: bool = True) -> dict:
+    """The request a competent Whoosh user would write for the same page (`yardstick.Yardstick`):
+    the same parsed query and filters, the six facets counted by `groupedby`, the 20 shown
+    publications' records and their best pages highlighted by Whoosh's highlighter, the answer
+    encoded as JSON. Our `/api/search` is held to at most 1.0x its p50 and p95. Whoosh's
+    highlighter is most of it, so `highlighted=False` measures the rest as the stricter bar."""
+    from indexer import engine
+    from indexer.layout import IndexRoot
+    from indexer.search import SearchRequest, SearchService
+
+    reader = engine.Reader(IndexRoot(index_dir, engine.SCHEMA).current())
+    # organisation and language are not indexed fields: read once as columns, as a user would keep them
+    records = SearchService(index_dir).records(list(reader.records()))
+    stick = yardstick.Yardstick(reader, {key: {r["id"]: r.get(key) for r in records}
+                                         for key in ("organisation", "language")})
+
+    def page(params: dict) -> str:
+        req = SearchRequest.from_args(params)
+        year_range = (req.year_from or 0, req.year_to or 9999) \
+            if req.year_from is not None or req.year_to is not None else None
+        return json.dumps(stick.page(reader.parse(req.q), dict(req.filters), year_range, highlighted=highlighted))
+
+    timed = []
+    for kind, params in [("warm-up", {"q": WARM_UP[0]}), *queries]:
+        started = time.perf_counter()
+        page(params)
         timed.append((kind, (time.perf_counter() - started) * 1000))
     reader.close()
     return _summary(timed[1:])
@@ -415,6 +447,9 @@ def main(args) -> dict:
         results["in_process"] = measure_in_process(paths["index"], sequential)
         print("speed: plain Whoosh, same queries, same index ...", flush=True)
         results["plain_whoosh"] = measure_plain_whoosh(paths["index"], sequential)
+        print("speed: the Whoosh yardstick (facets, records, highlighted pages), same queries ...", flush=True)
+        results["yardstick"] = measure_yardstick(paths["index"], sequential)
+        results["yardstick_unhighlighted"] = measure_yardstick(paths["index"], sequential, highlighted=False)
         from indexer import engine
         from indexer.layout import IndexRoot
         results["segments"] = {name: len(ids) for name, ids in
@@ -441,16 +476,26 @@ def main(args) -> dict:
     print()
     print(table(["measure", "value", "detail", "target", "verdict"], summary_rows(results, args.scale)))
     print()
-    over_http, plain = results["http"][0]["by_kind"], results["plain_whoosh"]["by_kind"]
-    print(table(["query kind", "HTTP p50 ms", "HTTP p95 ms", "in-process p50 ms", "plain Whoosh p50 ms",
-                 "HTTP / plain Whoosh p95", "tantivy p50 ms"],
-                [[kind, over_http[kind]["p50"], over_http[kind]["p95"],
-                  results["in_process"]["by_kind"][kind]["p50"], plain[kind]["p50"],
-                  f"{over_http[kind]['p95'] / plain[kind]['p95']:.1f}x",
-                  results["tantivy"]["by_kind"][kind]["p50"]]
+    http, yard, bare = results["http"][0], results["yardstick"], results["yardstick_unhighlighted"]
+    print(table(["query kind", "HTTP p50 / p95 ms", "yardstick p50 / p95 ms", "HTTP / yardstick p50, p95",
+                 "yardstick without highlighter", "HTTP / that", "in-process p50 ms", "plain Whoosh p50 ms",
+                 "tantivy p50 ms"],
+                [[kind, _pair(http["by_kind"][kind]), _pair(yard["by_kind"][kind]),
+                  _ratios(http["by_kind"][kind], yard["by_kind"][kind]), _pair(bare["by_kind"][kind]),
+                  _ratios(http["by_kind"][kind], bare["by_kind"][kind]), results["in_process"]["by_kind"][kind]["p50"],
+                  results["plain_whoosh"]["by_kind"][kind]["p50"], results["tantivy"]["by_kind"][kind]["p50"]]
                  for kind in KINDS]))
+    print(f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("\nwrote", write_json(args.out, "speed", {"complete": True, **results}))
     return results
+
+
+def _pair(p: dict) -> str:
+    return f"{p['p50']:.1f} / {p['p95']:.1f}"
+
+
+def _ratios(ours: dict, yardstick: dict) -> str:
+    return f"{ours['p50'] / yardstick['p50']:.2f}x, {ours['p95'] / yardstick['p95']:.2f}x"
 
 
 def add_one(corpus, server, work: Path, records: list[dict], paths: dict, port: int, jobs: int) -> dict:
@@ -493,7 +538,7 @@ def summary_rows(r: dict, scale: float) -> list[list]:
     for b in r["builds"]:
         rows.append([f"full build, {b['jobs']} processes", f"{b['seconds']:.1f} s",
                      f"{b['pubs_per_s']:.1f} pub/s, {b['pages_per_s']:.0f} pages/s, index {b['index_mb']:.0f} MB",
-                     "<= 300 s at 10x", verdict(b["seconds"] <= 300, 10)])
+                     "<= 240 s at 10x", verdict(b["seconds"] <= 240, 10)])
         rows.append([f"parallel efficiency, {b['jobs']} processes", f"{100 * b['parallel_efficiency']:.0f} %",
                      f"vs one process extracting {r['extraction_one_process']['pages_per_s']:.0f} pages/s",
                      ">= 80 % on 2", verdict(b["parallel_efficiency"] >= 0.8) if b["jobs"] == 2 else ""])
@@ -505,11 +550,11 @@ def summary_rows(r: dict, scale: float) -> list[list]:
     rows.append(["no-change rebuild", f"{n['seconds']:.2f} s",
                  f"with process start {n['wall_s']:.2f} s; HTTP {n['http_statuses']}", "<= 10 s at 10x",
                  verdict(n["seconds"] <= 10, 10)])
-    target = 30 if scale <= 1 else 100   # issue 13
+    target = 30 if scale <= 1 else 60   # issue 21
     for h in r["http"]:
         rows.append([f"/api/search, {h['clients']} client(s)", f"p95 {h['p95']:.1f} ms",
                      f"p50 {h['p50']:.1f}, p99 {h['p99']:.1f} ms, {h['requests_per_s']:.0f} req/s",
-                     "p95 <= 30 ms at 1x, 100 at 10x",
+                     "p95 <= 30 ms at 1x, 60 at 10x",
                      verdict(h["p95"] <= target, 1 if scale <= 1 else 10) if h["clients"] == 1 else ""])
     if "compare" in r:
         c = r["compare"]
@@ -517,12 +562,20 @@ def summary_rows(r: dict, scale: float) -> list[list]:
                      f"p50 {c['p50']:.1f}, p99 {c['p99']:.1f} ms, {c['n']} queries, 1 client", "p95 <= 150 ms at 1x",
                      verdict(c["p95"] <= 150, 1)])
     for group in GROUPS:
-        ours, plain = percentiles(r["http"][0]["samples"][group]), percentiles(r["plain_whoosh"]["samples"][group])
-        rows.append([f"/api/search, {group} queries", f"p95 {ours['p95']:.1f} ms",
-                     f"p50 {ours['p50']:.1f} ms; plain Whoosh p50 {plain['p50']:.1f}, p95 {plain['p95']:.1f} ms: "
-                     f"{ours['p95'] / plain['p95']:.1f}x at p95", "p95 <= 1.5x plain Whoosh",
-                     verdict(ours["p95"] <= 1.5 * plain["p95"])])
-    for name, key in (("SearchService in process", "in_process"), ("plain Whoosh top 20, same index", "plain_whoosh"),
+        ours, yard = percentiles(r["http"][0]["samples"][group]), percentiles(r["yardstick"]["samples"][group])
+        bare = percentiles(r["yardstick_unhighlighted"]["samples"][group])
+        plain = percentiles(r["plain_whoosh"]["samples"][group])
+        rows.append([f"/api/search, {group} queries", f"p50 {ours['p50']:.1f}, p95 {ours['p95']:.1f} ms",
+                     (f"Whoosh yardstick p50 {yard['p50']:.1f}, p95 {yard['p95']:.1f} ms "
+                      f"({ours['p50'] / yard['p50']:.2f}x, {ours['p95'] / yard['p95']:.2f}x); "
+                      f"without its highlighter {bare['p50']:.1f}, {bare['p95']:.1f} ms "
+                      f"({ours['p50'] / bare['p50']:.2f}x, {ours['p95'] / bare['p95']:.2f}x); "
+                      f"plain top 20 p50 {plain['p50']:.1f}, p95 {plain['p95']:.1f} ms"),
+                     "p50 and p95 <= 1.0x yardstick",
+                     verdict(ours["p50"] <= yard["p50"] and ours["p95"] <= yard["p95"])])
+    for name, key in (("SearchService in process", "in_process"), ("Whoosh yardstick, same page", "yardstick"),
+                      ("Whoosh yardstick without its highlighter", "yardstick_unhighlighted"),
+                      ("plain Whoosh top 20, same index", "plain_whoosh"),
                       ("tantivy, same text (floor)", "tantivy")):
         q = r[key]
         rows.append([name, f"p95 {q['p95']:.1f} ms", f"p50 {q['p50']:.2f}, p99 {q['p99']:.1f} ms", "", ""])

@@ -53,6 +53,7 @@ OPERATORS = frozenset({"AND", "OR", "NOT"})
 PART_MARK = "|"
 
 _WORD = re.compile(r"\w+(?:\.?\w+)*")
+_WORD_CHAR = re.compile(r"\w")
 #: What may stand between a prefix and the rest of its compound: spaces or one hyphen.
 _JOINER = re.compile(r"\s+|[-\u2010\u2011]\s*")
 _STEMMER = Stemmer.Stemmer("english")
@@ -104,6 +105,77 @@ def _joins(text: str, prefix: re.Match, rest: re.Match) -> bool:
             and _JOINER.fullmatch(text, prefix.end(), rest.start()) is not None)
 
 
+#: Per stop-word list, what each written word is: (folded, term, written prefix length, is a
+#: prefix, makes a token). Pages repeat their vocabulary, so a word is worked out once, not per
+#: occurrence: most of the time of snippets and phrase checks went to doing it again.
+_CLASSES: dict[frozenset, dict[str, tuple[str, str, int, bool, bool]]] = {}
+#: Written words kept per stop-word list before it is cleared (bounds it as `_word`'s cache is).
+_MAX_CLASSES = 200_000
+_new_token = tuple.__new__
+
+
+def _classes(stop_words: frozenset) -> dict[str, tuple[str, str, int, bool, bool]]:
+    table = _CLASSES.get(stop_words)
+    if table is None or len(table) > _MAX_CLASSES:
+        table = _CLASSES[stop_words] = {}
+    return table
+
+
+def _classify(table: dict, written: str, stop_words: frozenset) -> tuple[str, str, int, bool, bool]:
+    folded, term, written_prefix = _word(written)
+    found = table[written] = (folded, term, written_prefix, folded in PREFIXES,
+                              len(folded) > 1 and folded not in stop_words)
+    return found
+
+
+def _starts_word(text: str, at: int) -> bool:
+    """Whether `_WORD.finditer` has a token start at `at` (a word character): not inside a word,
+    nor right after a dot that joins it to the word before ("e.g", "3.5")."""
+    if at == 0:
+        return True
+    if _WORD_CHAR.match(text, at - 1):
+        return False
+    return not (text[at - 1] == "." and at >= 2 and _WORD_CHAR.match(text, at - 2))
+
+
+def _wanted_tokens(text: str, stop_words: frozenset, parts: bool, only: frozenset) -> list[Token]:
+    """`tokens(text, stop_words, parts, only)` without visiting every word in Python: the text's
+    distinct written words are read at C speed, the ones that can give a wanted token (or start a
+    compound) are looked up where they occur, and the same tokens result, in the same order."""
+    table = _classes(stop_words)
+    candidates = []
+    for written in set(_WORD.findall(text)):
+        folded, term, written_prefix, is_prefix, makes_token = found = table.get(written) or _classify(
+            table, written, stop_words)
+        part_wanted = parts and written_prefix and folded[:written_prefix] in only
+        if is_prefix or (makes_token and (term in only or part_wanted)):
+            candidates.append((not is_prefix, written, found))
+    out: list[Token] = []
+    rests: set[int] = set()   # where a compound's second word starts: not a token of its own
+    for _, written, (folded, term, written_prefix, is_prefix, makes_token) in sorted(candidates):  # prefixes first
+        at = text.find(written)
+        while at >= 0:
+            match = _WORD.match(text, at)
+            if match is not None and match.end() == at + len(written) and at not in rests and _starts_word(text, at):
+                rest = _WORD.search(text, match.end()) if is_prefix else None
+                if rest is not None and _joins(text, match, rest):
+                    rests.add(rest.start())
+                    compound = _word(folded + rest.group())[1]
+                    if compound in only:
+                        out.append(_new_token(Token, (at, rest.end(), text[at:rest.end()], compound, False)))
+                    if parts and folded in only:
+                        out.append(_new_token(Token, (at, match.end(), written, folded, True)))
+                elif makes_token:
+                    if term in only:
+                        out.append(_new_token(Token, (at, match.end(), written, term, False)))
+                    part = folded[:written_prefix]
+                    if parts and written_prefix and part in only:
+                        out.append(_new_token(Token, (at, at + written_prefix, written[:written_prefix], part, True)))
+            at = text.find(written, at + 1)
+    out.sort(key=lambda token: (token.start, -token.end))   # a compound or word before its part
+    return out
+
+
 def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True,
            only: frozenset | None = None) -> Iterator[Token]:
     """The tokens of `text` in order, a compound's part (with `parts`) right after the compound;
@@ -112,28 +184,45 @@ def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True,
     Queries are read with `stop_words=QUERY_STOP_WORDS, parts=False`: the words of a question
     carry no topic, and "microcredential" in a query means the compound, not every micro- word.
     """
+    if only is not None:
+        yield from _wanted_tokens(text, stop_words, parts, only)
+        return
+    table = _classes(stop_words)
     words = list(_WORD.finditer(text))
     count, i = len(words), 0
     while i < count:
         match = words[i]
         written = match.group()
-        folded, term, written_prefix = _word(written)
+        folded, term, written_prefix, is_prefix, makes_token = table.get(written) or _classify(table, written,
+                                                                                               stop_words)
         i += 1
-        if folded in PREFIXES and i < count and _joins(text, match, words[i]):
+        if is_prefix and i < count and _joins(text, match, words[i]):
             rest = words[i]
             i += 1
             term = _word(folded + rest.group())[1]
             if only is None or term in only:
-                yield Token(match.start(), rest.end(), text[match.start():rest.end()], term)
+                yield _new_token(Token, (match.start(), rest.end(), text[match.start():rest.end()], term, False))
             if parts and (only is None or folded in only):
-                yield Token(match.start(), match.end(), written, folded, True)
-        elif len(folded) > 1 and folded not in stop_words:
+                yield _new_token(Token, (match.start(), match.end(), written, folded, True))
+        elif makes_token:
             if only is None or term in only:
-                yield Token(match.start(), match.end(), written, term)
-            part = folded[:written_prefix]
-            if parts and written_prefix and (only is None or part in only):
-                start = match.start()
-                yield Token(start, start + written_prefix, written[:written_prefix], part, True)
+                yield _new_token(Token, (match.start(), match.end(), written, term, False))
+            if parts and written_prefix:
+                part = folded[:written_prefix]
+                if only is None or part in only:
+                    start = match.start()
+                    yield _new_token(Token, (start, start + written_prefix, written[:written_prefix], part, True))
+
+
+def token_end(text: str, start: int) -> int:
+    """Where the token (not part) starting at `start` ends: a compound's there, the word's otherwise.
+    Only the two words from `start` are read (a compound is never longer)."""
+    first = _WORD.match(text, start)
+    if first is None:
+        raise ValueError(f"no word starts at {start}")
+    second = _WORD.search(text, first.end())
+    end = second.end() if second else first.end()
+    return start + next(token.end for token in tokens(text[start:end]) if not token.part)
 
 
 def terms(text: str, stop_words: frozenset = QUERY_STOP_WORDS) -> list[str]:

@@ -9,11 +9,13 @@ on the page being shown, which keeps a query's cost independent of how many page
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -126,22 +128,17 @@ class SearchRequest:
 # ---------------------------------------------------------------- facet filters over cached columns
 
 
-def _predicates(req: SearchRequest) -> dict[str, Callable[[dict], bool]]:
-    """One test per facet (OR inside a facet); facets are ANDed by the caller."""
-    tests: dict[str, Callable[[dict], bool]] = {}
+def _predicates(req: SearchRequest, columns: dict[str, dict[str, tuple]]) -> dict[str, Callable[[str], bool]]:
+    """One test of a publication id per facet (OR inside a facet); facets are ANDed by the caller."""
+    tests: dict[str, Callable[[str], bool]] = {}
     if req.year_from is not None or req.year_to is not None:
-        low, high = req.year_from or 0, req.year_to or 9999
-        tests["year_range"] = lambda r: low <= r["year"] <= high
+        low, high, years = req.year_from or 0, req.year_to or 9999, columns["year"]
+        tests["year_range"] = lambda d: any(low <= year <= high for year in years[d])
     for facet in FACETS:
         wanted = set(req.selected(facet.key))
         if wanted:
-            tests[facet.key] = _has_any(facet, wanted)
+            tests[facet.key] = lambda d, values=columns[facet.key], w=wanted: not w.isdisjoint(values[d])
     return tests
-
-
-def _has_any(facet, wanted: set[str]) -> Callable[[dict], bool]:
-    """One facet's test, in a function of its own so that each test keeps its own facet and values."""
-    return lambda record: any(value in wanted for value in facet.values(record))
 
 
 def _sort_key(sort: str, scores: dict[str, float], records: dict[str, dict]):
@@ -190,6 +187,7 @@ class _Snapshot:
     stored: dict[str, dict] = field(default_factory=dict)   # the index's records, before build state
     spelling: tuple | None = None  # (Vocabulary, Titles), made on first use: see SearchService._spelling
     alternatives: dict[str, list[str]] = field(default_factory=dict)  # the version's synonyms, by index term
+    _columns: dict | None = None   # see columns()
 
     @classmethod
     def open(cls, reader: Reader, stamp: float | None, same_index: _Snapshot | None = None) -> _Snapshot:
@@ -201,6 +199,13 @@ class _Snapshot:
                   "spelling": same_index.spelling} if same_index else {}
         return cls(reader, records, manifest, stamp, stored=stored,
                    alternatives=synonyms.of_version(reader.version).alternatives(), **caches)
+
+    def columns(self) -> dict[str, dict[str, tuple]]:
+        """Each facet's values of every publication (facet key -> id -> values), made once per
+        snapshot: filtering and counting thousands of matches reads these, not the records."""
+        if self._columns is None:
+            self._columns = {facet.key: {d: facet.values(r) for d, r in self.records.items()} for facet in FACETS}
+        return self._columns
 
     def match(self, parsed: ParsedQuery, key: tuple) -> dict[str, float]:
         if key not in self.scores:
@@ -383,20 +388,22 @@ class SearchService:
                  with_snippets: bool, expanded: Sequence[str] = ()) -> dict:
         """`expanded`: the curators' synonyms `parsed` searches besides the user's words."""
         key = (req.q, req.match, *expanded)
-        records, tests = snap.records, _predicates(req)
+        records, columns = snap.records, snap.columns()
+        tests = _predicates(req, columns)
         matching = [d for d in scores if d in records]
-        fails = {d: {name for name, test in tests.items() if not test(records[d])} for d in matching}
-        hits = [d for d in matching if not fails[d]]
+        fails = {d: {name for name, test in tests.items() if not test(d)} for d in matching} if tests else {}
+        hits = [d for d in matching if not fails[d]] if tests else matching
         facets = {}
         for facet in FACETS:
             # A facet's own selection is left out of its counts, so its other values stay choosable (OR).
             own = {facet.key}
-            counts = Counter(v for d in matching if fails[d] <= own for v in facet.values(records[d]))
+            counted = [d for d in matching if fails[d] <= own] if facet.key in tests else hits
+            counts = Counter(chain.from_iterable(map(columns[facet.key].__getitem__, counted)))
             facets[facet.key] = facet.buckets(counts, req.selected(facet.key))
         sort = "newest" if req.sort == "relevance" and parsed.pubs is None else req.sort
-        hits.sort(key=_sort_key(sort, scores, records))
         start = (req.page - 1) * req.per_page
-        shown = hits[start:start + req.per_page]
+        # Only the shown page needs an order: the first start + per_page of thousands of matches.
+        shown = heapq.nsmallest(start + req.per_page, hits, key=_sort_key(sort, scores, records))[start:]
         found = snap.page_hits(parsed, key, shown) if with_snippets else {}
         results = []
         for d in shown:
@@ -406,8 +413,7 @@ class SearchService:
             results.append(result)
         all_words = None
         if parsed.all_words is not None and req.match == "any":
-            all_words = sum(1 for d in snap.all_words(parsed, (req.q, *expanded))
-                            if d in records and not fails.get(d, True))
+            all_words = len(snap.all_words(parsed, (req.q, *expanded)).intersection(hits))
         return {
             "total": len(hits), "page": req.page, "per_page": req.per_page,
             "pages": max(1, -(-len(hits) // req.per_page)), "query": req.q, "match": req.match,

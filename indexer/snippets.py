@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 from typing import NamedTuple
 
-from .analysis import Token, hits, tokens
+from .analysis import Token, hits, token_end, tokens
 
 
 class Snippet(NamedTuple):
@@ -94,15 +94,29 @@ def marked(text: str, found: list[Token], begin: int, end: int) -> str:
 def says_phrase(text: str, phrase: tuple) -> bool:
     """Whether `text` holds the phrase's terms at consecutive positions, as the index counts them
     (stop words and punctuation between words do not count; a compound's part stands where the
-    compound does). Pages are indexed without positions, so a phrase is checked by reading."""
+    compound does). Pages are indexed without positions, so a phrase is checked by reading.
+
+    Only the phrase's own tokens are found (`tokens(..., only=)`); two of them stand at consecutive
+    positions when the text between them has no token: both ends of that stretch are token
+    boundaries, so its tokens are the same read alone as in the whole text.
+    """
     if not phrase:
         return False
-    positions: list[set[str]] = []
-    for token in tokens(text):
-        if token.part:
-            positions[-1].add(token.term)
+    at: dict[int, tuple[int, set]] = {}   # where a position's token starts -> (where it ends, phrase terms there)
+    for token in tokens(text, only=frozenset(phrase)):
+        end = token_end(text, token.start) if token.part else token.end
+        at.setdefault(token.start, (end, set()))[1].add(token.term)
+    starts = sorted(at)
+    for i, start in enumerate(starts):
+        if phrase[0] not in at[start][1]:
+            continue
+        j, end = i, at[start][0]
+        for term in phrase[1:]:
+            j += 1
+            if j == len(starts) or term not in at[starts[j]][1] or next(tokens(text[end:starts[j]]), None):
+                break
+            end = at[starts[j]][0]
         else:
-            positions.append({token.term})
-    width = len(phrase)
-    return any(all(term in positions[i + k] for k, term in enumerate(phrase))
-               for i in range(len(positions) - width + 1))
+            return True
+    return False
+

@@ -21,6 +21,7 @@ vocabulary) for a speed that only matters when a query finds almost nothing.
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import json
 import re
@@ -88,9 +89,19 @@ class Vocabulary:
     forms: dict[str, str]
     terms: dict[str, int]
     _sorted: list[str] = field(init=False, repr=False)
+    _by_length: dict[int, list[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._sorted = sorted(self.counts)
+        # A word within n edits of another differs from it in length by at most n: a correction
+        # scans only the words of about its length, not the whole vocabulary.
+        self._by_length = {}
+        for word in self._sorted:
+            self._by_length.setdefault(len(word), []).append(word)
+        # Every query that finds little has each of its words checked by a scan of the whole
+        # vocabulary, and queries share their words: a word's correction is kept with the
+        # vocabulary, which lives as long as one index generation.
+        self.correct_word = functools.lru_cache(maxsize=20_000)(self.correct_word)  # type: ignore[method-assign]
 
     @staticmethod
     def term(word: str) -> str:
@@ -127,7 +138,9 @@ class Vocabulary:
         if own and not rare_too:
             return None
         least = max(least, own * DOMINANCE + 1)
-        found = process.extract(word, self._sorted, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        near = [other for length in range(len(word) - limit, len(word) + limit + 1)
+                for other in self._by_length.get(length, ())]
+        found = process.extract(word, near, scorer=OSA.distance, score_cutoff=limit, limit=None)
         best = min(((distance, -self.counts[candidate], candidate) for candidate, distance, _ in found
                     if self.counts[candidate] >= least and self.term(candidate) != term),
                    default=None)

@@ -5,14 +5,18 @@ hands out the stored text of the pages that match, best first.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import pickle
 import struct
+import time
+from array import array
 from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
-from whoosh import collectors, index, query as wq
+from whoosh import index
+from whoosh import query as wq
 
 from .. import analysis, limits
 from ..layout import IndexUnreadable, fingerprint_damage
@@ -36,13 +40,8 @@ class Page(NamedTuple):
     text: str
 
 
-class _Budgeted(collectors.TimeLimitCollector):
-    """Whoosh's time limit checked between matches, without SIGALRM (its handler is process-wide and
-    only the main thread may set it); a budget already spent stops at the first match."""
-
-    def prepare(self, top_searcher, q, context):
-        super().prepare(top_searcher, q, context)
-        self.timedout = self.timelimit <= 0
+#: Matches scored between two looks at the clock (a budget already spent stops at the first one).
+_BUDGET_EVERY = 256
 
 
 class Reader:
@@ -64,6 +63,8 @@ class Reader:
             raise IndexUnreadable(f"{version}: {type(err).__name__}: {err}") from err
         self._parser = parser()
         self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
+        # pub_id -> its pages (an array: 4 bytes a page, not an int object each): see _pages_matching
+        self._page_docnums: dict[str, array] | None = None
 
     def up_to_date(self) -> bool:
         """Compares generations itself: whoosh's `Searcher.up_to_date` is always False for an index
@@ -88,33 +89,34 @@ class Reader:
         return parse(self._parser, text, match_all, self.pubs.reader())
 
     def match(self, parsed: ParsedQuery) -> dict[str, float]:
-        """Every matching publication's id and score (the collection is small: count, then cut)."""
+        """Every matching publication's id and score (the collection is small: count, then cut).
+
+        The matcher is walked directly, not through `search(limit=None)`: its collector, its sort of
+        every match and a Hit object each were a fifth of the time, and the caller orders only the
+        page it shows. The time budget is checked every `_BUDGET_EVERY` matches.
+        """
         if parsed.pubs is None:
             return dict.fromkeys(self._ids.values(), 0.0)
         if parsed.pubs is wq.NullQuery:
             return {}
-        collector = _Budgeted(self.pubs.collector(limit=None), limits.SEARCH_SECONDS, use_alarm=False)
-        try:
-            self.pubs.search_with_collector(parsed.pubs, collector)
-        except collectors.TimeLimit:
-            raise limits.out_of_time() from None
-        scores = {hit.docnum: hit.score for hit in collector.results()}
+        deadline = time.monotonic() + limits.SEARCH_SECONDS
+        query: wq.Query = parsed.pubs
+        scores, context, ids, count = {}, self.pubs.context(), self._ids, 0
+        for sub, offset in self.pubs.leaf_searchers():
+            matcher = query.matcher(sub, context)   # deleted documents are not among its matches
+            while matcher.is_active():
+                if not count % _BUDGET_EVERY and time.monotonic() >= deadline:
+                    raise limits.out_of_time()
+                count += 1
+                scores[offset + matcher.id()] = matcher.score()
+                matcher.next()
         if feedback.applies(parsed.weights):
             scores = feedback.reordered(self.pubs, dict(parsed.weights), scores)
-        return {self._ids[docnum]: score for docnum, score in scores.items()}
+        return {ids[docnum]: score for docnum, score in scores.items()}
 
     def matching_ids(self, query) -> set[str]:
         """The ids of every publication matching `query`, unscored (counts, not ranking)."""
         return {self._ids[docnum] for docnum in self.pubs.docs_for_query(query)}
-
-    def top(self, parsed: ParsedQuery, restrict: dict, limit: int = 20) -> list[str]:
-        """Whoosh alone: the best `limit` ids of `parsed` with `restrict` ({field: value}, "year" an
-        int pair (low, high)) as Whoosh's own filter. Nothing of ours on top: the speed bench's
-        yardstick for what facets, snippets and the web app add to a search."""
-        parts = [wq.NumericRange("year", *value) if isinstance(value, tuple) else wq.Term(field, value)
-                 for field, value in restrict.items()]
-        hits = self.pubs.search(parsed.pubs or wq.Every(), limit=limit, filter=wq.And(parts) if parts else None)
-        return [hit["id"] for hit in hits]
 
     # -- pages: only inside the publications being shown (an intersection with their pages, not a
     # -- filter over every matching page), so a query costs the same however many pages match.
@@ -125,21 +127,49 @@ class Reader:
         with `words`, all of these terms (a phrase's: the pages a phrase check reads)."""
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return {}
-        mine = wq.And([self._of(pub_ids), parsed.pages, *(wq.Term("text", term) for term in sorted(words))])
-        owner = self.pages.reader().column_reader("pub_id")
+        query = wq.And([parsed.pages, *(wq.Term("text", term) for term in sorted(words))]) if words else parsed.pages
+        scored = sorted((-score, docnum, pub_id) for docnum, pub_id, score in self._pages_matching(query, pub_ids))
         best: dict[str, list[Page]] = {}
-        for hit in self.pages.search(mine, limit=None):  # best first
-            chosen = best.setdefault(owner[hit.docnum], [])
+        for _, docnum, pub_id in scored:  # best first, then in index order, as Whoosh's search orders them
+            chosen = best.setdefault(pub_id, [])
             if per_pub is None or len(chosen) < per_pub:
-                chosen.append(Page(hit["page"], hit.get("time"), hit["raw"]))
+                fields = self.pages.stored_fields(docnum)
+                chosen.append(Page(fields["page"], fields.get("time"), fields["raw"]))
         return best
 
     def page_counts(self, parsed: ParsedQuery, pub_ids: list[str]) -> Counter:
         """How many pages of each publication have any of the query's words."""
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return Counter()
-        owner = self.pages.reader().column_reader("pub_id")
-        return Counter(owner[docnum] for docnum in self.pages.docs_for_query(wq.And([self._of(pub_ids), parsed.pages])))
+        return Counter(pub_id for _, pub_id, _ in self._pages_matching(parsed.pages, pub_ids, scored=False))
+
+    def _pages_matching(self, query, pub_ids: list[str], scored: bool = True):
+        """(docnum, pub_id, score or None) of the given publications' pages that match `query`, in index order.
+
+        The query's matcher is only asked about those publications' pages, looked up in a map read
+        once per reader from the pub_id column and skipped to one by one: an AND with an OR of
+        their pub_id terms read twenty postings lists and scored the pub_id field on every page
+        (the largest part of a request). The words alone are scored: the pub_id terms added the
+        same amount to every page of a publication, so its pages' order is the same.
+        """
+        if self._page_docnums is None:
+            self._page_docnums = {}
+            for docnum, pub_id in enumerate(self.pages.reader().column_reader("pub_id")):
+                self._page_docnums.setdefault(pub_id, array("I")).append(docnum)
+        owners = {docnum: pub_id for pub_id in set(pub_ids) for docnum in self._page_docnums.get(pub_id, ())}
+        docnums = sorted(owners)
+        context = self.pages.context()
+        for sub, offset in self.pages.leaf_searchers():
+            end = offset + sub.doc_count_all()
+            matcher = query.matcher(sub, context)   # deleted pages are not among its matches
+            for docnum in docnums[bisect.bisect_left(docnums, offset):bisect.bisect_left(docnums, end)]:
+                local = docnum - offset
+                if matcher.is_active() and matcher.id() < local:
+                    matcher.skip_to(local)
+                if not matcher.is_active():
+                    break
+                if matcher.id() == local:
+                    yield docnum, owners[docnum], matcher.score() if scored else None
 
     def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int | None = 50) -> list[Page]:
         """Matching pages of one publication in page order (the document and reading views)."""
@@ -147,10 +177,6 @@ class Reader:
             return []
         hits = self.pages.search(wq.And([wq.Term("pub_id", pub_id), parsed.pages]), limit=limit, sortedby="page")
         return [Page(hit["page"], hit.get("time"), hit["raw"]) for hit in hits]
-
-    @staticmethod
-    def _of(pub_ids: list[str]):
-        return wq.Or([wq.Term("pub_id", pub_id) for pub_id in pub_ids])
 
     def similar(self, pub_id: str, limit: int) -> list[tuple[str, float]]:
         """Publications sharing the most distinctive words of this one's title, metadata and text."""

@@ -16,6 +16,13 @@ from .internals import received_documents, start_sub_writer
 #: them (a search opens one reader per segment, so the count is kept small).
 MAX_SEGMENTS = 8
 
+#: Whoosh writer buffers (MB of postings held before a sorted run is written to disk): the
+#: publications writer in the build's main process, the page writers shared among their processes.
+#: 64 / 128 instead of 192 / 320: a 10x full build's processes peaked at 1,017 MB instead of 1,370
+#: (sum of RSS) and it was no slower side by side (bench/README.md, round three).
+PUBS_LIMIT_MB = 64
+PAGES_LIMIT_MB = 128
+
 
 def merge_small_segments(writer, segments):
     """Whoosh merge policy: nothing below MAX_SEGMENTS, then the smallest segments into the new one.
@@ -54,16 +61,17 @@ class Writer:
     """
 
     def __init__(self, version: Path, *, optimize: bool = False, processes: int = 1):
-        self._pubs = index.open_dir(str(version), indexname="pubs").writer(limitmb=192, compound=False)
+        self._pubs = index.open_dir(str(version), indexname="pubs").writer(limitmb=PUBS_LIMIT_MB, compound=False)
         pages = index.open_dir(str(version), indexname="pages")
         self._sub_writers = []
         if processes > 1:
-            self._pages = pages.writer(procs=processes, multisegment=True, limitmb=320 // processes, compound=False)
+            self._pages = pages.writer(procs=processes, multisegment=True, limitmb=PAGES_LIMIT_MB // processes,
+                                       compound=False)
             # Fork the sub-writers now, while this process has no threads yet (the build's fetch
             # threads start later): Whoosh would otherwise fork them at the first batch.
             self._sub_writers = [start_sub_writer(self._pages) for _ in range(processes)]
         else:
-            self._pages = pages.writer(limitmb=320, compound=False)
+            self._pages = pages.writer(limitmb=PAGES_LIMIT_MB, compound=False)
         self._optimize = optimize
         self._discarded = False
 
