@@ -1,4 +1,5 @@
 """`python -m bench quality|speed|extract|generate|load|reliability [options]` — see bench/README.md."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,12 @@ def main(argv=None) -> None:
     commands = parser.add_subparsers(dest="bench", required=True)
     for name, help_text in BENCHES.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--out", type=Path, default=Path(__file__).parent / "out",
-                         help="where <bench>.json, generated corpora and work directories go (default bench/out)")
+        sub.add_argument(
+            "--out",
+            type=Path,
+            default=Path(__file__).parent / "out",
+            help="where <bench>.json, generated corpora and work directories go (default bench/out)",
+        )
         module = importlib.import_module(f"bench.{name}")
         module.add_arguments(sub)
         sub.set_defaults(run=module.main)

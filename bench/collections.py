@@ -3,6 +3,7 @@
 A subset keeps the judged documents of the queries it keeps (plus unjudged distractors), so that a
 smoke run on 150 documents still has something to find for each query.
 """
+
 from __future__ import annotations
 
 import csv
@@ -48,7 +49,7 @@ def readme_peers(name: str, directory: Path = EVAL_DIR) -> list[PeerFigure]:
     if start < 0:
         return []
     end = text.find("\n## ", start + 1)
-    section = text[start:end if end >= 0 else None]
+    section = text[start : end if end >= 0 else None]
     return [PeerFigure(engine, variant, float(ndcg)) for engine, variant, ndcg in _PEER_ROW.findall(section)]
 
 
@@ -56,8 +57,8 @@ def readme_peers(name: str, directory: Path = EVAL_DIR) -> list[PeerFigure]:
 class Collection:
     name: str
     docs: list[Doc]
-    queries: dict[str, str]                 # query id -> text as a user would type it
-    qrels: dict[str, dict[str, int]]        # query id -> doc id -> grade (1..4)
+    queries: dict[str, str]  # query id -> text as a user would type it
+    qrels: dict[str, dict[str, int]]  # query id -> doc id -> grade (1..4)
 
 
 def load(name: str, directory: Path = EVAL_DIR) -> Collection:
@@ -81,9 +82,13 @@ def subset(collection: Collection, n_docs: int | None, n_queries: int | None) ->
     keep: dict[str, None] = {}
     for q in query_ids:
         keep.update(dict.fromkeys(collection.qrels[q]))
-    keep.update(dict.fromkeys(by_id))               # distractors in collection order
+    keep.update(dict.fromkeys(by_id))  # distractors in collection order
     doc_ids = set(list(keep)[:limit])
     qrels = {q: {d: g for d, g in collection.qrels[q].items() if d in doc_ids} for q in query_ids}
     qrels = {q: j for q, j in qrels.items() if j}
-    return Collection(collection.name, [d for d in collection.docs if d.id in doc_ids],
-                      {q: collection.queries[q] for q in qrels}, qrels)
+    return Collection(
+        collection.name,
+        [d for d in collection.docs if d.id in doc_ids],
+        {q: collection.queries[q] for q in qrels},
+        qrels,
+    )

@@ -5,6 +5,7 @@ some broken or encrypted: how robust and how fast on the awkward tail) and gener
 (the bulk of a real build's pages). pdftotext runs as the command-line tool it is, so its figures
 include starting a process per file — which is also what using it from an indexer would cost.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -26,10 +27,11 @@ def run_engine(engine: str, path: Path) -> tuple[int, str | None]:
         done = subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True, timeout=600)
         if done.returncode:
             return 0, f"exit code {done.returncode}"
-        if not done.stdout.strip():   # counted like our engines' "no text layer", not as pages read
+        if not done.stdout.strip():  # counted like our engines' "no text layer", not as pages read
             return 0, "no text"
         return done.stdout.count(b"\f"), None
     from indexer.extract import ExtractionError, extract
+
     try:
         return len(extract(path.read_bytes(), "pdf", engine=engine).pages), None
     except ExtractionError as err:
@@ -52,8 +54,10 @@ def main(args) -> dict:
     import indexer.extract  # noqa: F401  (imported before any timing starts)
 
     reports = args.out / "extract-reports"
-    sets = {"shared samples": (SAMPLES, sorted(SAMPLES.rglob("*.pdf"))[:args.files]),
-            "generated reports": (reports, long_reports(reports, args.reports, args.report_pages))}
+    sets = {
+        "shared samples": (SAMPLES, sorted(SAMPLES.rglob("*.pdf"))[: args.files]),
+        "generated reports": (reports, long_reports(reports, args.reports, args.report_pages)),
+    }
     engines = [e for e in ENGINES if e != "pdftotext" or shutil.which("pdftotext")]
     rows, summary, files = [], [], []
     for set_name, (base, paths) in sets.items():
@@ -68,10 +72,27 @@ def main(args) -> dict:
                 seconds += elapsed
                 pages += n
                 failures += failure is not None
-                files.append({"set": set_name, "file": str(path.relative_to(base)),
-                              "engine": engine, "pages": n, "seconds": elapsed, "failure": failure})
-            summary.append({"set": set_name, "engine": engine, "files": len(paths), "failures": failures,
-                            "pages": pages, "seconds": seconds, "pages_per_s": pages / seconds if seconds else None})
+                files.append(
+                    {
+                        "set": set_name,
+                        "file": str(path.relative_to(base)),
+                        "engine": engine,
+                        "pages": n,
+                        "seconds": elapsed,
+                        "failure": failure,
+                    }
+                )
+            summary.append(
+                {
+                    "set": set_name,
+                    "engine": engine,
+                    "files": len(paths),
+                    "failures": failures,
+                    "pages": pages,
+                    "seconds": seconds,
+                    "pages_per_s": pages / seconds if seconds else None,
+                }
+            )
             rows.append([set_name, engine, len(paths), failures, pages, seconds, summary[-1]["pages_per_s"]])
     print()
     print(table(["set", "engine", "files", "failed", "pages", "seconds", "pages/s"], rows))

@@ -9,6 +9,7 @@ Everything is a pure function of (scale, seed, publication number): a publicatio
 depend on which process drew it, and a corpus is generated once per (scale, seed, generator version)
 and reused from `<out>/corpus-<scale>-seed<seed>/`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,10 +31,10 @@ import numpy as np
 PUBLICATIONS_AT_1X = 330
 PAGES_AT_1X = 6000
 VOCAB_SIZE = 30_000
-VOCAB_SEED = 1_400           # the vocabulary is the same for every corpus, so query mixes are fixed strings
+VOCAB_SEED = 1_400  # the vocabulary is the same for every corpus, so query mixes are fixed strings
 ZIPF_EXPONENT = 1.05
-TOPIC_SHARE = 0.12           # share of a publication's words drawn from its own topic words
-WORDS_PER_PAGE = (380, 70)   # mean, standard deviation of a body page
+TOPIC_SHARE = 0.12  # share of a publication's words drawn from its own topic words
+WORDS_PER_PAGE = (380, 70)  # mean, standard deviation of a body page
 
 FUNCTION_WORDS = """the of and to in a for is on that with as by are be this or from at which it their
 an not have has can also these more such its been will other they all may than should was were into
@@ -58,44 +59,140 @@ experiences teaching curriculum academic professional continuing career progress
 accounts entitlements incentives barriers challenges benefits risks opportunities trends
 international global regional local community public private networks consortium alliance""".split()
 
-PHRASES = ["micro credentials", "lifelong learning", "quality assurance", "higher education",
-           "recognition of prior learning", "digital credentials", "learning outcomes", "european approach",
-           "labour market", "national qualifications framework", "individual learning accounts",
-           "credit transfer", "skills agenda", "member states", "vocational education and training",
-           "open badges", "stackable credentials", "work based learning", "key commitments",
-           "council recommendation"]
+PHRASES = [
+    "micro credentials",
+    "lifelong learning",
+    "quality assurance",
+    "higher education",
+    "recognition of prior learning",
+    "digital credentials",
+    "learning outcomes",
+    "european approach",
+    "labour market",
+    "national qualifications framework",
+    "individual learning accounts",
+    "credit transfer",
+    "skills agenda",
+    "member states",
+    "vocational education and training",
+    "open badges",
+    "stackable credentials",
+    "work based learning",
+    "key commitments",
+    "council recommendation",
+]
 
-TITLE_TEMPLATES = ["{Phrase}: {a} {b} for {region}", "Towards a {A} {b} of {phrase}", "{A} {b} and {phrase} in {region}",
-                   "{Phrase} in {region}: {a} and {b}", "The {A} of {phrase}", "{A} {b}: a review of {phrase}",
-                   "{Phrase} and the {a} {b}", "Survey of {phrase} in {region}"]
+TITLE_TEMPLATES = [
+    "{Phrase}: {a} {b} for {region}",
+    "Towards a {A} {b} of {phrase}",
+    "{A} {b} and {phrase} in {region}",
+    "{Phrase} in {region}: {a} and {b}",
+    "The {A} of {phrase}",
+    "{A} {b}: a review of {phrase}",
+    "{Phrase} and the {a} {b}",
+    "Survey of {phrase} in {region}",
+]
 
-ORGANISATIONS = ["European Commission", "Council of the European Union", "OECD", "UNESCO", "Cedefop",
-                 "European Training Foundation", "ENQA", "EUA", "MICROBOL project", "ECIU University",
-                 "Quality and Qualifications Ireland", "Higher Education Authority", "Irish Universities Association",
-                 "Dublin City University", "Australian Government Department of Education", "TEQSA",
-                 "New Zealand Qualifications Authority", "Colleges and Institutes Canada", "eCampusOntario",
-                 "BCcampus", "Government of Alberta", "Ontario Ministry of Colleges and Universities",
-                 "American Council on Education", "Lumina Foundation", "Credential Engine", "EDUCAUSE",
-                 "UK Quality Assurance Agency", "Universities UK", "Malaysian Qualifications Agency",
-                 "SkillsFuture Singapore", "HolonIQ", "ETUC", "ETUCE", "Digitary", "FutureLearn", "Coursera",
-                 "edX", "Open University", "Swiss Federal Institute", "German Rectors' Conference"]
+ORGANISATIONS = [
+    "European Commission",
+    "Council of the European Union",
+    "OECD",
+    "UNESCO",
+    "Cedefop",
+    "European Training Foundation",
+    "ENQA",
+    "EUA",
+    "MICROBOL project",
+    "ECIU University",
+    "Quality and Qualifications Ireland",
+    "Higher Education Authority",
+    "Irish Universities Association",
+    "Dublin City University",
+    "Australian Government Department of Education",
+    "TEQSA",
+    "New Zealand Qualifications Authority",
+    "Colleges and Institutes Canada",
+    "eCampusOntario",
+    "BCcampus",
+    "Government of Alberta",
+    "Ontario Ministry of Colleges and Universities",
+    "American Council on Education",
+    "Lumina Foundation",
+    "Credential Engine",
+    "EDUCAUSE",
+    "UK Quality Assurance Agency",
+    "Universities UK",
+    "Malaysian Qualifications Agency",
+    "SkillsFuture Singapore",
+    "HolonIQ",
+    "ETUC",
+    "ETUCE",
+    "Digitary",
+    "FutureLearn",
+    "Coursera",
+    "edX",
+    "Open University",
+    "Swiss Federal Institute",
+    "German Rectors' Conference",
+]
 
-REGIONS = {"International": 20, "Europe": 18, "Ireland": 8, "Australia": 8, "Canada": 8, "United States": 9,
-           "United Kingdom": 7, "New Zealand": 5, "Germany": 2, "Netherlands": 2, "Malaysia": 2, "Singapore": 2,
-           "India": 2, "South Africa": 2, "Finland": 1, "France": 1, "Spain": 1, "Italy": 1, "Denmark": 1}
+REGIONS = {
+    "International": 20,
+    "Europe": 18,
+    "Ireland": 8,
+    "Australia": 8,
+    "Canada": 8,
+    "United States": 9,
+    "United Kingdom": 7,
+    "New Zealand": 5,
+    "Germany": 2,
+    "Netherlands": 2,
+    "Malaysia": 2,
+    "Singapore": 2,
+    "India": 2,
+    "South Africa": 2,
+    "Finland": 1,
+    "France": 1,
+    "Spain": 1,
+    "Italy": 1,
+    "Denmark": 1,
+}
 
-YEARS = {2014: 1, 2015: 1, 2016: 2, 2017: 3, 2018: 5, 2019: 8, 2020: 14, 2021: 18, 2022: 16, 2023: 14,
-         2024: 10, 2025: 6}
+YEARS = {
+    2014: 1,
+    2015: 1,
+    2016: 2,
+    2017: 3,
+    2018: 5,
+    2019: 8,
+    2020: 14,
+    2021: 18,
+    2022: 16,
+    2023: 14,
+    2024: 10,
+    2025: 6,
+}
 
 # (section, type, weight, share of HTML pages): reports and policies are mostly PDFs, commentary mostly web pages
-TYPES = [("report", "report", 22, 0.05), ("report", "white-paper", 6, 0.1), ("report", "survey", 5, 0.1),
-         ("report", "literature-review", 3, 0.0), ("report", "guide", 4, 0.3), ("policy", "policy", 10, 0.2),
-         ("policy", "framework", 8, 0.1), ("policy", "position-paper", 4, 0.2),
-         ("article", "journal-article", 12, 0.1), ("article", "book", 2, 0.0), ("article", "commentary", 14, 0.9),
-         ("article", "thesis", 1, 0.0), ("event", "event", 6, 1.0), ("event", "video", 2, 1.0),
-         ("event", "platform", 1, 1.0)]
+TYPES = [
+    ("report", "report", 22, 0.05),
+    ("report", "white-paper", 6, 0.1),
+    ("report", "survey", 5, 0.1),
+    ("report", "literature-review", 3, 0.0),
+    ("report", "guide", 4, 0.3),
+    ("policy", "policy", 10, 0.2),
+    ("policy", "framework", 8, 0.1),
+    ("policy", "position-paper", 4, 0.2),
+    ("article", "journal-article", 12, 0.1),
+    ("article", "book", 2, 0.0),
+    ("article", "commentary", 14, 0.9),
+    ("article", "thesis", 1, 0.0),
+    ("event", "event", 6, 1.0),
+    ("event", "video", 2, 1.0),
+    ("event", "platform", 1, 1.0),
+]
 
-MARKER = "zorblaxquint"   # a word no generated text contains, for the publication the incremental bench adds
+MARKER = "zorblaxquint"  # a word no generated text contains, for the publication the incremental bench adds
 
 
 @dataclass(frozen=True)
@@ -108,16 +205,24 @@ class Publication:
     type: str
     regions: tuple[str, ...]
     organisation: str
-    kind: str               # "pdf" | "html"
-    pages: int              # PDF pages; an HTML page counts as one
-    file: str               # name under the corpus' files/ directory
+    kind: str  # "pdf" | "html"
+    pages: int  # PDF pages; an HTML page counts as one
+    file: str  # name under the corpus' files/ directory
     marker: str | None = None
 
     def record(self, base_url: str) -> dict:
         """The catalog entry a curator would write for it, pointing at the bench's HTTP server."""
-        return {"id": self.id, "title": self.title, "year": self.year, "section": self.section, "type": self.type,
-                "regions": list(self.regions), "organisation": self.organisation, "language": "en",
-                "url": f"{base_url}/{self.file}"}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "year": self.year,
+            "section": self.section,
+            "type": self.type,
+            "regions": list(self.regions),
+            "organisation": self.organisation,
+            "language": "en",
+            "url": f"{base_url}/{self.file}",
+        }
 
 
 @dataclass(frozen=True)
@@ -154,8 +259,10 @@ def vocabulary() -> tuple[tuple[str, ...], np.ndarray]:
     made_up: dict[str, None] = {}
     while len(made_up) < VOCAB_SIZE - len(real):
         syllables = 1 + (rng.random() < 0.8) + (rng.random() < 0.3)
-        word = "".join(onsets[rng.integers(len(onsets))] + vowels[rng.integers(len(vowels))]
-                       for _ in range(syllables)) + codas[rng.integers(len(codas))]
+        word = (
+            "".join(onsets[rng.integers(len(onsets))] + vowels[rng.integers(len(vowels))] for _ in range(syllables))
+            + codas[rng.integers(len(codas))]
+        )
         if word not in real and word != MARKER:
             made_up[word] = None
     made_up_words = list(made_up)
@@ -164,8 +271,8 @@ def vocabulary() -> tuple[tuple[str, ...], np.ndarray]:
     policy = list(dict.fromkeys(w for w in POLICY_WORDS if w not in words))
     for i, word in enumerate(policy):
         words.append(word)
-        words.extend(made_up_words[i * 2:i * 2 + 2])
-    words.extend(made_up_words[len(policy) * 2:])
+        words.extend(made_up_words[i * 2 : i * 2 + 2])
+    words.extend(made_up_words[len(policy) * 2 :])
     weights = 1.0 / np.arange(1, len(words) + 1) ** ZIPF_EXPONENT
     return tuple(words), np.cumsum(weights) / weights.sum()
 
@@ -240,9 +347,11 @@ def _page_stream(pub: Publication, text: str, number: int, count: int) -> bytes:
 
     footer = f"Page {number} of {count}"
     header = f"{pub.organisation} | {pub.title[:70]}"
-    out = [b"BT /F1 7 Tf 56 806 Td " + _pdf_string(header) + b" Tj ET",
-           b"BT /F1 7 Tf %.2f 30 Td " % (539 - stringWidth(footer, "Helvetica", 7)) + _pdf_string(footer) + b" Tj ET",
-           b"BT /F%d 10 Tf 12.5 TL 56 792.5 Td" % (2 if number == 1 else 1)]
+    out = [
+        b"BT /F1 7 Tf 56 806 Td " + _pdf_string(header) + b" Tj ET",
+        b"BT /F1 7 Tf %.2f 30 Td " % (539 - stringWidth(footer, "Helvetica", 7)) + _pdf_string(footer) + b" Tj ET",
+        b"BT /F%d 10 Tf 12.5 TL 56 792.5 Td" % (2 if number == 1 else 1),
+    ]
     for paragraph in text.split("\n"):
         out.extend(_pdf_string(line) + b" '" for line in textwrap.wrap(paragraph, 98) or [""])
         out.append(b"0 -4 Td")
@@ -257,16 +366,21 @@ def render_pdf(pub: Publication, pages: list[str]) -> bytes:
     canvas gave, at a fraction of its cost, which is what lets the 100x collection be generated in
     minutes rather than hours.
     """
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"",   # the page tree, filled in once page numbers are known
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
-               b"<< /Title " + _pdf_string(pub.title) + b" /Author " + _pdf_string(pub.organisation) + b" >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"",  # the page tree, filled in once page numbers are known
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+        b"<< /Title " + _pdf_string(pub.title) + b" /Author " + _pdf_string(pub.organisation) + b" >>",
+    ]
     kids = []
     for number, text in enumerate(pages, start=1):
         stream = _page_stream(pub, text, number, len(pages))
         objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream")
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.2756 841.8898] /Contents %d 0 R "
-                       b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> >>" % (len(objects)))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.2756 841.8898] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> >>" % (len(objects))
+        )
         kids.append(b"%d 0 R" % len(objects))
     objects[1] = b"<< /Type /Pages /Count %d /Kids [" % len(pages) + b" ".join(kids) + b"] >>"
     buf = io.BytesIO()
@@ -285,12 +399,16 @@ def render_pdf(pub: Publication, pages: list[str]) -> bytes:
 def render_html(pub: Publication, pages: list[str]) -> bytes:
     """A news-style page: navigation, article, related links and a footer, so main-text extraction has work to do."""
     esc = html.escape
-    paragraphs = "\n".join(f"<p>{esc(p)}</p>" if i % 4 else f"<h2>{esc(p.split('.')[0][:60])}</h2>\n<p>{esc(p)}</p>"
-                           for i, p in enumerate(pages[0].split("\n")))
+    paragraphs = "\n".join(
+        f"<p>{esc(p)}</p>" if i % 4 else f"<h2>{esc(p.split('.')[0][:60])}</h2>\n<p>{esc(p)}</p>"
+        for i, p in enumerate(pages[0].split("\n"))
+    )
     nav = "".join(f'<li><a href="/{w}">{w.title()}</a></li>' for w in ("news", "reports", "policy", "events", "about"))
     related = "".join(f'<li><a href="/r/{i}">{esc(o)} update</a></li>' for i, o in enumerate(ORGANISATIONS[:6]))
-    footer = ("<footer><p>We use cookies to improve your experience. Accept all cookies.</p>"
-              f"<p>&copy; {pub.year} {esc(pub.organisation)}</p></footer>")
+    footer = (
+        "<footer><p>We use cookies to improve your experience. Accept all cookies.</p>"
+        f"<p>&copy; {pub.year} {esc(pub.organisation)}</p></footer>"
+    )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(pub.title)}</title>
 <meta name="author" content="{esc(pub.organisation)}"><meta name="date" content="{pub.year}-06-01"></head>
@@ -325,10 +443,22 @@ def _publication(seed: int, n: int, pages: int, marker: str | None = None) -> Pu
     a, b = (words[i] for i in rng.integers(300, 1500, size=2))
     phrase = PHRASES[rng.integers(len(PHRASES))]
     title = TITLE_TEMPLATES[rng.integers(len(TITLE_TEMPLATES))].format(
-        phrase=phrase, Phrase=phrase.capitalize(), a=a, A=a.capitalize(), b=b, region=regions[0])
-    return Publication(n=n, id=f"pub-{n:05d}", title=title, year=_choice(rng, YEARS), section=section, type=type_,
-                       regions=tuple(regions), organisation=ORGANISATIONS[rng.integers(len(ORGANISATIONS))],
-                       kind=kind, pages=pages if kind == "pdf" else 1, file=f"pub-{n:05d}.{kind}", marker=marker)
+        phrase=phrase, Phrase=phrase.capitalize(), a=a, A=a.capitalize(), b=b, region=regions[0]
+    )
+    return Publication(
+        n=n,
+        id=f"pub-{n:05d}",
+        title=title,
+        year=_choice(rng, YEARS),
+        section=section,
+        type=type_,
+        regions=tuple(regions),
+        organisation=ORGANISATIONS[rng.integers(len(ORGANISATIONS))],
+        kind=kind,
+        pages=pages if kind == "pdf" else 1,
+        file=f"pub-{n:05d}.{kind}",
+        marker=marker,
+    )
 
 
 def plan(scale: float, seed: int) -> list[Publication]:
@@ -378,8 +508,11 @@ def generate(out: Path, scale: float, seed: int = 0, jobs: int | None = None) ->
     corpus.files.mkdir(parents=True)
     (directory / "text").mkdir()
     jobs = jobs or os.cpu_count() or 1
-    print(f"generate: writing {len(publications):,} publications ({corpus.pages:,} pages) to {directory} "
-        f"with {jobs} processes ...", flush=True)
+    print(
+        f"generate: writing {len(publications):,} publications ({corpus.pages:,} pages) to {directory} "
+        f"with {jobs} processes ...",
+        flush=True,
+    )
     # longest first, so one long report does not finish alone at the end
     work = sorted(publications, key=lambda p: -p.pages)
     with ProcessPoolExecutor(jobs) as pool:
@@ -392,8 +525,10 @@ def main(args) -> Corpus:
     corpus = generate(args.out, args.scale, args.seed, args.jobs)
     kinds = {k: sum(1 for p in corpus.publications if p.kind == k) for k in ("pdf", "html")}
     size = sum(f.stat().st_size for f in corpus.files.iterdir())
-    print(f"{corpus.dir}: {len(corpus.publications):,} publications ({kinds['pdf']:,} PDF, {kinds['html']:,} HTML), "
-          f"{corpus.pages:,} pages, {size / 1e6:,.1f} MB")
+    print(
+        f"{corpus.dir}: {len(corpus.publications):,} publications ({kinds['pdf']:,} PDF, {kinds['html']:,} HTML), "
+        f"{corpus.pages:,} pages, {size / 1e6:,.1f} MB"
+    )
     return corpus
 
 

@@ -5,6 +5,7 @@ still shares with its parent count twice (~25 MB a worker here). The exact figur
 smaps_rollup, costs ~50 ms of kernel time per read on a 1 GB process and holds its memory map
 lock meanwhile, which would slow the very build being measured.
 """
+
 from __future__ import annotations
 
 import threading

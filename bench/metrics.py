@@ -4,6 +4,7 @@ Conventions follow trec_eval (`ndcg_cut`, `map_cut`, `P`, `recall`): gain is the
 the discount is log2(rank + 1), MAP@k and recall divide by *all* relevant documents of the query
 (not only those retrieved), and a missing result counts as not relevant.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,7 +14,7 @@ from statistics import fmean
 import numpy as np
 
 Ranking = Sequence[str]
-Judgments = Mapping[str, int]   # doc id -> grade (>= 1 relevant; absent or 0 not relevant)
+Judgments = Mapping[str, int]  # doc id -> grade (>= 1 relevant; absent or 0 not relevant)
 
 
 def ndcg(ranking: Ranking, judged: Judgments, k: int) -> float:

@@ -7,6 +7,7 @@ collection's README (its own harness) and the best of our peer runs. One default
 collections: a change is kept only if the mean ratio to the best peer improves without any
 collection falling below its best peer.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,7 +17,7 @@ from bench import collections, metrics
 from bench.engines import COMPETITORS, Observatory, RankBm25
 from bench.report import table, write_json
 
-DEPTH = 100   # deepest cut-off of any measure
+DEPTH = 100  # deepest cut-off of any measure
 
 
 def run_engine(engine, collection: collections.Collection) -> dict:
@@ -38,31 +39,54 @@ def run_engine(engine, collection: collections.Collection) -> dict:
             engine.ask(text)
             latencies.append(1000 * (time.perf_counter() - started))
     per_query = {q: metrics.ndcg(runs[q], collection.qrels[q], 10) for q in collection.qrels}
-    return {"engine": engine.name, "config": engine.config, **metrics.evaluate(runs, collection.qrels),
-            "index_s": index_s, "ms_p50": metrics.percentile(latencies, 50),
-            "ms_p95": metrics.percentile(latencies, 95), "ndcg10_per_query": per_query}
+    return {
+        "engine": engine.name,
+        "config": engine.config,
+        **metrics.evaluate(runs, collection.qrels),
+        "index_s": index_s,
+        "ms_p50": metrics.percentile(latencies, 50),
+        "ms_p95": metrics.percentile(latencies, 95),
+        "ndcg10_per_query": per_query,
+    }
 
 
 def run_collection(collection: collections.Collection, engines, readme: list[collections.PeerFigure]) -> dict:
     results = []
     for engine in engines:
-        print(f"quality: {collection.name}: {engine.name} on {len(collection.docs)} docs, "
-              f"{len(collection.queries)} queries ...", flush=True)
+        print(
+            f"quality: {collection.name}: {engine.name} on {len(collection.docs)} docs, "
+            f"{len(collection.queries)} queries ...",
+            flush=True,
+        )
         results.append(run_engine(engine, collection))
     verdict = _verdict(results, readme)
     names = list(metrics.MEASURES)
     print()
-    print(table(["engine", *names, "index s", "p50 ms", "p95 ms"],
-                [[r["engine"], *(r[n] for n in names), r["index_s"], r["ms_p50"], r["ms_p95"]] for r in results]))
+    print(
+        table(
+            ["engine", *names, "index s", "p50 ms", "p95 ms"],
+            [[r["engine"], *(r[n] for n in names), r["index_s"], r["ms_p50"], r["ms_p95"]] for r in results],
+        )
+    )
     if readme:
         print(f"\n{collection.name} README peers (their harness):")
-        print(table(["engine", "variant", "nDCG@10", "our run", "difference"],
-                    [[f.engine, f.variant, f.ndcg10, *_our_run(f, results)] for f in readme]))
+        print(
+            table(
+                ["engine", "variant", "nDCG@10", "our run", "difference"],
+                [[f.engine, f.variant, f.ndcg10, *_our_run(f, results)] for f in readme],
+            )
+        )
     if verdict:
         print(verdict["text"])
     print()
-    return {"collection": collection.name, "docs": len(collection.docs), "queries": len(collection.qrels),
-            "results": results, "readme_peers": [vars(f) for f in readme], "verdict": verdict}
+    return {
+        "collection": collection.name,
+        "docs": len(collection.docs),
+        "queries": len(collection.qrels),
+        "results": results,
+        "readme_peers": [vars(f) for f in readme],
+        "verdict": verdict,
+    }
 
 
 def _our_run(figure: collections.PeerFigure, results: list[dict]) -> list:
@@ -88,9 +112,15 @@ def main(args) -> dict:
         runs.append(run_collection(collection, engines, collections.readme_peers(name) if whole else []))
     summary = _summary(runs)
     if summary:
-        print(table(["collection", "ours nDCG@10", "best peer", "peer nDCG@10", "ratio", "p95 ms"],
-                    [[r["collection"], r["ours"], r["peer"], r["peer_ndcg"], r["ratio"], r["ms_p95"]]
-                     for r in summary["rows"]]))
+        print(
+            table(
+                ["collection", "ours nDCG@10", "best peer", "peer nDCG@10", "ratio", "p95 ms"],
+                [
+                    [r["collection"], r["ours"], r["peer"], r["peer_ndcg"], r["ratio"], r["ms_p95"]]
+                    for r in summary["rows"]
+                ],
+            )
+        )
         print(f"\nmean ratio {summary['mean_ratio']:.3f}, worst {summary['worst_ratio']:.3f}")
     data = {"collections": runs, "summary": summary}
     print("\nwrote", write_json(args.out, "quality", data))
@@ -111,18 +141,25 @@ def _verdict(results: list[dict], readme: list[collections.PeerFigure]) -> dict 
     if run and (listed is None or run["nDCG@10"] >= listed.ndcg10):
         name, figure = run["engine"], run["nDCG@10"]
         queries = list(ours["ndcg10_per_query"])
-        p = metrics.randomization_p([ours["ndcg10_per_query"][q] for q in queries],
-                                    [run["ndcg10_per_query"][q] for q in queries])
+        p = metrics.randomization_p(
+            [ours["ndcg10_per_query"][q] for q in queries], [run["ndcg10_per_query"][q] for q in queries]
+        )
         test = f"; paired randomization p = {p:.3f}"
     else:
         name, figure, p, test = f"{listed.engine} (README)", listed.ndcg10, None, ""
     margin = ours["nDCG@10"] - figure
     ratio = ours["nDCG@10"] / figure if figure else float("inf")
-    return {"met": margin >= 0, "best_competitor": name, "best_ndcg": figure, "margin": margin, "ratio": ratio,
-            "p_value": p,
-            "text": f"best peer: {listed_text}; {run_text}\n"
-                    f"target {'MET' if margin >= 0 else 'NOT MET'}: observatory nDCG@10 {ours['nDCG@10']:.4f} vs "
-                    f"{name} {figure:.4f} (ratio {ratio:.3f}{test})"}
+    return {
+        "met": margin >= 0,
+        "best_competitor": name,
+        "best_ndcg": figure,
+        "margin": margin,
+        "ratio": ratio,
+        "p_value": p,
+        "text": f"best peer: {listed_text}; {run_text}\n"
+        f"target {'MET' if margin >= 0 else 'NOT MET'}: observatory nDCG@10 {ours['nDCG@10']:.4f} vs "
+        f"{name} {figure:.4f} (ratio {ratio:.3f}{test})",
+    }
 
 
 def _summary(runs: list[dict]) -> dict | None:
@@ -132,8 +169,16 @@ def _summary(runs: list[dict]) -> dict | None:
         if not verdict:
             continue
         ours = next(r for r in run["results"] if r["engine"] == Observatory.name)
-        rows.append({"collection": run["collection"], "ours": ours["nDCG@10"], "peer": verdict["best_competitor"],
-                     "peer_ndcg": verdict["best_ndcg"], "ratio": verdict["ratio"], "ms_p95": ours["ms_p95"]})
+        rows.append(
+            {
+                "collection": run["collection"],
+                "ours": ours["nDCG@10"],
+                "peer": verdict["best_competitor"],
+                "peer_ndcg": verdict["best_ndcg"],
+                "ratio": verdict["ratio"],
+                "ms_p95": ours["ms_p95"],
+            }
+        )
     if not rows:
         return None
     ratios = [r["ratio"] for r in rows]
@@ -141,9 +186,19 @@ def _summary(runs: list[dict]) -> dict | None:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("collections", nargs="*", metavar="NAME",
-                        help=f"collections to run (default all: {', '.join(collections.NAMES)})")
-    parser.add_argument("--docs", type=int, help="index only this many documents (judged ones of the kept queries first)")
+    parser.add_argument(
+        "collections",
+        nargs="*",
+        metavar="NAME",
+        help=f"collections to run (default all: {', '.join(collections.NAMES)})",
+    )
+    parser.add_argument(
+        "--docs", type=int, help="index only this many documents (judged ones of the kept queries first)"
+    )
     parser.add_argument("--queries", type=int, help="run only the first N judged queries")
-    parser.add_argument("--engines", type=lambda s: s.split(","), default=None,
-                        help="comma-separated subset of: observatory,tantivy,sqlite-fts5,rank-bm25")
+    parser.add_argument(
+        "--engines",
+        type=lambda s: s.split(","),
+        default=None,
+        help="comma-separated subset of: observatory,tantivy,sqlite-fts5,rank-bm25",
+    )

@@ -15,6 +15,7 @@ here (`hostile_files`), served by the bench's file server on 127.0.0.1:
 
 The other trials are tests and benches of their own (README "Reliability" names each).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -69,7 +70,7 @@ def hostile_files() -> dict[str, bytes]:
         "empty.pdf": b"",
         "random.pdf": random.Random(0).randbytes(200_000),
         "gzip-bomb.pdf": gzip.compress(b"\0" * 100_000_000, compresslevel=9),
-        "cut-in-half.pdf": ordinary[:len(ordinary) // 2],
+        "cut-in-half.pdf": ordinary[: len(ordinary) // 2],
         "deep.html": b"<html><body>" + b"<div>" * 100_000 + b"deep" + b"</div>" * 100_000 + b"</body></html>",
         "only-script.html": b"<html><script>" + b"var x = 1;\n" * 10_000 + b"</script></html>",
         "invalid-utf8.txt": b"Micro-credentials \xff\xfe\xc3\x28 recognition \x80\x81 " * 1_000,
@@ -93,8 +94,16 @@ def prepare(work: Path) -> list[tuple[str, bytes]]:
 
 
 def _record(n: int, name: str, base: str) -> dict:
-    return {"id": f"doc-{n:03d}", "title": f"Document {n} ({name})", "year": 2020, "section": "report",
-            "type": "report", "regions": ["International"], "language": "en", "url": f"{base}/{name}"}
+    return {
+        "id": f"doc-{n:03d}",
+        "title": f"Document {n} ({name})",
+        "year": 2020,
+        "section": "report",
+        "type": "report",
+        "regions": ["International"],
+        "language": "en",
+        "url": f"{base}/{name}",
+    }
 
 
 def _build_command(full: bool) -> list[str]:
@@ -102,8 +111,14 @@ def _build_command(full: bool) -> list[str]:
 
 
 def _build(env: dict, full: bool = True, **popen) -> subprocess.Popen:
-    return subprocess.Popen(_build_command(full), cwd=PROJECT_ROOT, env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+    return subprocess.Popen(
+        _build_command(full),
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        **popen,
+    )
 
 
 def served(index: Path) -> tuple[int, list[str], Counter]:
@@ -111,8 +126,9 @@ def served(index: Path) -> tuple[int, list[str], Counter]:
     service = SearchService(index)
     everything = service.search(SearchRequest(per_page=100), snippets=False, correct=False)
     probe = service.search(SearchRequest(q=PROBE, per_page=100), snippets=False, correct=False)
-    outcomes = Counter("full text" if r["full_text"] else f"metadata only: {r['failure'] or 'no file'}"
-                       for r in everything["results"])
+    outcomes = Counter(
+        "full text" if r["full_text"] else f"metadata only: {r['failure'] or 'no file'}" for r in everything["results"]
+    )
     return everything["total"], sorted(r["id"] for r in probe["results"]), outcomes
 
 
@@ -121,8 +137,13 @@ def documents(env: dict, index: Path, count: int) -> dict:
     code = _build(env).wait(timeout=1800)
     seconds = time.perf_counter() - started
     total, _, outcomes = served(index)
-    return {"files": count, "exit_code": code, "seconds": round(seconds, 1), "records_served": total,
-            "outcomes": dict(outcomes.most_common())}
+    return {
+        "files": count,
+        "exit_code": code,
+        "seconds": round(seconds, 1),
+        "records_served": total,
+        "outcomes": dict(outcomes.most_common()),
+    }
 
 
 class Client(threading.Thread):
@@ -138,8 +159,9 @@ class Client(threading.Thread):
             n = 0
             while not self._done.is_set():
                 try:
-                    status = session.get(f"{self.base}/api/search", params={"q": queries[n % len(queries)]},
-                                         timeout=60).status_code
+                    status = session.get(
+                        f"{self.base}/api/search", params={"q": queries[n % len(queries)]}, timeout=60
+                    ).status_code
                     self.answers[f"HTTP {status}"] += 1
                 except requests.RequestException as err:
                     self.answers[type(err).__name__] += 1
@@ -184,7 +206,7 @@ def kills(env: dict, work: Path, index: Path, trials: int, extracting_seconds: f
                 for attempt in range(4):
                     if extracting:
                         shutil.rmtree(text_cache, ignore_errors=True)
-                    after = rng.uniform(0.1, 0.9) * seconds[extracting] / 2 ** attempt
+                    after = rng.uniform(0.1, 0.9) * seconds[extracting] / 2**attempt
                     build = _build(env, start_new_session=True)
                     time.sleep(after)
                     killed = build.poll() is None
@@ -195,19 +217,36 @@ def kills(env: dict, work: Path, index: Path, trials: int, extracting_seconds: f
                         break
                 time.sleep(0.5)  # the pool's processes notice their parent is gone
                 total, probe = served(index)[:2]
-                results.append({"while": "extracting" if extracting else "writing from the cache",
-                                "after_s": round(after, 2), "killed": killed,
-                                "intact": (total, probe) == baseline, "left_behind": len(_left_behind(build.pid))})
+                results.append(
+                    {
+                        "while": "extracting" if extracting else "writing from the cache",
+                        "after_s": round(after, 2),
+                        "killed": killed,
+                        "intact": (total, probe) == baseline,
+                        "left_behind": len(_left_behind(build.pid)),
+                    }
+                )
         finally:
             client.stop()
-    return {"trials": results, "corrupt": sum(not r["intact"] for r in results),
-            "left_behind": sum(r["left_behind"] for r in results), "client_answers": dict(client.answers)}
+    return {
+        "trials": results,
+        "corrupt": sum(not r["intact"] for r in results),
+        "left_behind": sum(r["left_behind"] for r in results),
+        "client_answers": dict(client.answers),
+    }
 
 
 def _run_build(env: dict, full: bool) -> tuple[int, str]:
     """A build's exit code and the last line it wrote to stderr (what the operator reads)."""
-    done = subprocess.run(_build_command(full), cwd=PROJECT_ROOT, env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=1800, check=False)
+    done = subprocess.run(
+        _build_command(full),
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
     return done.returncode, (done.stderr.strip().splitlines() or [""])[-1]
 
 
@@ -235,8 +274,15 @@ def full_disk(env: dict, work: Path, records: list[dict]) -> dict:
         for record in records[:10]:  # new records of files of their own (two records may not share a URL)
             name = record["url"].rsplit("/", 1)[1]
             shutil.copy(work / "files" / name, work / "files" / f"added-{name}")
-            added.append({**record, "id": f"added-{record['id']}", "title": f"Added {record['title']}",
-                          "regions": list(record["regions"]), "url": record["url"].replace(name, f"added-{name}")})
+            added.append(
+                {
+                    **record,
+                    "id": f"added-{record['id']}",
+                    "title": f"Added {record['title']}",
+                    "regions": list(record["regions"]),
+                    "url": record["url"].replace(name, f"added-{name}"),
+                }
+            )
         write_catalog(Path(env["OBSERVATORY_CATALOG"]), records + added)
         when_full = _run_build(disk_env, full=False)
         left = sorted(_listing(live) - before - {"WRITELOCK"})
@@ -247,24 +293,37 @@ def full_disk(env: dict, work: Path, records: list[dict]) -> dict:
     finally:
         write_catalog(Path(env["OBSERVATORY_CATALOG"]), records)
         subprocess.run(["umount", str(disk)], check=True)
-    return {"disk_mb": size_mb, "first_build_exit": first, "exit_when_full": when_full, "files_left_in_live": left,
-            "served_the_same_when_full": still, "exit_when_freed": freed, "records_after": total_after,
-            "records_expected": len(records) + len(added)}
+    return {
+        "disk_mb": size_mb,
+        "first_build_exit": first,
+        "exit_when_full": when_full,
+        "files_left_in_live": left,
+        "served_the_same_when_full": still,
+        "exit_when_freed": freed,
+        "records_after": total_after,
+        "records_expected": len(records) + len(added),
+    }
 
 
 def main(args) -> dict:
     work = args.out / "reliability-work"
     made = prepare(work)
-    env = {"OBSERVATORY_CATALOG": str(work / "catalog.yaml"), "OBSERVATORY_INDEX": str(work / "index"),
-           "OBSERVATORY_CACHE": str(work / "cache"), "OBSERVATORY_ALLOW_HOSTS": "127.0.0.1"}
+    env = {
+        "OBSERVATORY_CATALOG": str(work / "catalog.yaml"),
+        "OBSERVATORY_INDEX": str(work / "index"),
+        "OBSERVATORY_CACHE": str(work / "cache"),
+        "OBSERVATORY_ALLOW_HOSTS": "127.0.0.1",
+    }
     shutil.rmtree(work / "index", ignore_errors=True)
     shutil.rmtree(work / "cache", ignore_errors=True)
     results: dict = {"load_average_before": os.getloadavg()}
     with FileServer({"files": work / "files"}) as server:
         records = [_record(n, name, server.url + "/files") for n, (name, _) in enumerate(made)]
         write_catalog(work / "catalog.yaml", records)
-        print(f"reliability: build --full of {len(made)} files ({len(made) - len(hostile_files())} real PDFs) ...",
-              flush=True)
+        print(
+            f"reliability: build --full of {len(made)} files ({len(made) - len(hostile_files())} real PDFs) ...",
+            flush=True,
+        )
         results["documents"] = documents(env, work / "index", len(made))
         print(f"  {results['documents']}", flush=True)
         print(f"reliability: {args.kills} kill -9 of build --full while gunicorn serves searches ...", flush=True)
@@ -274,9 +333,11 @@ def main(args) -> dict:
         print(f"  {results['full_disk']}", flush=True)
     results["load_average_after"] = os.getloadavg()
     k = results["kills"]
-    print(f"  {sum(t['killed'] for t in k['trials'])} killed of {len(k['trials'])} "
-          f"({Counter(t['while'] for t in k['trials'] if t['killed'])}); corrupt indexes {k['corrupt']}; "
-          f"processes left behind {k['left_behind']}; client answers {k['client_answers']}")
+    print(
+        f"  {sum(t['killed'] for t in k['trials'])} killed of {len(k['trials'])} "
+        f"({Counter(t['while'] for t in k['trials'] if t['killed'])}); corrupt indexes {k['corrupt']}; "
+        f"processes left behind {k['left_behind']}; client answers {k['client_answers']}"
+    )
     print("wrote", write_json(args.out, "reliability", results))
     return results
 

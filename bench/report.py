@@ -1,4 +1,5 @@
 """Output shared by the benches: an aligned text table for people, a JSON file for comparisons between runs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,16 +24,22 @@ def table(headers: list[str], rows: list[list]) -> str:
     numeric = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) for i in range(len(headers))]
 
     def line(values):
-        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, cells)])
 
 
 def machine() -> dict:
     """Enough about where and when a number was measured to tell two runs apart (a busy machine shows in the load)."""
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def write_json(out_dir: Path, name: str, data: dict) -> Path:

@@ -4,6 +4,7 @@ It sends ETag (size and mtime, as nginx does) and Last-Modified, answers conditi
 304, and counts responses by status, so the speed bench can see that a no-change rebuild downloads
 nothing.
 """
+
 from __future__ import annotations
 
 import socket
@@ -60,8 +61,15 @@ class FileServer:
                 if self._not_modified(etag, stat.st_mtime):
                     return self._status(304, headers)
                 data = path.read_bytes() if body else b""
-                self._status(200, {**headers, "Content-Type": CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
-                                   "Content-Length": str(stat.st_size)}, data)
+                self._status(
+                    200,
+                    {
+                        **headers,
+                        "Content-Type": CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
+                        "Content-Length": str(stat.st_size),
+                    },
+                    data,
+                )
 
             def _not_modified(self, etag: str, mtime: float) -> bool:
                 if "If-None-Match" in self.headers:

@@ -5,6 +5,7 @@ HTTP server, builds run in a fresh process as `observatory build` would (so thei
 alone), and queries go over HTTP to gunicorn with several workers. tantivy answering the same
 queries over the same text, without facets or snippets, is the floor to compare latency against.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -81,23 +82,27 @@ def query_mix(corpus: generate.Corpus, count: int, seed: int = 0) -> list[tuple[
         tokens = re.findall(r"[a-z]+", corpus.text(pub).lower())
         length = int(rng.integers(2, 4))
         start = int(rng.integers(0, max(1, len(tokens) - length)))
-        return '"' + " ".join(tokens[start:start + length]) + '"'
+        return '"' + " ".join(tokens[start : start + length]) + '"'
 
     def filters() -> dict:
-        options = [lambda: {"region": str(rng.choice(list(generate.REGIONS)))},
-                   lambda: {"year": str(rng.choice(list(generate.YEARS)))},
-                   lambda: {"type": generate.TYPES[rng.integers(len(generate.TYPES))][1]},
-                   lambda: {"section": str(rng.choice(sections))},
-                   lambda: (lambda y: {"year_from": str(y), "year_to": str(y + 2)})(int(rng.integers(2015, 2024)))]
+        options = [
+            lambda: {"region": str(rng.choice(list(generate.REGIONS)))},
+            lambda: {"year": str(rng.choice(list(generate.YEARS)))},
+            lambda: {"type": generate.TYPES[rng.integers(len(generate.TYPES))][1]},
+            lambda: {"section": str(rng.choice(sections))},
+            lambda: (lambda y: {"year_from": str(y), "year_to": str(y + 2)})(int(rng.integers(2015, 2024))),
+        ]
         chosen = rng.choice(len(options), size=int(rng.integers(1, 3)), replace=False)
         return {k: v for i in chosen for k, v in options[i]().items()}
 
-    makers = {"one word": lambda: {"q": word()},
-              "two words": lambda: {"q": f"{word()} {word()}"},
-              "three words": lambda: {"q": f"{word()} {word()} {word()}"},
-              "phrase": lambda: {"q": phrase()},
-              "filtered": lambda: {"q": " ".join(word() for _ in range(rng.integers(1, 3))), **filters()},
-              "browse": filters}
+    makers = {
+        "one word": lambda: {"q": word()},
+        "two words": lambda: {"q": f"{word()} {word()}"},
+        "three words": lambda: {"q": f"{word()} {word()} {word()}"},
+        "phrase": lambda: {"q": phrase()},
+        "filtered": lambda: {"q": " ".join(word() for _ in range(rng.integers(1, 3))), **filters()},
+        "browse": filters,
+    }
     mix, seen = list(QUERIES), {json.dumps(p, sort_keys=True) for _, p in QUERIES}
     while len(mix) < count:
         kind = QUERIES[len(mix) % len(QUERIES)][0]
@@ -143,7 +148,7 @@ def run_build(paths: dict, *, full: bool, jobs: int | None) -> dict:
     process = ctx.Process(target=_build_child, args=(paths, full, jobs, send))
     started = time.perf_counter()
     process.start()
-    send.close()   # so that receive() raises instead of hanging if the build dies
+    send.close()  # so that receive() raises instead of hanging if the build dies
     with memory.TreeSampler(process.pid) as sampler:
         try:
             result = receive.recv()
@@ -153,8 +158,12 @@ def run_build(paths: dict, *, full: bool, jobs: int | None) -> dict:
         process.join()
     report = result["report"]
     report["failure_count"] = len(report.pop("failures"))
-    return {**result, "wall_s": time.perf_counter() - started, "tree_rss_mb": sampler.peak_mb,
-            "rss_worker_mb": sampler.largest_descendant_mb}
+    return {
+        **result,
+        "wall_s": time.perf_counter() - started,
+        "tree_rss_mb": sampler.peak_mb,
+        "rss_worker_mb": sampler.largest_descendant_mb,
+    }
 
 
 def write_catalog(path: Path, records: list[dict]) -> None:
@@ -207,12 +216,25 @@ def http_get(port: int, params: dict, path: str = "/api/search") -> tuple[float,
 def gunicorn(env: dict, workers: int, log: Path, config: str | None = None):
     """`config`: a gunicorn configuration file to start from (the load bench runs the production one)."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", *(["-c", config] if config else []), "-w", str(workers),
-               "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--access-logfile", "/dev/null",
-               "webapp:create_app()"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        *(["-c", config] if config else []),
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--access-logfile",
+        "/dev/null",
+        "webapp:create_app()",
+    ]
     with open(log, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env},
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -249,15 +271,21 @@ def measure_http(port: int, queries: list[tuple[str, dict]], clients: int, path:
 
 
 #: The issue's two kinds of query, as researchers type them: a few keywords, or words with filters.
-GROUPS = {"keyword": ("one word", "two words", "three words"), "filtered": ("filtered",), "phrase": ("phrase",),
-          "all": tuple(KINDS)}
+GROUPS = {
+    "keyword": ("one word", "two words", "three words"),
+    "filtered": ("filtered",),
+    "phrase": ("phrase",),
+    "all": tuple(KINDS),
+}
 
 
 def _summary(timed: list[tuple[str, float]]) -> dict:
     kinds = dict.fromkeys(kind for kind, _ in timed)
-    return {**percentiles([ms for _, ms in timed]),
-            "by_kind": {k: percentiles([ms for kind, ms in timed if kind == k]) for k in kinds},
-            "samples": {group: [ms for kind, ms in timed if kind in members] for group, members in GROUPS.items()}}
+    return {
+        **percentiles([ms for _, ms in timed]),
+        "by_kind": {k: percentiles([ms for kind, ms in timed if kind == k]) for k in kinds},
+        "samples": {group: [ms for kind, ms in timed if kind in members] for group, members in GROUPS.items()},
+    }
 
 
 def measure_in_process(index_dir: Path, queries: list[tuple[str, dict]]) -> dict:
@@ -265,7 +293,7 @@ def measure_in_process(index_dir: Path, queries: list[tuple[str, dict]]) -> dict
     from indexer.search import SearchRequest, SearchService
 
     service = SearchService(index_dir)
-    service.search(SearchRequest(q=WARM_UP[0]))   # opens the index
+    service.search(SearchRequest(q=WARM_UP[0]))  # opens the index
     timed = []
     for kind, params in queries:
         req = SearchRequest.from_args(params)
@@ -285,8 +313,11 @@ def measure_plain_whoosh(index_dir: Path, queries: list[tuple[str, dict]]) -> di
     reader = engine.Reader(IndexRoot(index_dir, engine.SCHEMA).current())
 
     def restriction(params: dict) -> dict:
-        restrict = {field: params[param] for field, param in (("regions", "region"), ("type", "type"),
-                                                               ("section", "section")) if param in params}
+        restrict = {
+            field: params[param]
+            for field, param in (("regions", "region"), ("type", "type"), ("section", "section"))
+            if param in params
+        }
         if "year" in params:
             restrict["year"] = (int(params["year"]), int(params["year"]))
         if "year_from" in params or "year_to" in params:
@@ -315,13 +346,15 @@ def measure_yardstick(index_dir: Path, queries: list[tuple[str, dict]], highligh
     reader = engine.Reader(IndexRoot(index_dir, engine.SCHEMA).current())
     # organisation and language are not indexed fields: read once as columns, as a user would keep them
     records = SearchService(index_dir).records(list(reader.records()))
-    stick = yardstick.Yardstick(reader, {key: {r["id"]: r.get(key) for r in records}
-                                         for key in ("organisation", "language")})
+    stick = yardstick.Yardstick(
+        reader, {key: {r["id"]: r.get(key) for r in records} for key in ("organisation", "language")}
+    )
 
     def page(params: dict) -> str:
         req = SearchRequest.from_args(params)
-        year_range = (req.year_from or 0, req.year_to or 9999) \
-            if req.year_from is not None or req.year_to is not None else None
+        year_range = (
+            (req.year_from or 0, req.year_to or 9999) if req.year_from is not None or req.year_to is not None else None
+        )
         return json.dumps(stick.page(reader.parse(req.q), dict(req.filters), year_range, highlighted=highlighted))
 
     timed = []
@@ -352,8 +385,9 @@ class TantivyFloor:
         started = time.perf_counter()
         writer = self.index.writer(heap_size=256 * 1024 * 1024)
         for pub in corpus.publications:
-            doc = tantivy.Document(id=pub.id, title=pub.title, body=corpus.text(pub), year=pub.year,
-                                   type=pub.type, section=pub.section)
+            doc = tantivy.Document(
+                id=pub.id, title=pub.title, body=corpus.text(pub), year=pub.year, type=pub.type, section=pub.section
+            )
             for region in pub.regions:
                 doc.add_text("region", region)
             writer.add_document(doc)
@@ -376,8 +410,18 @@ class TantivyFloor:
         if "year" in params:
             parts.append((must, Q.term_query(self.schema, "year", int(params["year"]))))
         if "year_from" in params or "year_to" in params:
-            parts.append((must, Q.range_query(self.schema, "year", tantivy.FieldType.Integer,
-                                              int(params.get("year_from", 0)), int(params.get("year_to", 9999)))))
+            parts.append(
+                (
+                    must,
+                    Q.range_query(
+                        self.schema,
+                        "year",
+                        tantivy.FieldType.Integer,
+                        int(params.get("year_from", 0)),
+                        int(params.get("year_to", 9999)),
+                    ),
+                )
+            )
         return Q.boolean_query(parts) if parts else Q.all_query()
 
     def measure(self, queries: list[tuple[str, dict]]) -> dict:
@@ -386,7 +430,7 @@ class TantivyFloor:
         for kind, params in queries:
             started = time.perf_counter()
             for _, address in self.searcher.search(self.query(params), 20).hits:
-                self.searcher.doc(address)   # a result needs its id
+                self.searcher.doc(address)  # a result needs its id
             timed.append((kind, (time.perf_counter() - started) * 1000))
         return {"index_s": self.index_s, **_summary(timed)}
 
@@ -400,10 +444,19 @@ def main(args) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     (work / "extra").mkdir(parents=True)
     jobs_list = args.jobs or [os.cpu_count() or 1]
-    results: dict = {"scale": args.scale, "seed": args.seed, "publications": len(corpus.publications),
-                     "pages": corpus.pages, "corpus_mb": dir_mb(corpus.files), "gunicorn_workers": args.workers}
-    print(f"speed: {len(corpus.publications):,} publications, {corpus.pages:,} pages "
-          f"(PDF pages + one per web page), {results['corpus_mb']:.0f} MB", flush=True)
+    results: dict = {
+        "scale": args.scale,
+        "seed": args.seed,
+        "publications": len(corpus.publications),
+        "pages": corpus.pages,
+        "corpus_mb": dir_mb(corpus.files),
+        "gunicorn_workers": args.workers,
+    }
+    print(
+        f"speed: {len(corpus.publications):,} publications, {corpus.pages:,} pages "
+        f"(PDF pages + one per web page), {results['corpus_mb']:.0f} MB",
+        flush=True,
+    )
 
     def checkpoint():
         """A 10x run takes the better part of an hour: what was measured survives a later failure."""
@@ -419,8 +472,12 @@ def main(args) -> dict:
             paths = {"catalog": catalog, "index": work / f"index-j{jobs}", "cache": work / f"cache-j{jobs}"}
             print(f"speed: full build with {jobs} worker process(es) ...", flush=True)
             run = run_build(paths, full=True, jobs=jobs)
-            run.update(jobs=jobs, pubs_per_s=len(corpus.publications) / run["seconds"],
-                       pages_per_s=corpus.pages / run["seconds"], index_mb=dir_mb(paths["index"]))
+            run.update(
+                jobs=jobs,
+                pubs_per_s=len(corpus.publications) / run["seconds"],
+                pages_per_s=corpus.pages / run["seconds"],
+                index_mb=dir_mb(paths["index"]),
+            )
             builds.append(run)
             results["builds"] = builds
             checkpoint()
@@ -441,7 +498,7 @@ def main(args) -> dict:
 
         print("speed: tantivy over the same text ...", flush=True)
         queries = query_mix(corpus, 2 * args.queries, args.seed)
-        sequential, concurrent = queries[:args.queries], queries[args.queries:]
+        sequential, concurrent = queries[: args.queries], queries[args.queries :]
         results["tantivy"] = TantivyFloor(corpus, work / "tantivy").measure(sequential)
         print("speed: SearchService in process ...", flush=True)
         results["in_process"] = measure_in_process(paths["index"], sequential)
@@ -452,21 +509,30 @@ def main(args) -> dict:
         results["yardstick_unhighlighted"] = measure_yardstick(paths["index"], sequential, highlighted=False)
         from indexer import engine
         from indexer.layout import IndexRoot
-        results["segments"] = {name: len(ids) for name, ids in
-                               engine.segment_sizes(IndexRoot(paths["index"], engine.SCHEMA).current()).items()}
+
+        results["segments"] = {
+            name: len(ids)
+            for name, ids in engine.segment_sizes(IndexRoot(paths["index"], engine.SCHEMA).current()).items()
+        }
         checkpoint()
 
-        env = {"OBSERVATORY_INDEX": str(paths["index"]), "OBSERVATORY_CATALOG": str(catalog),
-               "OBSERVATORY_CACHE": str(paths["cache"])}
+        env = {
+            "OBSERVATORY_INDEX": str(paths["index"]),
+            "OBSERVATORY_CATALOG": str(catalog),
+            "OBSERVATORY_CACHE": str(paths["cache"]),
+        }
         print(f"speed: /api/search under gunicorn -w {args.workers} ...", flush=True)
         with gunicorn(env, args.workers, work / "gunicorn.log") as (process, port):
             warm_up = [("warm-up", {"q": word}) for word in WARM_UP * args.workers]
-            measure_http(port, warm_up, args.workers)   # every worker opens the index before timing starts
+            measure_http(port, warm_up, args.workers)  # every worker opens the index before timing starts
             results["http"] = [measure_http(port, sequential, 1), measure_http(port, concurrent, args.workers)]
             # Compare passages (issue 22): queries no measurement above asked (scores are cached per query).
-            comparisons = [(kind, {**params, "by": "region", "per_page": 20}) for kind, params in
-                           query_mix(corpus, 3 * args.queries, args.seed)[2 * args.queries:] if params.get("q")]
-            results["compare"] = measure_http(port, comparisons[:args.queries // 2], 1, "/api/compare")
+            comparisons = [
+                (kind, {**params, "by": "region", "per_page": 20})
+                for kind, params in query_mix(corpus, 3 * args.queries, args.seed)[2 * args.queries :]
+                if params.get("q")
+            ]
+            results["compare"] = measure_http(port, comparisons[: args.queries // 2], 1, "/api/compare")
             checkpoint()
             print("speed: add one publication and find it through /api/search ...", flush=True)
             results["add_one"] = add_one(corpus, server, work, records, paths, port, jobs_list[-1])
@@ -477,14 +543,35 @@ def main(args) -> dict:
     print(table(["measure", "value", "detail", "target", "verdict"], summary_rows(results, args.scale)))
     print()
     http, yard, bare = results["http"][0], results["yardstick"], results["yardstick_unhighlighted"]
-    print(table(["query kind", "HTTP p50 / p95 ms", "yardstick p50 / p95 ms", "HTTP / yardstick p50, p95",
-                 "yardstick without highlighter", "HTTP / that", "in-process p50 ms", "plain Whoosh p50 ms",
-                 "tantivy p50 ms"],
-                [[kind, _pair(http["by_kind"][kind]), _pair(yard["by_kind"][kind]),
-                  _ratios(http["by_kind"][kind], yard["by_kind"][kind]), _pair(bare["by_kind"][kind]),
-                  _ratios(http["by_kind"][kind], bare["by_kind"][kind]), results["in_process"]["by_kind"][kind]["p50"],
-                  results["plain_whoosh"]["by_kind"][kind]["p50"], results["tantivy"]["by_kind"][kind]["p50"]]
-                 for kind in KINDS]))
+    print(
+        table(
+            [
+                "query kind",
+                "HTTP p50 / p95 ms",
+                "yardstick p50 / p95 ms",
+                "HTTP / yardstick p50, p95",
+                "yardstick without highlighter",
+                "HTTP / that",
+                "in-process p50 ms",
+                "plain Whoosh p50 ms",
+                "tantivy p50 ms",
+            ],
+            [
+                [
+                    kind,
+                    _pair(http["by_kind"][kind]),
+                    _pair(yard["by_kind"][kind]),
+                    _ratios(http["by_kind"][kind], yard["by_kind"][kind]),
+                    _pair(bare["by_kind"][kind]),
+                    _ratios(http["by_kind"][kind], bare["by_kind"][kind]),
+                    results["in_process"]["by_kind"][kind]["p50"],
+                    results["plain_whoosh"]["by_kind"][kind]["p50"],
+                    results["tantivy"]["by_kind"][kind]["p50"],
+                ]
+                for kind in KINDS
+            ],
+        )
+    )
     print(f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("\nwrote", write_json(args.out, "speed", {"complete": True, **results}))
     return results
@@ -523,12 +610,20 @@ def add_one(corpus, server, work: Path, records: list[dict], paths: dict, port: 
     text = extract(content, "pdf")
     detect_language("\n".join(text.pages)[:20000])
     own_s = time.perf_counter() - own_started
-    return {**run, "id": pub.id, "pages": pub.pages, "visible_after_build_s": found - built,
-            "found_s": run["seconds"] + (found - built), "found_wall_s": found - started, "own_fetch_extract_s": own_s}
+    return {
+        **run,
+        "id": pub.id,
+        "pages": pub.pages,
+        "visible_after_build_s": found - built,
+        "found_s": run["seconds"] + (found - built),
+        "found_wall_s": found - started,
+        "own_fetch_extract_s": own_s,
+    }
 
 
 def summary_rows(r: dict, scale: float) -> list[list]:
     """One line per figure the issue sets a target for, with the verdict where the scale is the target's."""
+
     def verdict(ok: bool, at: float | None = None):
         if at is not None and not math.isclose(scale, at):
             return f"(target at {at:g}x)"
@@ -536,67 +631,138 @@ def summary_rows(r: dict, scale: float) -> list[list]:
 
     rows = []
     for b in r["builds"]:
-        rows.append([f"full build, {b['jobs']} processes", f"{b['seconds']:.1f} s",
-                     f"{b['pubs_per_s']:.1f} pub/s, {b['pages_per_s']:.0f} pages/s, index {b['index_mb']:.0f} MB",
-                     "<= 240 s at 10x", verdict(b["seconds"] <= 240, 10)])
-        rows.append([f"parallel efficiency, {b['jobs']} processes", f"{100 * b['parallel_efficiency']:.0f} %",
-                     f"vs one process extracting {r['extraction_one_process']['pages_per_s']:.0f} pages/s",
-                     ">= 80 % on 2", verdict(b["parallel_efficiency"] >= 0.8) if b["jobs"] == 2 else ""])
+        rows.append(
+            [
+                f"full build, {b['jobs']} processes",
+                f"{b['seconds']:.1f} s",
+                f"{b['pubs_per_s']:.1f} pub/s, {b['pages_per_s']:.0f} pages/s, index {b['index_mb']:.0f} MB",
+                "<= 240 s at 10x",
+                verdict(b["seconds"] <= 240, 10),
+            ]
+        )
+        rows.append(
+            [
+                f"parallel efficiency, {b['jobs']} processes",
+                f"{100 * b['parallel_efficiency']:.0f} %",
+                f"vs one process extracting {r['extraction_one_process']['pages_per_s']:.0f} pages/s",
+                ">= 80 % on 2",
+                verdict(b["parallel_efficiency"] >= 0.8) if b["jobs"] == 2 else "",
+            ]
+        )
     a = r["add_one"]
-    rows.append(["add one publication, find it", f"{a['found_s']:.2f} s",
-                 f"own fetch+extract {a['own_fetch_extract_s']:.2f} s; with process start {a['found_wall_s']:.2f} s",
-                 "<= 3 s + own at 10x", verdict(a["found_s"] - a["own_fetch_extract_s"] <= 3, 10)])
+    rows.append(
+        [
+            "add one publication, find it",
+            f"{a['found_s']:.2f} s",
+            f"own fetch+extract {a['own_fetch_extract_s']:.2f} s; with process start {a['found_wall_s']:.2f} s",
+            "<= 3 s + own at 10x",
+            verdict(a["found_s"] - a["own_fetch_extract_s"] <= 3, 10),
+        ]
+    )
     n = r["no_change"]
-    rows.append(["no-change rebuild", f"{n['seconds']:.2f} s",
-                 f"with process start {n['wall_s']:.2f} s; HTTP {n['http_statuses']}", "<= 10 s at 10x",
-                 verdict(n["seconds"] <= 10, 10)])
-    target = 30 if scale <= 1 else 60   # issue 21
+    rows.append(
+        [
+            "no-change rebuild",
+            f"{n['seconds']:.2f} s",
+            f"with process start {n['wall_s']:.2f} s; HTTP {n['http_statuses']}",
+            "<= 10 s at 10x",
+            verdict(n["seconds"] <= 10, 10),
+        ]
+    )
+    target = 30 if scale <= 1 else 60  # issue 21
     for h in r["http"]:
-        rows.append([f"/api/search, {h['clients']} client(s)", f"p95 {h['p95']:.1f} ms",
-                     f"p50 {h['p50']:.1f}, p99 {h['p99']:.1f} ms, {h['requests_per_s']:.0f} req/s",
-                     "p95 <= 30 ms at 1x, 60 at 10x",
-                     verdict(h["p95"] <= target, 1 if scale <= 1 else 10) if h["clients"] == 1 else ""])
+        rows.append(
+            [
+                f"/api/search, {h['clients']} client(s)",
+                f"p95 {h['p95']:.1f} ms",
+                f"p50 {h['p50']:.1f}, p99 {h['p99']:.1f} ms, {h['requests_per_s']:.0f} req/s",
+                "p95 <= 30 ms at 1x, 60 at 10x",
+                verdict(h["p95"] <= target, 1 if scale <= 1 else 10) if h["clients"] == 1 else "",
+            ]
+        )
     if "compare" in r:
         c = r["compare"]
-        rows.append(["/api/compare, by=region, 20 rows", f"p95 {c['p95']:.1f} ms",
-                     f"p50 {c['p50']:.1f}, p99 {c['p99']:.1f} ms, {c['n']} queries, 1 client", "p95 <= 150 ms at 1x",
-                     verdict(c["p95"] <= 150, 1)])
+        rows.append(
+            [
+                "/api/compare, by=region, 20 rows",
+                f"p95 {c['p95']:.1f} ms",
+                f"p50 {c['p50']:.1f}, p99 {c['p99']:.1f} ms, {c['n']} queries, 1 client",
+                "p95 <= 150 ms at 1x",
+                verdict(c["p95"] <= 150, 1),
+            ]
+        )
     for group in GROUPS:
         ours, yard = percentiles(r["http"][0]["samples"][group]), percentiles(r["yardstick"]["samples"][group])
         bare = percentiles(r["yardstick_unhighlighted"]["samples"][group])
         plain = percentiles(r["plain_whoosh"]["samples"][group])
-        rows.append([f"/api/search, {group} queries", f"p50 {ours['p50']:.1f}, p95 {ours['p95']:.1f} ms",
-                     (f"Whoosh yardstick p50 {yard['p50']:.1f}, p95 {yard['p95']:.1f} ms "
-                      f"({ours['p50'] / yard['p50']:.2f}x, {ours['p95'] / yard['p95']:.2f}x); "
-                      f"without its highlighter {bare['p50']:.1f}, {bare['p95']:.1f} ms "
-                      f"({ours['p50'] / bare['p50']:.2f}x, {ours['p95'] / bare['p95']:.2f}x); "
-                      f"plain top 20 p50 {plain['p50']:.1f}, p95 {plain['p95']:.1f} ms"),
-                     "p50 and p95 <= 1.0x yardstick",
-                     verdict(ours["p50"] <= yard["p50"] and ours["p95"] <= yard["p95"])])
-    for name, key in (("SearchService in process", "in_process"), ("Whoosh yardstick, same page", "yardstick"),
-                      ("Whoosh yardstick without its highlighter", "yardstick_unhighlighted"),
-                      ("plain Whoosh top 20, same index", "plain_whoosh"),
-                      ("tantivy, same text (floor)", "tantivy")):
+        rows.append(
+            [
+                f"/api/search, {group} queries",
+                f"p50 {ours['p50']:.1f}, p95 {ours['p95']:.1f} ms",
+                (
+                    f"Whoosh yardstick p50 {yard['p50']:.1f}, p95 {yard['p95']:.1f} ms "
+                    f"({ours['p50'] / yard['p50']:.2f}x, {ours['p95'] / yard['p95']:.2f}x); "
+                    f"without its highlighter {bare['p50']:.1f}, {bare['p95']:.1f} ms "
+                    f"({ours['p50'] / bare['p50']:.2f}x, {ours['p95'] / bare['p95']:.2f}x); "
+                    f"plain top 20 p50 {plain['p50']:.1f}, p95 {plain['p95']:.1f} ms"
+                ),
+                "p50 and p95 <= 1.0x yardstick",
+                verdict(ours["p50"] <= yard["p50"] and ours["p95"] <= yard["p95"]),
+            ]
+        )
+    for name, key in (
+        ("SearchService in process", "in_process"),
+        ("Whoosh yardstick, same page", "yardstick"),
+        ("Whoosh yardstick without its highlighter", "yardstick_unhighlighted"),
+        ("plain Whoosh top 20, same index", "plain_whoosh"),
+        ("tantivy, same text (floor)", "tantivy"),
+    ):
         q = r[key]
         rows.append([name, f"p95 {q['p95']:.1f} ms", f"p50 {q['p50']:.2f}, p99 {q['p99']:.1f} ms", "", ""])
     main_b = r["builds"][-1]
-    rows.append(["peak memory, build", f"{main_b['tree_rss_mb']:.0f} MB",
-                 f"sum of RSS of all processes; main {main_b['rss_main_mb']:.0f} MB, "
-                 f"largest worker RSS {main_b['rss_worker_mb']:.0f} MB", "<= 1 GB at 10x",
-                 verdict(main_b["tree_rss_mb"] <= 1024, 10)])
-    rows.append(["peak RSS, serving worker", f"{r['serving_worker_peak_rss_mb']:.0f} MB", "max over gunicorn workers",
-                 "<= 300 MB at 10x", verdict(r["serving_worker_peak_rss_mb"] <= 300, 10)])
+    rows.append(
+        [
+            "peak memory, build",
+            f"{main_b['tree_rss_mb']:.0f} MB",
+            f"sum of RSS of all processes; main {main_b['rss_main_mb']:.0f} MB, "
+            f"largest worker RSS {main_b['rss_worker_mb']:.0f} MB",
+            "<= 1 GB at 10x",
+            verdict(main_b["tree_rss_mb"] <= 1024, 10),
+        ]
+    )
+    rows.append(
+        [
+            "peak RSS, serving worker",
+            f"{r['serving_worker_peak_rss_mb']:.0f} MB",
+            "max over gunicorn workers",
+            "<= 300 MB at 10x",
+            verdict(r["serving_worker_peak_rss_mb"] <= 300, 10),
+        ]
+    )
     return rows
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1 = ~330 publications, ~6,000 pages (default 1)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--jobs", type=lambda s: [int(j) for j in s.split(",")], default=None,
-                        help="worker processes of the full build; a list like 1,2 measures each (default: all CPUs)")
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1,
-                        help="gunicorn workers (default CPUs + 1)")
-    parser.add_argument("--queries", type=int, default=200,
-                        help="distinct queries per latency measurement (default 200; the first 20 hand-written)")
-    parser.add_argument("--extract-sample", type=int, default=3000,
-                        help="pages of the corpus (spread out) the one-process extraction rate is measured on")
+    parser.add_argument(
+        "--jobs",
+        type=lambda s: [int(j) for j in s.split(",")],
+        default=None,
+        help="worker processes of the full build; a list like 1,2 measures each (default: all CPUs)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=(os.cpu_count() or 1) + 1, help="gunicorn workers (default CPUs + 1)"
+    )
+    parser.add_argument(
+        "--queries",
+        type=int,
+        default=200,
+        help="distinct queries per latency measurement (default 200; the first 20 hand-written)",
+    )
+    parser.add_argument(
+        "--extract-sample",
+        type=int,
+        default=3000,
+        help="pages of the corpus (spread out) the one-process extraction rate is measured on",
+    )

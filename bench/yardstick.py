@@ -5,12 +5,12 @@ else outside `indexer.engine`): a yardstick has to be written the way a Whoosh u
 it, not through our facade. It reads the facade's open searchers (`Reader.pubs`, `Reader.pages`)
 and parsed queries, so both sides search the same index with the same query.
 """
+
 from __future__ import annotations
 
 import json
 
-from whoosh import highlight, sorting
-from whoosh import query as wq
+from whoosh import highlight, query as wq, sorting
 
 from indexer.engine import ParsedQuery, Reader
 from indexer.engine.schema import Analyzed
@@ -22,8 +22,10 @@ FACET_KEYS = ("year", "regions", "type", "section", "organisation", "language")
 def plain_top(reader: Reader, parsed: ParsedQuery, restrict: dict, limit: int = 20) -> list[str]:
     """Whoosh alone: the best `limit` ids of `parsed` with `restrict` ({field: value}, "year" an int
     pair (low, high)) as Whoosh's own filter. Nothing of ours on top, and less than our page."""
-    parts = [wq.NumericRange("year", *value) if isinstance(value, tuple) else wq.Term(field, value)
-             for field, value in restrict.items()]
+    parts = [
+        wq.NumericRange("year", *value) if isinstance(value, tuple) else wq.Term(field, value)
+        for field, value in restrict.items()
+    ]
     hits = reader.pubs.search(parsed.pubs or wq.Every(), limit=limit, filter=wq.And(parts) if parts else None)
     return [hit["id"] for hit in hits]
 
@@ -54,25 +56,38 @@ class Yardstick:
 
     @staticmethod
     def _restriction(selected: dict, keys, year_range: tuple | None):
-        parts = [wq.Or([wq.NumericRange("year", v, v) if key == "year" else wq.Term(key, str(v))
-                        for v in selected[key]]) for key in keys]
+        parts = [
+            wq.Or([wq.NumericRange("year", v, v) if key == "year" else wq.Term(key, str(v)) for v in selected[key]])
+            for key in keys
+        ]
         parts += [wq.NumericRange("year", *year_range)] if year_range else []
         return wq.And(parts) if parts else None
 
-    def page(self, parsed: ParsedQuery, selected: dict, year_range: tuple | None, shown: int = 20,
-             highlighted: bool = True) -> dict:
+    def page(
+        self, parsed: ParsedQuery, selected: dict, year_range: tuple | None, shown: int = 20, highlighted: bool = True
+    ) -> dict:
         """`selected` maps a facet key to its selected values; `year_range` is (low, high) or None."""
         pubs, pages = self.reader.pubs, self.reader.pages
         q = parsed.pubs or wq.Every()
         sort = sorting.FieldFacet("year", reverse=True) if parsed.pubs is None else None
-        hits = pubs.search(q, limit=shown, filter=self._restriction(selected, selected, year_range), sortedby=sort,
-                           groupedby={k: self._facet(k) for k in FACET_KEYS if k not in selected},
-                           maptype=sorting.Count)
+        hits = pubs.search(
+            q,
+            limit=shown,
+            filter=self._restriction(selected, selected, year_range),
+            sortedby=sort,
+            groupedby={k: self._facet(k) for k in FACET_KEYS if k not in selected},
+            maptype=sorting.Count,
+        )
         counts = {k: hits.groups(k) for k in FACET_KEYS if k not in selected}
         for key in selected:
             others = [k for k in selected if k != key]
-            counts[key] = pubs.search(q, limit=1, filter=self._restriction(selected, others, year_range),
-                                      groupedby={key: self._facet(key)}, maptype=sorting.Count).groups(key)
+            counts[key] = pubs.search(
+                q,
+                limit=1,
+                filter=self._restriction(selected, others, year_range),
+                groupedby={key: self._facet(key)},
+                maptype=sorting.Count,
+            ).groups(key)
         records = [json.loads(hit["record"]) for hit in hits[:shown]]
         found: dict[str, list] = {record["id"]: [] for record in records}
         if parsed.pages is not None and records and pages.doc_count():
@@ -82,6 +97,11 @@ class Yardstick:
             for hit in pages.search(mine, limit=None, collapse="pub_id", collapse_limit=3):
                 found[hit["pub_id"]].append(
                     highlight.highlight(hit["raw"], terms, self.analyzer, fragmenter, formatter, top=1)
-                    if highlighted else hit["page"])
-        return {"total": len(hits), "facets": counts,
-                "results": [{**record, "snippets": found[record["id"]]} for record in records]}
+                    if highlighted
+                    else hit["page"]
+                )
+        return {
+            "total": len(hits),
+            "facets": counts,
+            "results": [{**record, "snippets": found[record["id"]]} for record in records],
+        }

@@ -7,6 +7,7 @@ a changed record's lines (found by YAML's own parser, which knows where each ent
 are replaced by its new rendering, and a retired record's lines are cut out. `add_record` is the one
 code path for `observatory add`, accepting a reader's suggestion and the curators' screens.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -95,9 +96,11 @@ class _CatalogDumper(yaml.SafeDumper):
 
 
 _CatalogDumper.add_representer(
-    _Quoted, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"'))
+    _Quoted, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+)
 _CatalogDumper.add_representer(
-    _Flow, lambda dumper, value: dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True))
+    _Flow, lambda dumper, value: dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
+)
 
 
 def render_entry(fields: dict) -> str:
@@ -115,8 +118,9 @@ def render_entry(fields: dict) -> str:
     return yaml.dump([ordered], Dumper=_CatalogDumper, sort_keys=False, allow_unicode=True, width=float("inf"))
 
 
-def find_duplicate(existing: list[Record], *, url: str | None = None,
-                   title: str | None = None) -> tuple[Record, str] | None:
+def find_duplicate(
+    existing: list[Record], *, url: str | None = None, title: str | None = None
+) -> tuple[Record, str] | None:
     """The catalogued record that a publication with this link or title would duplicate, and why."""
     if url:
         wanted = normalise_url(url)
@@ -124,8 +128,13 @@ def find_duplicate(existing: list[Record], *, url: str | None = None,
             if record.url and normalise_url(record.url) == wanted:
                 return record, "same URL"
     if title:
-        match = process.extractOne(title, {r.id: r.title for r in existing}, scorer=fuzz.ratio,
-                                   processor=utils.default_process, score_cutoff=TITLE_SIMILARITY)
+        match = process.extractOne(
+            title,
+            {r.id: r.title for r in existing},
+            scorer=fuzz.ratio,
+            processor=utils.default_process,
+            score_cutoff=TITLE_SIMILARITY,
+        )
         if match:
             return next(r for r in existing if r.id == match[2]), f"title {match[1]:.0f}% similar"
     return None
@@ -296,8 +305,10 @@ def _checked_entry(catalog_path: Path, record_id: str, expected_hash: str) -> tu
     text = catalog_path.read_text(encoding="utf-8")
     lines, first, end = _entry(text, record_id)
     if hashlib.sha256("".join(lines[first:end]).encode()).hexdigest()[:16] != expected_hash:
-        raise ConcurrentEdit(f"record {record_id!r} was changed by someone else after you opened it; "
-                             f"nothing was saved: open it again to see their change")
+        raise ConcurrentEdit(
+            f"record {record_id!r} was changed by someone else after you opened it; "
+            f"nothing was saved: open it again to see their change"
+        )
     return text, lines, first, end
 
 

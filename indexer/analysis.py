@@ -12,6 +12,7 @@ credential", "microcredential" are one term); stop words and one-letter words dr
 English stemmer (Porter2: "credentials" ~ "credential"). A compound's prefix is also a token of its
 own (a *part*, at the compound's position) in indexed text, so `micro` alone finds the compounds.
 """
+
 from __future__ import annotations
 
 import functools
@@ -35,17 +36,21 @@ PREFIXES = ("micro", "nano", "meso", "macro")
 #: The shortest word a prefix joins with ("micro and small" stays three words).
 MIN_JOINED = 4
 #: Whoosh's English stop words, kept as they were so ranking does not move with this module.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
     a an and are as at be by can for from have if in is it may not of on or tbd that the this to us we
     when will with yet you your
-""".split())
+""".split()
+)
 #: Words that carry no topic in a question ("what are the effects of ...?"). Removed from queries
 #: only: the index keeps them, so quoted phrases still match as written.
-QUESTION_WORDS = frozenset("""
+QUESTION_WORDS = frozenset(
+    """
     about also any are been being can could did do does had has have how into its many more most much
     must other shall should some such than their them then there these they this those very was were
     what when where which who whom whose why would
-""".split())
+""".split()
+)
 QUERY_STOP_WORDS = STOP_WORDS | QUESTION_WORDS
 #: The query language's operators: words in capitals among lower-case words (see `query_text`).
 OPERATORS = frozenset({"AND", "OR", "NOT"})
@@ -83,7 +88,7 @@ def fold(word: str) -> str:
 def prefix_of(folded: str) -> str | None:
     """The prefix a joined compound starts with ("microcredential" -> "micro")."""
     for prefix in PREFIXES:
-        rest = folded[len(prefix):]
+        rest = folded[len(prefix) :]
         if folded.startswith(prefix) and len(rest) >= MIN_JOINED and rest.isalpha():
             return prefix
     return None
@@ -95,14 +100,18 @@ def _word(written: str) -> tuple[str, str, int]:
     one written word: a page repeats its vocabulary, so this is cached."""
     folded = fold(written)
     prefix = prefix_of(folded)
-    written_prefix = len(prefix) if prefix and fold(written[:len(prefix)]) == prefix else 0
+    written_prefix = len(prefix) if prefix and fold(written[: len(prefix)]) == prefix else 0
     return folded, _STEMMER.stemWord(folded), written_prefix
 
 
 def _joins(text: str, prefix: re.Match, rest: re.Match) -> bool:
     word = _word(rest.group())[0]
-    return (len(word) >= MIN_JOINED and word.isalpha() and word not in PREFIXES
-            and _JOINER.fullmatch(text, prefix.end(), rest.start()) is not None)
+    return (
+        len(word) >= MIN_JOINED
+        and word.isalpha()
+        and word not in PREFIXES
+        and _JOINER.fullmatch(text, prefix.end(), rest.start()) is not None
+    )
 
 
 #: Per stop-word list, what each written word is: (folded, term, written prefix length, is a
@@ -123,8 +132,13 @@ def _classes(stop_words: frozenset) -> dict[str, tuple[str, str, int, bool, bool
 
 def _classify(table: dict, written: str, stop_words: frozenset) -> tuple[str, str, int, bool, bool]:
     folded, term, written_prefix = _word(written)
-    found = table[written] = (folded, term, written_prefix, folded in PREFIXES,
-                              len(folded) > 1 and folded not in stop_words)
+    found = table[written] = (
+        folded,
+        term,
+        written_prefix,
+        folded in PREFIXES,
+        len(folded) > 1 and folded not in stop_words,
+    )
     return found
 
 
@@ -146,12 +160,13 @@ def _wanted_tokens(text: str, stop_words: frozenset, parts: bool, only: frozense
     candidates = []
     for written in set(_WORD.findall(text)):
         folded, term, written_prefix, is_prefix, makes_token = found = table.get(written) or _classify(
-            table, written, stop_words)
+            table, written, stop_words
+        )
         part_wanted = parts and written_prefix and folded[:written_prefix] in only
         if is_prefix or (makes_token and (term in only or part_wanted)):
             candidates.append((not is_prefix, written, found))
     out: list[Token] = []
-    rests: set[int] = set()   # where a compound's second word starts: not a token of its own
+    rests: set[int] = set()  # where a compound's second word starts: not a token of its own
     for _, written, (folded, term, written_prefix, is_prefix, makes_token) in sorted(candidates):  # prefixes first
         at = text.find(written)
         while at >= 0:
@@ -162,7 +177,7 @@ def _wanted_tokens(text: str, stop_words: frozenset, parts: bool, only: frozense
                     rests.add(rest.start())
                     compound = _word(folded + rest.group())[1]
                     if compound in only:
-                        out.append(_new_token(Token, (at, rest.end(), text[at:rest.end()], compound, False)))
+                        out.append(_new_token(Token, (at, rest.end(), text[at : rest.end()], compound, False)))
                     if parts and folded in only:
                         out.append(_new_token(Token, (at, match.end(), written, folded, True)))
                 elif makes_token:
@@ -172,12 +187,13 @@ def _wanted_tokens(text: str, stop_words: frozenset, parts: bool, only: frozense
                     if parts and written_prefix and part in only:
                         out.append(_new_token(Token, (at, at + written_prefix, written[:written_prefix], part, True)))
             at = text.find(written, at + 1)
-    out.sort(key=lambda token: (token.start, -token.end))   # a compound or word before its part
+    out.sort(key=lambda token: (token.start, -token.end))  # a compound or word before its part
     return out
 
 
-def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True,
-           only: frozenset | None = None) -> Iterator[Token]:
+def tokens(
+    text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True, only: frozenset | None = None
+) -> Iterator[Token]:
     """The tokens of `text` in order, a compound's part (with `parts`) right after the compound;
     with `only`, just those whose term is in it (the hit finder's shortcut: no other token is made).
 
@@ -193,15 +209,16 @@ def tokens(text: str, stop_words: frozenset = STOP_WORDS, parts: bool = True,
     while i < count:
         match = words[i]
         written = match.group()
-        folded, term, written_prefix, is_prefix, makes_token = table.get(written) or _classify(table, written,
-                                                                                               stop_words)
+        folded, term, written_prefix, is_prefix, makes_token = table.get(written) or _classify(
+            table, written, stop_words
+        )
         i += 1
         if is_prefix and i < count and _joins(text, match, words[i]):
             rest = words[i]
             i += 1
             term = _word(folded + rest.group())[1]
             if only is None or term in only:
-                yield _new_token(Token, (match.start(), rest.end(), text[match.start():rest.end()], term, False))
+                yield _new_token(Token, (match.start(), rest.end(), text[match.start() : rest.end()], term, False))
             if parts and (only is None or folded in only):
                 yield _new_token(Token, (match.start(), match.end(), written, folded, True))
         elif makes_token:
@@ -273,7 +290,7 @@ def query_text(query: str) -> str:
     parts, cursor = [], 0
     for token in tokens(query, frozenset(), parts=False):
         if any(c.isspace() for c in token.surface):
-            parts += [query[cursor:token.start], "-".join(_WORD.findall(token.surface))]
+            parts += [query[cursor : token.start], "-".join(_WORD.findall(token.surface))]
             cursor = token.end
     return "".join(parts) + query[cursor:]
 

@@ -15,6 +15,7 @@ after the document's pages, one page per minute of the recording with its start 
 recording whose link is a video page (a few lines of description, or no text at all) is searchable
 by what was said; a record with `link: missing` and a transcript is indexed from the transcript alone.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -63,17 +64,17 @@ class Outcome:
     paged: bool = False
     engine: str | None = None
     language: str | None = None
-    caps: str | None = None      # the text caps the text was cut by (`TextCache.caps`)
+    caps: str | None = None  # the text caps the text was cut by (`TextCache.caps`)
     failure: str | None = None
     failure_code: Failure | None = None  # the status group of `failure`
     warning: str | None = None
-    needs_ocr: bool = False      # text found, but so little per page that the pages are probably images
-    truncated: bool = False      # text cut at the caps (the warning says where)
-    stale: bool = False          # the link failed; the text is from an earlier fetch
+    needs_ocr: bool = False  # text found, but so little per page that the pages are probably images
+    truncated: bool = False  # text cut at the caps (the warning says where)
+    stale: bool = False  # the link failed; the text is from an earlier fetch
     fetched_on: str | None = None  # date of the last successful fetch of these bytes
-    unchanged: bool = False      # same bytes and metadata as the live index has: nothing to load
-    extracted: bool = False      # extraction ran (not served from the cache)
-    downloaded: bool = False     # the bytes came over the network this time
+    unchanged: bool = False  # same bytes and metadata as the live index has: nothing to load
+    extracted: bool = False  # extraction ran (not served from the cache)
+    downloaded: bool = False  # the bytes came over the network this time
 
     def fail(self, reason: str, code: Failure) -> None:
         self.failure, self.failure_code = reason, code
@@ -81,13 +82,25 @@ class Outcome:
     def manifest_entry(self) -> dict:
         windows = sum(time is not None for time in self.times)
         return {
-            "meta_hash": self.meta_hash, "content_sha": self.content_sha, "kind": self.kind,
-            "url": self.final_url, "landing_url": self.landing_url, "transcript_url": self.transcript_url,
-            "pages": len(self.pages) - windows, "windows": windows, "paged": self.paged, "engine": self.engine,
-            "language": self.language, "caps": self.caps,
-            "failure": self.failure, "failure_code": self.failure_code.value if self.failure_code else None,
-            "warning": self.warning, "fetched_on": self.fetched_on,
-            "needs_ocr": self.needs_ocr, "truncated": self.truncated, "stale": self.stale,
+            "meta_hash": self.meta_hash,
+            "content_sha": self.content_sha,
+            "kind": self.kind,
+            "url": self.final_url,
+            "landing_url": self.landing_url,
+            "transcript_url": self.transcript_url,
+            "pages": len(self.pages) - windows,
+            "windows": windows,
+            "paged": self.paged,
+            "engine": self.engine,
+            "language": self.language,
+            "caps": self.caps,
+            "failure": self.failure,
+            "failure_code": self.failure_code.value if self.failure_code else None,
+            "warning": self.warning,
+            "fetched_on": self.fetched_on,
+            "needs_ocr": self.needs_ocr,
+            "truncated": self.truncated,
+            "stale": self.stale,
             "status": "full_text" if self.pages else "metadata_only",
             "checked": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
@@ -96,7 +109,7 @@ class Outcome:
 @dataclass
 class BuildReport:
     entries: int = 0
-    written: int = 0          # publications added or rewritten
+    written: int = 0  # publications added or rewritten
     removed: int = 0
     unchanged: int = 0
     requests: int = 0
@@ -153,8 +166,9 @@ class TextCache:
 class Builder:
     """Turns one record into an Outcome; shared by the fetch threads."""
 
-    def __init__(self, settings: Settings, *, extractor: str, pool: ProcessPool, incremental: bool,
-                 verify: bool = False):
+    def __init__(
+        self, settings: Settings, *, extractor: str, pool: ProcessPool, incremental: bool, verify: bool = False
+    ):
         self.settings = settings
         self.incremental = incremental
         self.extractor = extractor
@@ -175,8 +189,9 @@ class Builder:
         fallback = None  # a landing page whose own text stands in if its document cannot be read
         if record.link != "missing":
             try:
-                fetched = self.fetcher.fetch(record.url or str(resolve_path(record, self.settings.catalog)),
-                                             self.settings.catalog.parent)
+                fetched = self.fetcher.fetch(
+                    record.url or str(resolve_path(record, self.settings.catalog)), self.settings.catalog.parent
+                )
             except FetchError as err:
                 return self._reuse_previous(outcome, previous, err.reason, err.code)
             document = self._behind_landing(record, fetched, notes)
@@ -193,14 +208,20 @@ class Builder:
                 notes.append(f"transcript not indexed ({err.reason})")
         first, kind, _ = sources[0]
         composite = len(sources) > 1 or fallback is not None
-        outcome.content_sha = _content_key([fetched.sha256 for fetched, *_ in sources]
-                                           + ([fallback.sha256] if fallback else []))
+        outcome.content_sha = _content_key(
+            [fetched.sha256 for fetched, *_ in sources] + ([fallback.sha256] if fallback else [])
+        )
         outcome.kind, outcome.final_url = kind, first.url
         outcome.downloaded = any(fetched.changed for fetched, *_ in sources)
         outcome.fetched_on = dt.date.today().isoformat()
-        if self.incremental and previous and not previous["failure"] and not previous.get("stale") \
-                and (previous["content_sha"], previous["meta_hash"], previous.get("caps")) \
-                == (outcome.content_sha, outcome.meta_hash, outcome.caps):
+        if (
+            self.incremental
+            and previous
+            and not previous["failure"]
+            and not previous.get("stale")
+            and (previous["content_sha"], previous["meta_hash"], previous.get("caps"))
+            == (outcome.content_sha, outcome.meta_hash, outcome.caps)
+        ):
             outcome.unchanged = True  # the usual case of a rebuild: don't even read the cached text
             return outcome
         # Several sources are combined once and cached under their joint key (so is the choice of
@@ -280,26 +301,37 @@ class Builder:
         cached = self.texts.get(sha)
         if cached is None:
             return None
-        if cached.get("time_limit", float("inf")) < self.settings.extract_timeout \
-                or cached.get("memory_mb", float("inf")) < self.settings.extract_memory_mb:
+        if (
+            cached.get("time_limit", float("inf")) < self.settings.extract_timeout
+            or cached.get("memory_mb", float("inf")) < self.settings.extract_memory_mb
+        ):
             return None
         return cached
 
     def _extract(self, content: bytes, kind: str) -> dict:
         try:
-            future = self.pool.schedule(worker.extract_job, args=(content, kind, self.extractor),
-                                        timeout=self.settings.extract_timeout)
+            future = self.pool.schedule(
+                worker.extract_job, args=(content, kind, self.extractor), timeout=self.settings.extract_timeout
+            )
             return future.result()
         except FutureTimeout:
-            return {"error": f"extraction timed out after {self.settings.extract_timeout:g} s",
-                    "code": Failure.UNREADABLE.value, "time_limit": self.settings.extract_timeout}
+            return {
+                "error": f"extraction timed out after {self.settings.extract_timeout:g} s",
+                "code": Failure.UNREADABLE.value,
+                "time_limit": self.settings.extract_timeout,
+            }
         except ProcessExpired as err:
             # The process died on this document: under the address-space limit that is how a native
             # library (PDFium, lxml) dies of a decompression bomb, where Python would raise MemoryError.
-            return worker.too_large(self.settings.extract_memory_mb, f"the extraction process died, exit code {err.exitcode}")
+            return worker.too_large(
+                self.settings.extract_memory_mb, f"the extraction process died, exit code {err.exitcode}"
+            )
         except Exception as err:  # the pool itself failed (broken, shut down): not this document's doing
-            return {"error": f"extraction not run ({type(err).__name__}: {err})", "code": Failure.OTHER.value,
-                    "transient": True}
+            return {
+                "error": f"extraction not run ({type(err).__name__}: {err})",
+                "code": Failure.OTHER.value,
+                "transient": True,
+            }
 
     @staticmethod
     def _apply(outcome: Outcome, result: dict) -> None:
@@ -318,7 +350,11 @@ class Builder:
         if previous is None or cached is None or "error" in cached:
             outcome.fail(reason, code)
             return outcome
-        outcome.content_sha, outcome.kind, outcome.final_url = previous["content_sha"], previous["kind"], previous["url"]
+        outcome.content_sha, outcome.kind, outcome.final_url = (
+            previous["content_sha"],
+            previous["kind"],
+            previous["url"],
+        )
         outcome.landing_url, outcome.transcript_url = previous.get("landing_url"), previous.get("transcript_url")
         self._apply(outcome, cached)
         outcome.fetched_on, outcome.stale = previous.get("fetched_on"), True
@@ -347,11 +383,21 @@ def _combine(results: list[dict], roles: list[str]) -> dict:
     readable = [result for result in results if "error" not in result]
     if not readable:
         return {**results[0], "notes": []}
-    notes = [f"{role} not indexed ({result['error']})" for role, result in zip(roles, results, strict=True) if "error" in result]
-    combined = {**readable[0], "pages": [], "terms": [], "times": [], "notes": notes,
-                "needs_ocr": any(result.get("needs_ocr", False) for result in readable),
-                "truncated": any(result.get("truncated", False) for result in readable),
-                "warning": "; ".join(filter(None, (result.get("warning") for result in readable))) or None}
+    notes = [
+        f"{role} not indexed ({result['error']})"
+        for role, result in zip(roles, results, strict=True)
+        if "error" in result
+    ]
+    combined = {
+        **readable[0],
+        "pages": [],
+        "terms": [],
+        "times": [],
+        "notes": notes,
+        "needs_ocr": any(result.get("needs_ocr", False) for result in readable),
+        "truncated": any(result.get("truncated", False) for result in readable),
+        "warning": "; ".join(filter(None, (result.get("warning") for result in readable))) or None,
+    }
     for result in readable:
         combined["pages"] += result["pages"]
         combined["terms"] += result["terms"]
@@ -373,8 +419,16 @@ def metadata_text(record: Record) -> str:
     return curated_text(record.model_dump(mode="json"))
 
 
-def build(settings: Settings, *, full: bool = False, jobs: int | None = None, extractor: str = "auto",
-          progress: bool = True, optimize: bool = False, verify: bool = False) -> BuildReport:
+def build(
+    settings: Settings,
+    *,
+    full: bool = False,
+    jobs: int | None = None,
+    extractor: str = "auto",
+    progress: bool = True,
+    optimize: bool = False,
+    verify: bool = False,
+) -> BuildReport:
     """Bring the index in line with the catalog; see the module docstring for the rules.
 
     `optimize` merges the index into one segment even if nothing changed: incremental builds
@@ -400,8 +454,9 @@ def build(settings: Settings, *, full: bool = False, jobs: int | None = None, ex
             if report.full:
                 engine.create(target)
             written: list[tuple[dict, list[str]]] = []
-            manifest = _sync(settings, records, target, previous, report, extractor, progress, optimize, written,
-                             verify)
+            manifest = _sync(
+                settings, records, target, previous, report, extractor, progress, optimize, written, verify
+            )
             write_fingerprint(target, engine.segment_files(target))
             write_manifest(target, manifest)
             synonyms.keep_with(target, settings.catalog)
@@ -432,8 +487,18 @@ def _unfit_for_increments(live: Path, manifest: dict) -> str | None:
     return None
 
 
-def _sync(settings: Settings, records: list[Record], target: Path, previous: dict, report: BuildReport,
-          extractor: str, progress: bool, optimize: bool, written: list, verify: bool) -> dict:
+def _sync(
+    settings: Settings,
+    records: list[Record],
+    target: Path,
+    previous: dict,
+    report: BuildReport,
+    extractor: str,
+    progress: bool,
+    optimize: bool,
+    written: list,
+    verify: bool,
+) -> dict:
     """Fetch and extract every record, write what changed into `target`; return the new manifest.
 
     An incremental build appends (stored record, pages) of each publication it writes to `written`.
@@ -443,18 +508,28 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
     by_id = {record.id: record for record in records}
     # Several page writers only pay for a full build: an incremental one writes a few pages.
     with engine.Writer(target, optimize=optimize, processes=report.jobs if fresh else 1) as writer:
-        with worker.pool(settings, report.jobs) as pool, \
-                ThreadPoolExecutor(settings.fetch_threads) as threads:
+        with worker.pool(settings, report.jobs) as pool, ThreadPoolExecutor(settings.fetch_threads) as threads:
             builder = Builder(settings, extractor=extractor, pool=pool, incremental=not fresh, verify=verify)
             futures = [threads.submit(builder.process, record, previous.get(record.id)) for record in records]
-            for future in tqdm(as_completed(futures), total=len(futures), desc="build", unit="pub",
-                               disable=not progress, dynamic_ncols=True):
+            for future in tqdm(
+                as_completed(futures),
+                total=len(futures),
+                desc="build",
+                unit="pub",
+                disable=not progress,
+                dynamic_ncols=True,
+            ):
                 outcome = future.result()
                 old = previous.get(outcome.id)
                 if outcome.unchanged:
                     assert old is not None  # unchanged means compared with the previous build's entry
-                    manifest[outcome.id] = {**old, "url": outcome.final_url, "fetched_on": outcome.fetched_on,
-                                            "checked": outcome.manifest_entry()["checked"], "changed": _changed(old)}
+                    manifest[outcome.id] = {
+                        **old,
+                        "url": outcome.final_url,
+                        "fetched_on": outcome.fetched_on,
+                        "checked": outcome.manifest_entry()["checked"],
+                        "changed": _changed(old),
+                    }
                     report.unchanged += 1
                     continue
                 entry = outcome.manifest_entry()
@@ -467,8 +542,14 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
                     if not fresh:
                         writer.remove(outcome.id)
                     record = by_id[outcome.id]
-                    writer.add(stored_record(record), metadata_text(record), outcome.pages, outcome.terms,
-                               outcome.paged, outcome.times)
+                    writer.add(
+                        stored_record(record),
+                        metadata_text(record),
+                        outcome.pages,
+                        outcome.terms,
+                        outcome.paged,
+                        outcome.times,
+                    )
                     report.written += 1
                     if not fresh:  # an incremental build adds these words to the vocabulary
                         written.append((stored_record(record), outcome.pages))
@@ -492,7 +573,7 @@ def _sync(settings: Settings, records: list[Record], target: Path, previous: dic
 def _changed(unchanged: dict | None) -> str:
     """When a record last changed in the index (a feed entry's `updated`): kept from its unchanged
     previous entry (a --full build too), else now, to the microsecond, so no two records share it."""
-    return (unchanged or {}).get("changed") or dt.datetime.now(dt.timezone.utc).isoformat()
+    return (unchanged or {}).get("changed") or dt.datetime.now(dt.UTC).isoformat()
 
 
 #: Manifest fields whose change means the record must be written into the index again (the same

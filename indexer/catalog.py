@@ -4,6 +4,7 @@ Curators edit `corpus/catalog.yaml` by hand, so every mistake must be reported w
 entry (its id, or its position when the id itself is wrong) and the field, and all mistakes of a
 file are reported at once so one run of `observatory build` shows the whole to-do list.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,8 +60,17 @@ _ONE_LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 MULTI_LINE_FIELDS = ("summary",)
 #: Longest text per field: a catalog is typed by people, and a 100 MB title would cost every
 #: search and page that shows it. (`id` has its own limit.)
-MAX_CHARS = {"title": 1_000, "summary": 20_000, "organisation": 300, "jurisdiction": 300, "authors": 300,
-             "url": 2_048, "path": 1_024, "document_url": 2_048, "transcript": 2_048}
+MAX_CHARS = {
+    "title": 1_000,
+    "summary": 20_000,
+    "organisation": 300,
+    "jurisdiction": 300,
+    "authors": 300,
+    "url": 2_048,
+    "path": 1_024,
+    "document_url": 2_048,
+    "transcript": 2_048,
+}
 MAX_AUTHORS = 200
 
 #: Shows a curator's value in a message, shortened: a hostile value (deeply nested, or megabytes
@@ -87,8 +97,9 @@ def text_problem(value: str, *, multi_line: bool = False) -> str | None:
     text), or bytes that were not UTF-8 (decoded to U+FFFD when the file was read)."""
     control = (CONTROL_CHARACTERS if multi_line else _ONE_LINE_CONTROLS).search(value)
     if control:
-        return (f"contains the control character U+{ord(control.group()):04X} at character "
-                f"{control.start() + 1}; remove it")
+        return (
+            f"contains the control character U+{ord(control.group()):04X} at character {control.start() + 1}; remove it"
+        )
     if "\ufffd" in value:
         return "contains bytes that are not UTF-8 (save the catalog as UTF-8)"
     return None
@@ -134,9 +145,9 @@ class Record(BaseModel):
     url: str | None = None
     path: str | None = None
     link: Literal["missing"] | None = None
-    document_url: str | None = None   # the document behind the landing page `url`, pinned by the curator
-    follow: bool = True               # false: index the page at `url` itself, never a document it links to
-    transcript: str | None = None     # URL or path (relative to the catalog) of WebVTT or SRT captions
+    document_url: str | None = None  # the document behind the landing page `url`, pinned by the curator
+    follow: bool = True  # false: index the page at `url` itself, never a document it links to
+    transcript: str | None = None  # URL or path (relative to the catalog) of WebVTT or SRT captions
     added: dt.date | None = None
 
     @field_validator("id")
@@ -190,8 +201,10 @@ class Record(BaseModel):
             raise ValueError("must be a list of region names")
         unknown = [v for v in value if v not in REGIONS]
         if unknown:
-            raise ValueError(f"unknown region(s) {', '.join(map(_shown, unknown))}: use country names "
-                             f"(ISO 3166, e.g. 'United Kingdom'), 'Europe' or 'International'")
+            raise ValueError(
+                f"unknown region(s) {', '.join(map(_shown, unknown))}: use country names "
+                f"(ISO 3166, e.g. 'United Kingdom'), 'Europe' or 'International'"
+            )
         if len(set(value)) != len(value):
             raise ValueError("lists a region twice")
         return tuple(value)
@@ -228,8 +241,9 @@ class Record(BaseModel):
     def _one_source(self) -> Record:
         given = [name for name in ("url", "path", "link") if getattr(self, name)]
         if len(given) != 1:
-            raise ValueError("give exactly one of url, path or 'link: missing'"
-                             + (f" (found {', '.join(given)})" if given else ""))
+            raise ValueError(
+                "give exactly one of url, path or 'link: missing'" + (f" (found {', '.join(given)})" if given else "")
+            )
         if self.document_url and not self.url:
             raise ValueError("document_url pins the document behind a landing page: it needs the page's url")
         if self.document_url and not self.follow:
@@ -284,9 +298,11 @@ def _outside_folder(record: Record, catalog_path: Path) -> list[str]:
     outside the catalog's folder, from where the web app would serve any file the server can read."""
     folder = catalog_path.parent.resolve()
     local = {"path": record.path, "transcript": None if _transcript_is_url(record) else record.transcript}
-    return [f"field '{name}': {_shown(value)} leads outside the catalog's folder {folder}"
-            for name, value in local.items()
-            if value is not None and not _local_file(value, catalog_path).is_relative_to(folder)]
+    return [
+        f"field '{name}': {_shown(value)} leads outside the catalog's folder {folder}"
+        for name, value in local.items()
+        if value is not None and not _local_file(value, catalog_path).is_relative_to(folder)
+    ]
 
 
 def _field_name(loc: tuple) -> str:
@@ -313,8 +329,11 @@ def parse_records(raw_entries, path: Path) -> list[Record]:
         seen_objects.add(id(raw))
         aliased = _aliased_fields(raw, seen_objects)
         if aliased:
-            problems.extend(f"{where}: field {_shown(name)}: YAML aliases (*name) are not allowed in the catalog; "
-                            f"write the value out" for name in aliased)
+            problems.extend(
+                f"{where}: field {_shown(name)}: YAML aliases (*name) are not allowed in the catalog; "
+                f"write the value out"
+                for name in aliased
+            )
             continue
         try:
             record = Record.model_validate(raw)
@@ -336,8 +355,10 @@ def parse_records(raw_entries, path: Path) -> list[Record]:
             problems.extend(f"{where}: {problem}" for problem in outside)
             continue
         if record.source in seen_sources:
-            problems.append(f"{where}: field '{'url' if record.url else 'path'}': same source as "
-                            f"entry {seen_sources[record.source] + 1}")
+            problems.append(
+                f"{where}: field '{'url' if record.url else 'path'}': same source as "
+                f"entry {seen_sources[record.source] + 1}"
+            )
         elif record.source:
             seen_sources[record.source] = index
         records.append(record)
@@ -380,7 +401,7 @@ def load_catalog(path: Path) -> list[Record]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
+        line = data[: err.start].count(b"\n") + 1
         problems.append(f"line {line}: byte 0x{data[err.start]:02X} is not UTF-8 (save the file as UTF-8)")
         text = data.decode("utf-8", errors="replace")
     try:

@@ -1,4 +1,5 @@
 """The `observatory` command: thin wrappers over build, status, search, add, suggestions and serve."""
+
 from __future__ import annotations
 
 import errno
@@ -24,8 +25,16 @@ from .suggestions import SuggestionError, SuggestionQueue
 
 #: A directory a build cannot write (denied, read-only file system, a file in the way, a full disk): the
 #: operator's to fix, so a message naming it, not a traceback.
-UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ENOSPC,
-              errno.EDQUOT}
+UNWRITABLE = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOTDIR,
+    errno.EEXIST,
+    errno.EISDIR,
+    errno.ENOSPC,
+    errno.EDQUOT,
+}
 
 
 def printable(text) -> str:
@@ -55,8 +64,15 @@ def _fail(message: str, code: int = 1):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help="Catalog YAML [OBSERVATORY_CATALOG].")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), help="Index directory [OBSERVATORY_INDEX].")
-@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help="Download/text cache [OBSERVATORY_CACHE].")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Index directory [OBSERVATORY_INDEX].",
+)
+@click.option(
+    "--cache", type=click.Path(file_okay=False, path_type=Path), help="Download/text cache [OBSERVATORY_CACHE]."
+)
 @click.pass_context
 def cli(ctx, catalog, index_dir, cache):
     """Observatory Search: index the Micro-credential Observatory and search inside its reports."""
@@ -69,12 +85,23 @@ def cli(ctx, catalog, index_dir, cache):
 @cli.command()
 @click.option("--full", is_flag=True, help="Rebuild into a fresh index and swap it in atomically.")
 @click.option("--jobs", type=click.IntRange(1, 64), help="Extraction worker processes (default: CPU count).")
-@click.option("--extractor", type=click.Choice(["auto", "pdfium", "pdfminer"]), default="auto", show_default=True,
-              help="PDF engine: PDFium with pdfminer.six as fallback, or one forced.")
-@click.option("--optimize", is_flag=True,
-              help="Merge the index into one segment (incremental builds add segments; fewer is faster to search).")
-@click.option("--verify", is_flag=True,
-              help="Hash every cached download a 304 confirms (otherwise trusted by size and time; --full always hashes).")
+@click.option(
+    "--extractor",
+    type=click.Choice(["auto", "pdfium", "pdfminer"]),
+    default="auto",
+    show_default=True,
+    help="PDF engine: PDFium with pdfminer.six as fallback, or one forced.",
+)
+@click.option(
+    "--optimize",
+    is_flag=True,
+    help="Merge the index into one segment (incremental builds add segments; fewer is faster to search).",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Hash every cached download a 304 confirms (otherwise trusted by size and time; --full always hashes).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -83,8 +110,15 @@ def build(ctx, full, jobs, extractor, optimize, verify, as_json, quiet):
     from .build import build as run_build
 
     try:
-        report = run_build(_settings(ctx), full=full, jobs=jobs, extractor=extractor, progress=not quiet,
-                           optimize=optimize, verify=verify)
+        report = run_build(
+            _settings(ctx),
+            full=full,
+            jobs=jobs,
+            extractor=extractor,
+            progress=not quiet,
+            optimize=optimize,
+            verify=verify,
+        )
     except CatalogError as err:
         _fail(f"catalog not valid, index left as it was:\n{err}", 2)
     except synonyms.SynonymsError as err:
@@ -102,11 +136,15 @@ def build(ctx, full, jobs, extractor, optimize, verify, as_json, quiet):
         return
     if report.rebuilt_because:
         _echo(f"rebuilt in full: {report.rebuilt_because}")
-    _echo(f"{report.entries} entries: {report.written} written, {report.unchanged} unchanged, "
-               f"{report.removed} removed ({'full' if report.full else 'incremental'} build, {report.jobs} jobs)")
-    _echo(f"{report.full_text} with full text ({report.pages} pages), {report.metadata_only} metadata only; "
-               f"{report.requests} requests, {report.downloads} downloads, {report.extractions} extractions; "
-               f"{report.seconds:.1f} s")
+    _echo(
+        f"{report.entries} entries: {report.written} written, {report.unchanged} unchanged, "
+        f"{report.removed} removed ({'full' if report.full else 'incremental'} build, {report.jobs} jobs)"
+    )
+    _echo(
+        f"{report.full_text} with full text ({report.pages} pages), {report.metadata_only} metadata only; "
+        f"{report.requests} requests, {report.downloads} downloads, {report.extractions} extractions; "
+        f"{report.seconds:.1f} s"
+    )
     if report.failures:
         _echo(f"{len(report.failures)} problem(s): run `observatory status` for the list")
 
@@ -125,28 +163,35 @@ def status(ctx, as_json, reason):
         _echo(json.dumps(report, indent=2))
         return
     _echo(f"catalog  {report['catalog']}\nindex    {report['index'] or '(not built)'}")
-    _echo(f"{report['entries']} entries, {report['indexed']} indexed: {report['full_text']} with full text "
-               f"({report['pages']} pages), {report['metadata_only']} metadata only")
+    _echo(
+        f"{report['entries']} entries, {report['indexed']} indexed: {report['full_text']} with full text "
+        f"({report['pages']} pages), {report['metadata_only']} metadata only"
+    )
     outage = network_outage(report["failures"], report["entries"] - len(report["failures"]))
     if outage:
         click.secho(outage, fg="yellow")
     if report["pending"]:
-        _echo(f"{len(report['pending'])} not yet built: {', '.join(report['pending'][:10])}"
-                   + (" …" if len(report["pending"]) > 10 else ""))
+        _echo(
+            f"{len(report['pending'])} not yet built: {', '.join(report['pending'][:10])}"
+            + (" …" if len(report["pending"]) > 10 else "")
+        )
     for group in problem_groups(report["failures"]):
         if not group["count"] or reason not in (None, group["reason"]):
             continue
         _secho(f"\n{group['label']} ({group['count']})  [--reason {group['reason']}]", bold=True)
         for problem in group["rows"]:
-            _echo(f"  {problem['id']}: {problem['reason']}  (since {problem['since'] or '?'})"
-                       + (f"\n    {problem['url']}" if problem["url"] else ""))
+            _echo(
+                f"  {problem['id']}: {problem['reason']}  (since {problem['since'] or '?'})"
+                + (f"\n    {problem['url']}" if problem["url"] else "")
+            )
 
 
 def _facet_options(command):
     """One repeatable option per facet of `facets.FACETS`, named as its GET parameter."""
     for facet in reversed(FACETS):
-        command = click.option(f"--{facet.param}", facet.param, multiple=True,
-                               help=f"{facet.title} (repeat for several: any of them).")(command)
+        command = click.option(
+            f"--{facet.param}", facet.param, multiple=True, help=f"{facet.title} (repeat for several: any of them)."
+        )(command)
     return command
 
 
@@ -169,8 +214,15 @@ def _where(snippet: dict) -> str:
 @click.pass_context
 def search(ctx, query, year_from, year_to, sort, page, per_page, as_json, **selected):
     """Search the index, with the web app's own search code."""
-    args = {"q": [" ".join(query)], "year_from": [year_from or ""], "year_to": [year_to or ""], "sort": [sort],
-            "page": [page], "per_page": [per_page], **{param: list(values) for param, values in selected.items()}}
+    args = {
+        "q": [" ".join(query)],
+        "year_from": [year_from or ""],
+        "year_to": [year_to or ""],
+        "sort": [sort],
+        "page": [page],
+        "per_page": [per_page],
+        **{param: list(values) for param, values in selected.items()},
+    }
     try:
         result = SearchService(_settings(ctx).index_dir).search(SearchRequest.from_args(args))
     except InvalidRequest as err:
@@ -185,9 +237,11 @@ def search(ctx, query, year_from, year_to, sort, page, per_page, as_json, **sele
     _echo(f"{result['total']} result(s), page {result['page']} of {result['pages']}")
     for rank, hit in enumerate(result["results"], start=(result["page"] - 1) * result["per_page"] + 1):
         _echo(f"\n{rank:>3}. {hit['title']} ({hit['year']}) [{hit['id']}]")
-        _echo(f"     {hit['type_label']} · {', '.join(hit['regions'])}"
-                   + (f" · {hit['organisation']}" if hit["organisation"] else "")
-                   + ("" if hit["full_text"] else " · full text unavailable"))
+        _echo(
+            f"     {hit['type_label']} · {', '.join(hit['regions'])}"
+            + (f" · {hit['organisation']}" if hit["organisation"] else "")
+            + ("" if hit["full_text"] else " · full text unavailable")
+        )
         for snippet in hit["snippets"]:
             text = re.sub(r"</?mark>", "**", snippet["html"])
             _echo(f"     {_where(snippet)}: {text}")
@@ -205,19 +259,32 @@ def _record_options(command):
         click.option("--language"),
         click.option("--author", "authors", multiple=True, help="Repeat for several, in the publication's order."),
         click.option("--summary"),
-        click.option("--added", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date added, YYYY-MM-DD (default: today)."),
+        click.option(
+            "--added", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date added, YYYY-MM-DD (default: today)."
+        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def _record_fields(title, year, section, type_, regions, record_id, organisation, jurisdiction, language, authors,
-                   summary, added) -> dict:
-    return {"id": record_id, "title": title, "year": year, "section": section, "type": type_,
-            "regions": list(regions), "jurisdiction": jurisdiction, "organisation": organisation,
-            "authors": list(authors), "summary": summary, "language": language,
-            "added": added.date() if added else None}
+def _record_fields(
+    title, year, section, type_, regions, record_id, organisation, jurisdiction, language, authors, summary, added
+) -> dict:
+    return {
+        "id": record_id,
+        "title": title,
+        "year": year,
+        "section": section,
+        "type": type_,
+        "regions": list(regions),
+        "jurisdiction": jurisdiction,
+        "organisation": organisation,
+        "authors": list(authors),
+        "summary": summary,
+        "language": language,
+        "added": added.date() if added else None,
+    }
 
 
 @cli.command()
@@ -257,8 +324,9 @@ def _queue(ctx: click.Context) -> SuggestionQueue:
 
 
 @suggestions.command("list")
-@click.option("--state", type=click.Choice(["pending", "accepted", "rejected", "all"]), default="pending",
-              show_default=True)
+@click.option(
+    "--state", type=click.Choice(["pending", "accepted", "rejected", "all"]), default="pending", show_default=True
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def suggestions_list(ctx, state, as_json):
@@ -330,8 +398,13 @@ def synonyms_group():
 
 
 @synonyms_group.command("suggest")
-@click.option("--min-count", type=click.IntRange(1), default=1, show_default=True,
-              help="Only definitions written on at least this many pages.")
+@click.option(
+    "--min-count",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Only definitions written on at least this many pages.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Each suggestion with its count and publications.")
 @click.pass_context
 def synonyms_suggest(ctx, min_count, as_json):
@@ -351,16 +424,21 @@ def synonyms_suggest(ctx, min_count, as_json):
     if not found:
         _echo("no acronym definitions found that the synonyms file does not have")
         return
-    _echo(f"# {len(found)} acronym definition(s) found; copy the right ones under `acronyms:` "
-               f"in {synonyms.path_for(_settings(ctx).catalog)}")
+    _echo(
+        f"# {len(found)} acronym definition(s) found; copy the right ones under `acronyms:` "
+        f"in {synonyms.path_for(_settings(ctx).catalog)}"
+    )
     for suggestion in found:
         _echo(synonyms.as_yaml_line(suggestion))
 
 
 @cli.command()
 @click.option("--markdown", is_flag=True, help="The README's 'The collection' tables.")
-@click.option("--readme", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Rewrite the tables between the collection markers of this file.")
+@click.option(
+    "--readme",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Rewrite the tables between the collection markers of this file.",
+)
 @click.pass_context
 def collection(ctx, markdown, readme):
     """Counts of the catalog per section, type, region and year."""
@@ -376,8 +454,9 @@ def collection(ctx, markdown, readme):
         if start not in text or end not in text:
             _fail(f"{readme} has no {start.strip()} ... {end} markers", 2)
         head, rest = text.split(start, 1)
-        readme.write_text(head + start + to_markdown(summary).strip() + "\n" + end + rest.split(end, 1)[1],
-                          encoding="utf-8")
+        readme.write_text(
+            head + start + to_markdown(summary).strip() + "\n" + end + rest.split(end, 1)[1], encoding="utf-8"
+        )
         _echo(f"updated {readme}")
         return
     _echo(to_markdown(summary) if markdown else json.dumps(summary, indent=2, default=str))

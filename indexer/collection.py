@@ -3,6 +3,7 @@
 Pure functions: `summarise` reads the records it is given (nothing else), `to_markdown` formats what
 `summarise` returned. The CLI wires them to the real catalog.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -67,12 +68,16 @@ def to_markdown(summary: dict, *, top_regions: int = 12) -> str:
         "**By section**",
         "",
     ]
-    lines += _table(("Section", "Publications"),
-                    [(FACET_BY_KEY["section"].label(name), count) for name, count in summary["sections"].items()])
+    lines += _table(
+        ("Section", "Publications"),
+        [(FACET_BY_KEY["section"].label(name), count) for name, count in summary["sections"].items()],
+    )
 
     lines += ["", "**By type**", ""]
-    lines += _table(("Type", "Publications"),
-                    [(FACET_BY_KEY["type"].label(name), count) for name, count in summary["types"].items()])
+    lines += _table(
+        ("Type", "Publications"),
+        [(FACET_BY_KEY["type"].label(name), count) for name, count in summary["types"].items()],
+    )
 
     lines += ["", "**By region** (a publication can cover several)", ""]
     regions = summary["regions"]

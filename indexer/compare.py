@@ -9,6 +9,7 @@ publication stands under each of its values (a framework of two countries under 
 Knows nothing of Flask: the web app's `/compare` pages, `/api/compare` and the exports present what
 `compare()` returns.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -32,10 +33,43 @@ MAX_PASSAGE_CHARS = 300
 GROUP_ROWS = 10
 
 #: Words whose full stop ends no sentence ("e.g. Ireland", "p. 4", "Dr. Smith").
-ABBREVIATIONS = frozenset({
-    "al", "approx", "art", "cf", "ch", "co", "dr", "e.g", "ed", "eds", "eg", "fig", "figs", "i.e", "ie", "inc", "jr",
-    "ltd", "mr", "mrs", "ms", "no", "nos", "p", "para", "pp", "prof", "sec", "sr", "st", "vol", "vols", "vs",
-})
+ABBREVIATIONS = frozenset(
+    {
+        "al",
+        "approx",
+        "art",
+        "cf",
+        "ch",
+        "co",
+        "dr",
+        "e.g",
+        "ed",
+        "eds",
+        "eg",
+        "fig",
+        "figs",
+        "i.e",
+        "ie",
+        "inc",
+        "jr",
+        "ltd",
+        "mr",
+        "mrs",
+        "ms",
+        "no",
+        "nos",
+        "p",
+        "para",
+        "pp",
+        "prof",
+        "sec",
+        "sr",
+        "st",
+        "vol",
+        "vols",
+        "vs",
+    }
+)
 
 #: A sentence ends at . ! ? or … (closing quotes and brackets go with it) before a capital or a digit;
 #: a blank line or a list bullet also starts one.
@@ -69,10 +103,12 @@ class CompareRequest:
     @classmethod
     def from_args(cls, args) -> CompareRequest:
         """Validate GET parameters (a werkzeug MultiDict or a dict of lists/strings), as `SearchRequest`'s."""
+
         def getlist(name: str) -> list[str]:
             values = args.getlist(name) if hasattr(args, "getlist") else args.get(name, [])
-            return [str(v).strip() for v in (values if isinstance(values, (list, tuple)) else [values])
-                    if str(v).strip()]
+            return [
+                str(v).strip() for v in (values if isinstance(values, (list, tuple)) else [values]) if str(v).strip()
+            ]
 
         ids = tuple(dict.fromkeys(getlist("sel")))
         if len(ids) > MAX_PER_PAGE:
@@ -83,8 +119,11 @@ class CompareRequest:
     def to_args(self, **changes) -> list[tuple[str, str]]:
         """The GET parameters of this state with some of the search's changed (`by=None` drops the grouping)."""
         by = changes.pop("by", self.by)
-        return [*self.search.to_args(**changes), *([("by", by.param)] if by else []),
-                *(("sel", pub_id) for pub_id in self.ids)]
+        return [
+            *self.search.to_args(**changes),
+            *([("by", by.param)] if by else []),
+            *(("sel", pub_id) for pub_id in self.ids),
+        ]
 
 
 def compare(service: SearchService, req: CompareRequest, correct: bool = True) -> dict:
@@ -99,7 +138,7 @@ def compare(service: SearchService, req: CompareRequest, correct: bool = True) -
     if req.ids:
         chosen = service.records(req.ids)
         start = (search.page - 1) * search.per_page
-        shown, total, query = chosen[start:start + search.per_page], len(chosen), search.q
+        shown, total, query = chosen[start : start + search.per_page], len(chosen), search.q
         counts = Counter(value for record in chosen for value in by.values(record)) if by else Counter()
     else:
         data = service.search(search, snippets=False, correct=correct)
@@ -116,24 +155,31 @@ def compare(service: SearchService, req: CompareRequest, correct: bool = True) -
         for value in by.ordered(counts):
             members = [row for record, row in rows if value in by.values(record)]
             if members and (not wanted or value in wanted):
-                groups.append({"value": value, "label": by.label(value), "total": counts[value],
-                               "rows": members[:GROUP_ROWS]})
+                groups.append(
+                    {"value": value, "label": by.label(value), "total": counts[value], "rows": members[:GROUP_ROWS]}
+                )
     return {"query": query, "by": by.param if by else None, "total": total, "groups": groups}
 
 
 def _row(record: dict, found: MatchingPages) -> dict:
     pages, matching = found.pages.get(record["id"], ([], 0))
-    return {"id": record["id"], "title": record["title"], "year": record["year"], "regions": record["regions"],
-            "organisation": record.get("organisation"), "type": record["type"], "pages": matching,
-            "matched_in": found.matched_in.get(record["id"], []),
-            "passages": passages(pages, found.terms, found.phrases)}
+    return {
+        "id": record["id"],
+        "title": record["title"],
+        "year": record["year"],
+        "regions": record["regions"],
+        "organisation": record.get("organisation"),
+        "type": record["type"],
+        "pages": matching,
+        "matched_in": found.matched_in.get(record["id"], []),
+        "passages": passages(pages, found.terms, found.phrases),
+    }
 
 
 # ---------------------------------------------------------------- passages
 
 
-def passages(pages: list[Page], terms: frozenset, phrases: tuple = (),
-             limit: int = PASSAGES_PER_ROW) -> list[dict]:
+def passages(pages: list[Page], terms: frozenset, phrases: tuple = (), limit: int = PASSAGES_PER_ROW) -> list[dict]:
     """The best sentences of these pages (best page first) for the query: most distinct words, then
     most hits, then the better page and the earlier place; each at most once (a sentence a report
     repeats on several pages is one passage); with phrases, only sentences holding one of them."""
@@ -151,8 +197,13 @@ def passages(pages: list[Page], terms: frozenset, phrases: tuple = (),
             continue
         seen.add(key)
         marked = snippets.marked(page.text, hits, start, end)
-        chosen.append({"page": page.number or None, "time": page.time,
-                       "html": " ".join(f"{'… ' if opened else ''}{marked}{' …' if closed else ''}".split())})
+        chosen.append(
+            {
+                "page": page.number or None,
+                "time": page.time,
+                "html": " ".join(f"{'… ' if opened else ''}{marked}{' …' if closed else ''}".split()),
+            }
+        )
         if len(chosen) == limit:
             break
     return chosen
@@ -188,6 +239,7 @@ def _window(text: str, start: int, end: int, hits: list, phrases: tuple) -> tupl
     """The passage of the sentence text[start:end] as (start, end, cut at the start, cut at the end):
     all of it when short enough, else the stretch of at most MAX_PASSAGE_CHARS, cut between words,
     holding the most hits; with phrases, only a stretch holding one (None when the sentence holds none)."""
+
     def holds_phrase(a: int, b: int) -> bool:
         return not phrases or any(snippets.says_phrase(text[a:b], phrase) for phrase in phrases)
 
@@ -217,7 +269,6 @@ def _word_end(text: str, at: int, floor: int) -> int:
         return at
     cut = max(text.rfind(" ", floor, at), text.rfind("\n", floor, at))
     return cut if cut > floor else at
-
 
 
 def without_grouping(req: CompareRequest, value) -> CompareRequest:

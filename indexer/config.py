@@ -3,6 +3,7 @@
 The CLI, the web app and the benchmarks all ask `Settings.from_env()` so that an override given as
 a flag, an environment variable or a test fixture means the same thing everywhere.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,12 @@ class Settings:
     trusted_proxies: int = 0
 
     @classmethod
-    def from_env(cls, catalog: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
-                 cache: str | os.PathLike | None = None) -> Settings:
+    def from_env(
+        cls,
+        catalog: str | os.PathLike | None = None,
+        index: str | os.PathLike | None = None,
+        cache: str | os.PathLike | None = None,
+    ) -> Settings:
         """Explicit arguments win over OBSERVATORY_* variables, which win over the defaults."""
         env = os.environ
 
@@ -81,7 +86,9 @@ class Settings:
             extract_timeout=number("OBSERVATORY_EXTRACT_TIMEOUT", float, cls.extract_timeout),
             extract_memory_mb=number("OBSERVATORY_EXTRACT_MEMORY_MB", int, cls.extract_memory_mb),
             secret_key=env.get("OBSERVATORY_SECRET_KEY"),
-            suggestions=Path(env["OBSERVATORY_SUGGESTIONS"]).expanduser() if env.get("OBSERVATORY_SUGGESTIONS") else None,
+            suggestions=Path(env["OBSERVATORY_SUGGESTIONS"]).expanduser()
+            if env.get("OBSERVATORY_SUGGESTIONS")
+            else None,
             base_url=env.get("OBSERVATORY_BASE_URL") or None,
             query_log_days=number("OBSERVATORY_QUERY_LOG_DAYS", int, cls.query_log_days, zero=True),
             trusted_proxies=number("OBSERVATORY_TRUSTED_PROXIES", int, cls.trusted_proxies),

@@ -1,5 +1,6 @@
 """The curated fields a publication is found by besides its title and text: one list for the index,
 the spelling vocabulary and the "matches the authors, summary" line of a result."""
+
 from __future__ import annotations
 
 from .facets import labelled

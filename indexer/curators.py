@@ -5,6 +5,7 @@ the parameters travel with each hash so they can be raised later without locking
 An account's `session_key` changes with its password, so changing a password (or removing the
 account) ends every session signed in with the old one.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from .database import Database, now
 
 #: scrypt cost: 16 MiB of memory and ~50 ms per check, OWASP's recommended minimum.
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # hashing megabytes of "password" would be a cheap way to load the server
@@ -75,8 +76,15 @@ def password_matches(password: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         expected = base64.b64decode(digest)
-        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                             p=int(p), maxmem=64 << 20, dklen=len(expected))
+        got = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=64 << 20,
+            dklen=len(expected),
+        )
     except ValueError:
         return False
     return scheme == "scrypt" and hmac.compare_digest(got, expected)
@@ -98,22 +106,27 @@ class CuratorStore(Database):
 
     def add(self, name: str, password: str) -> Curator:
         if not NAME_PATTERN.match(name):
-            raise AccountError(f"{name!r} is not a usable name: lower-case letters, digits, '.', '_' or '-', "
-                               f"at most 40, starting with a letter or digit")
+            raise AccountError(
+                f"{name!r} is not a usable name: lower-case letters, digits, '.', '_' or '-', "
+                f"at most 40, starting with a letter or digit"
+            )
         check_password(password)
         stamp = now()
         curator = Curator(name, session_key=secrets.token_hex(16), created=stamp, changed=stamp)
         with self._write() as connection:
             if connection.execute("SELECT 1 FROM curators WHERE name = ?", (name,)).fetchone():
                 raise AccountError(f"there is already a curator {name!r} (change the password with `passwd`)")
-            connection.execute("INSERT INTO curators VALUES (?, ?, ?, ?, ?)", (
-                name, hash_password(password), curator.session_key, curator.created, curator.changed))
+            connection.execute(
+                "INSERT INTO curators VALUES (?, ?, ?, ?, ?)",
+                (name, hash_password(password), curator.session_key, curator.created, curator.changed),
+            )
         return curator
 
     def get(self, name: str) -> Curator | None:
         with self._connect() as connection:
-            row = connection.execute("SELECT name, session_key, created, changed FROM curators WHERE name = ?",
-                                     (name,)).fetchone()
+            row = connection.execute(
+                "SELECT name, session_key, created, changed FROM curators WHERE name = ?", (name,)
+            ).fetchone()
         return Curator(**row) if row else None
 
     def list(self) -> list[Curator]:
@@ -131,7 +144,8 @@ class CuratorStore(Database):
         with self._write() as connection:
             changed = connection.execute(
                 "UPDATE curators SET hash = ?, session_key = ?, changed = ? WHERE name = ?",
-                (hash_password(password), secrets.token_hex(16), now(), name)).rowcount
+                (hash_password(password), secrets.token_hex(16), now(), name),
+            ).rowcount
             if not changed:
                 raise AccountError(f"no curator {name!r} (see `observatory curators list`)")
 
@@ -147,8 +161,10 @@ class CuratorStore(Database):
     def record(self, curator: str, action: str, record_id: str | None = None, detail: str | None = None) -> None:
         """Who did what to which record, and when (the catalog's own history stays git's)."""
         with self._write() as connection:
-            connection.execute("INSERT INTO audit (at, curator, action, record_id, detail) VALUES (?, ?, ?, ?, ?)",
-                               (now(), curator, action, record_id, detail))
+            connection.execute(
+                "INSERT INTO audit (at, curator, action, record_id, detail) VALUES (?, ?, ?, ?, ?)",
+                (now(), curator, action, record_id, detail),
+            )
 
     # builtins.list: in this class `list` names the method above
     def trail(self, record_id: str | None = None, limit: int = 100) -> builtins.list[AuditEntry]:
@@ -156,5 +172,6 @@ class CuratorStore(Database):
         with self._connect() as connection:
             rows = connection.execute(
                 "SELECT * FROM audit WHERE ? IS NULL OR record_id = ? ORDER BY id DESC LIMIT ?",
-                (record_id, record_id, limit)).fetchall()
+                (record_id, record_id, limit),
+            ).fetchall()
         return [AuditEntry(**row) for row in rows]

@@ -7,6 +7,7 @@ commits, every write is one short transaction, and a busy timeout makes a concur
 turn instead of failing. Each store adds its own tables (`schema`) and opens a connection per
 operation, so any thread or process may use it.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -5,6 +5,7 @@ exports all go through `FACETS`, so adding a facet is one entry here. A facet is
 (as datasette's `Facet` classes are): where its values live in a record, how it is asked for in a
 URL, how its values are validated, ordered and labelled.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -40,11 +41,11 @@ def _language_name(code: str) -> str:
 
 @dataclass(frozen=True)
 class Facet:
-    key: str                  # the record field, and the key in the JSON "facets"
-    attr: str                 # the SearchRequest attribute holding the selected values
-    param: str                # the GET parameter (repeated for several values)
-    title: str                # what people read above the values
-    order: str = "count"      # "count" (most first), "newest" (years), or "vocabulary" (labels' order)
+    key: str  # the record field, and the key in the JSON "facets"
+    attr: str  # the SearchRequest attribute holding the selected values
+    param: str  # the GET parameter (repeated for several values)
+    title: str  # what people read above the values
+    order: str = "count"  # "count" (most first), "newest" (years), or "vocabulary" (labels' order)
     labels: Mapping[str, str] | Callable[[str], str] = field(default_factory=dict)
     vocabulary: Collection[str] | None = None  # the allowed values, when there is a closed list
     numeric: bool = False
@@ -84,16 +85,25 @@ class Facet:
         counts = Counter(counts)
         for value in selected:
             counts.setdefault(value, 0)
-        return [{"value": v, "label": self.label(v), "count": counts[v], "selected": v in selected}
-                for v in self.ordered(counts)]
+        return [
+            {"value": v, "label": self.label(v), "count": counts[v], "selected": v in selected}
+            for v in self.ordered(counts)
+        ]
 
 
 FACETS: tuple[Facet, ...] = (
     Facet("year", "years", "year", "Year", order="newest", numeric=True),
     Facet("regions", "regions", "region", "Region", vocabulary=REGIONS),
     Facet("type", "types", "type", "Document type", labels=DOCUMENT_TYPES, vocabulary=tuple(DOCUMENT_TYPES)),
-    Facet("section", "sections", "section", "Observatory list", order="vocabulary", labels=SECTIONS,
-          vocabulary=tuple(SECTIONS)),
+    Facet(
+        "section",
+        "sections",
+        "section",
+        "Observatory list",
+        order="vocabulary",
+        labels=SECTIONS,
+        vocabulary=tuple(SECTIONS),
+    ),
     Facet("organisation", "organisations", "organisation", "Organisation"),
     Facet("language", "languages", "language", "Language", labels=_language_name),
 )
@@ -102,5 +112,7 @@ FACET_BY_KEY: dict[str, Facet] = {facet.key: facet for facet in FACETS}
 
 def labelled(record: dict) -> dict:
     """Display labels for a record's coded values, made at presentation time from this one table."""
-    return {"type_label": FACET_BY_KEY["type"].label(record["type"]),
-            "section_label": FACET_BY_KEY["section"].label(record["section"])}
+    return {
+        "type_label": FACET_BY_KEY["type"].label(record["type"]),
+        "section_label": FACET_BY_KEY["section"].label(record["section"]),
+    }

@@ -5,20 +5,21 @@ report groups by, so a rewording never moves a record to another group, and a fa
 failure happens (a PDF is encrypted, a worker ran out of memory) is never lost on the way.
 Each value is the `status.Group.reason` of the group it lands in.
 """
+
 from __future__ import annotations
 
 from enum import StrEnum
 
 
 class Failure(StrEnum):
-    BROKEN = "broken"                  # the server answered an error or could not be reached in time
+    BROKEN = "broken"  # the server answered an error or could not be reached in time
     NOT_A_DOCUMENT = "not-a-document"  # an image, an archive, an empty page
-    ENCRYPTED = "encrypted"            # a PDF locked by a password (or whose text its owner locked away)
-    NEEDS_OCR = "needs-ocr"            # a PDF without a text layer
-    TOO_LARGE = "too-large"            # past the download limit, or the extraction's memory limit
-    UNREADABLE = "unreadable"          # damaged, undecodable, or too slow to extract
-    NO_LINK = "no-link"                # the catalog says `link: missing` and gives nothing else to index
-    OTHER = "other"                    # anything else (a refused internal host, a crashed pool)
+    ENCRYPTED = "encrypted"  # a PDF locked by a password (or whose text its owner locked away)
+    NEEDS_OCR = "needs-ocr"  # a PDF without a text layer
+    TOO_LARGE = "too-large"  # past the download limit, or the extraction's memory limit
+    UNREADABLE = "unreadable"  # damaged, undecodable, or too slow to extract
+    NO_LINK = "no-link"  # the catalog says `link: missing` and gives nothing else to index
+    OTHER = "other"  # anything else (a refused internal host, a crashed pool)
 
     @classmethod
     def of(cls, value) -> Failure:

@@ -6,6 +6,7 @@ an on-disk cache (a rebuild costs 304s, not downloads), retries only where troub
 pass, a short human reason for every failure (the status report shows it to curators), and an
 offline build that fails in seconds rather than minutes.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -331,8 +332,15 @@ class _GuardedAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         allowed = {"allow_hosts": self.allow_hosts}
         self.poolmanager.pool_classes_by_scheme = {
-            scheme: type(f"Guarded{pool.__name__}", (pool,), {"ConnectionCls": type(
-                f"Guarded{pool.ConnectionCls.__name__}", (_GuardedConnection, pool.ConnectionCls), allowed)})
+            scheme: type(
+                f"Guarded{pool.__name__}",
+                (pool,),
+                {
+                    "ConnectionCls": type(
+                        f"Guarded{pool.ConnectionCls.__name__}", (_GuardedConnection, pool.ConnectionCls), allowed
+                    )
+                },
+            )
             for scheme, pool in self.poolmanager.pool_classes_by_scheme.items()
         }
 
@@ -341,9 +349,14 @@ def _refuse_internal(host: str, address: str) -> None:
     ip = ipaddress.ip_address(address.split("%")[0])  # drop an IPv6 scope (fe80::1%eth0)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    kinds = (("loopback", ip.is_loopback), ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
-             ("reserved", ip.is_reserved or ip.is_unspecified), ("private", ip.is_private),
-             ("non-public", not ip.is_global))  # e.g. carrier-grade NAT, 100.64.0.0/10
+    kinds = (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("reserved", ip.is_reserved or ip.is_unspecified),
+        ("private", ip.is_private),
+        ("non-public", not ip.is_global),
+    )  # e.g. carrier-grade NAT, 100.64.0.0/10
     kind = next((name for name, matches in kinds if matches), None)
     if kind is not None:
         shown = host if host.strip("[]") == str(ip) else f"{host} ({ip})"
@@ -423,8 +436,10 @@ class Fetcher:
                 content = self._read_body(response, deadline)
                 final_url = response.url
                 content_type = response.headers.get("Content-Type")
-                validators = {"etag": response.headers.get("ETag"),
-                              "last_modified": response.headers.get("Last-Modified")}
+                validators = {
+                    "etag": response.headers.get("ETag"),
+                    "last_modified": response.headers.get("Last-Modified"),
+                }
         except requests.RequestException as exc:
             if deadline.passed() or any(isinstance(c, _DeadlinePassed) for c in _causes(exc)):
                 raise _DeadlinePassed() from exc
@@ -480,10 +495,14 @@ class Fetcher:
         if session is None:
             retries = self.settings.http_retries
             policy = _Retry(
-                total=retries, connect=retries, status=retries,
+                total=retries,
+                connect=retries,
+                status=retries,
                 read=False,  # a read timeout already cost http_timeout; trying again rarely helps
-                backoff_factor=BACKOFF_FACTOR, status_forcelist=RETRY_STATUSES,
-                respect_retry_after_header=True, raise_on_status=False,
+                backoff_factor=BACKOFF_FACTOR,
+                status_forcelist=RETRY_STATUSES,
+                respect_retry_after_header=True,
+                raise_on_status=False,
             )
             policy.max_retry_after = min(MAX_RETRY_AFTER, self.settings.fetch_deadline / (retries + 1))
             adapter = _GuardedAdapter(self.settings.allow_hosts, max_retries=policy)
@@ -651,12 +670,12 @@ def _describe(exc: requests.RequestException, url: str, settings: Settings) -> t
         return "connection broken during download", False
     if isinstance(exc, requests.exceptions.ContentDecodingError):
         return "could not decompress the response", False
-    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                        requests.exceptions.InvalidSchema)):
+    if isinstance(
+        exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)
+    ):
         return f"invalid URL: {url}", False
     root = causes[-1]
     return f"connection failed ({type(root).__name__}: {str(root)[:120]})", False
-
 
 
 def _causes(exc: BaseException):

@@ -14,6 +14,7 @@ op.europa.eu are one publisher, education.gov.au and dewr.gov.au are two). tldex
 the Public Suffix List; comparing host names would refuse a publisher's own download host, and
 comparing their last two labels would take every .gov.au site for one publisher.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,8 +39,10 @@ _TITLE_SHARE = 0.6
 _MAIN = "(//main | //*[@role='main'])[1]"
 #: Site furniture (menus, banners, sidebars) links to policies and brochures, not to this publication; a
 #: header or footer inside the main content is the publication's own.
-_FURNITURE = ("ancestor::nav or ancestor::aside or ancestor::*[self::header or self::footer]"
-              "[not(ancestor::main or ancestor::article or ancestor::*[@role='main'])]")
+_FURNITURE = (
+    "ancestor::nav or ancestor::aside or ancestor::*[self::header or self::footer]"
+    "[not(ancestor::main or ancestor::article or ancestor::*[@role='main'])]"
+)
 
 
 def document_link(content: bytes, url: str) -> str | None:
@@ -58,8 +61,11 @@ def document_link(content: bytes, url: str) -> str | None:
     local = {link: text for link, text in links.items() if _site(link) == site}
     title = _title_words(tree)
     titled = {link for link in local if _resembles(link, title)}
-    for tier in ({link for link, text in local.items() if _FULL_REPORT.search(text)}, titled,
-                 {link for link, text in local.items() if _DOWNLOAD.search(text)}):
+    for tier in (
+        {link for link, text in local.items() if _FULL_REPORT.search(text)},
+        titled,
+        {link for link, text in local.items() if _DOWNLOAD.search(text)},
+    ):
         if len(tier) == 1:
             return tier.pop()
         if tier:  # several candidates: the title may tell which one, else it is a list, not a landing page

@@ -10,6 +10,7 @@ at any point leaves a servable index.
 This module knows nothing of the engine: a distributed backend would keep it for the manifest and
 the lock and bring its own writer and reader.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -118,8 +119,9 @@ class IndexRoot:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             handle.close()
-            raise BuildInProgress(f"another build is running on {self.path} (pid {holder}); "
-                                  f"try again when it has finished") from None
+            raise BuildInProgress(
+                f"another build is running on {self.path} (pid {holder}); try again when it has finished"
+            ) from None
         handle.truncate(0)
         handle.write(str(os.getpid()))
         handle.flush()
@@ -191,8 +193,15 @@ def version_number(name: str) -> int:
 
 #: What each manifest entry must hold, with the types it may have: an entry of another shape
 #: (an edit by hand, a manifest of another program) makes the whole manifest count as absent.
-_ENTRY_FIELDS = {"meta_hash": (str,), "content_sha": (str, type(None)), "status": (str,), "pages": (int,),
-                 "failure": (str, type(None)), "warning": (str, type(None)), "url": (str, type(None))}
+_ENTRY_FIELDS = {
+    "meta_hash": (str,),
+    "content_sha": (str, type(None)),
+    "status": (str,),
+    "pages": (int,),
+    "failure": (str, type(None)),
+    "warning": (str, type(None)),
+    "url": (str, type(None)),
+}
 
 
 def read_manifest(version: Path | None) -> dict:
@@ -209,11 +218,15 @@ def read_manifest(version: Path | None) -> dict:
 
 def valid_manifest(manifest) -> bool:
     return isinstance(manifest, dict) and all(
-        isinstance(key, str) and isinstance(entry, dict) and all(
+        isinstance(key, str)
+        and isinstance(entry, dict)
+        and all(
             isinstance(entry.get(name), kinds) and not isinstance(entry.get(name), bool)
-            for name, kinds in _ENTRY_FIELDS.items())
+            for name, kinds in _ENTRY_FIELDS.items()
+        )
         and entry["status"] in ("full_text", "metadata_only")
-        for key, entry in manifest.items())
+        for key, entry in manifest.items()
+    )
 
 
 def write_manifest(version: Path, manifest: dict) -> None:
@@ -226,8 +239,10 @@ def write_fingerprint(version: Path, segments: dict[str, list[str]]) -> None:
     cut, garbled or deleted since. Segment files are written once and never changed: only a fault
     changes them."""
     known = _read_fingerprint(version)
-    recorded = {segment: {name: known.get(segment, {}).get(name) or _fingerprint(version / name) for name in names}
-                for segment, names in segments.items()}
+    recorded = {
+        segment: {name: known.get(segment, {}).get(name) or _fingerprint(version / name) for name in names}
+        for segment, names in segments.items()
+    }
     atomic_write(version / FINGERPRINT, json.dumps(recorded, indent=0, sort_keys=True))
 
 
@@ -249,7 +264,7 @@ def fingerprint_damage(version: Path, segments: dict[str, list[str]], whole: boo
                 return f"{name} cannot be read ({err.strerror or err})"
             if found[0] != expected[0]:
                 return f"{name} has {found[0]:,} bytes, {expected[0]:,} were written"
-            if found != expected[:len(found)]:
+            if found != expected[: len(found)]:
                 return f"{name} is not what was written"
     return None
 
@@ -277,5 +292,6 @@ def _read_fingerprint(version: Path) -> dict[str, dict[str, list]]:
         return {}
     valid = isinstance(recorded, dict) and all(
         isinstance(files, dict) and all(isinstance(value, list) and len(value) in (2, 3) for value in files.values())
-        for files in recorded.values())
+        for files in recorded.values()
+    )
     return recorded if valid else {}

@@ -8,6 +8,7 @@ parsed query against the index's term dictionary (`engine.Reader.parse`) and sto
 runs past its budget (`engine.Reader.match`). Each refuses with `QueryTooCostly`, an
 `InvalidRequest`, so the page and the API answer 400 with its message, which says how to narrow.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -47,7 +48,6 @@ LONG_PHRASES = 1
 LONG_SEARCH_WAIT = SEARCH_SECONDS
 
 
-
 @dataclass
 class _Budget:
     """What the searches of one request that asks several have left together (see `one_budget`)."""
@@ -73,8 +73,10 @@ def too_many_terms(count: int) -> QueryTooCostly:
 
 
 def matches_everything() -> QueryTooCostly:
-    return QueryTooCostly("a * on its own (or field:*) stands for every word in the index; leave it out "
-                          "(an empty search lists every publication)")
+    return QueryTooCostly(
+        "a * on its own (or field:*) stands for every word in the index; leave it out "
+        "(an empty search lists every publication)"
+    )
 
 
 def leading_wildcard(word: str) -> QueryTooCostly:
@@ -104,9 +106,11 @@ class Busy(Exception):
 
     def __init__(self, texts: list[str]):
         shown = " / ".join(texts)
-        super().__init__(f"Another long search is running, and long searches take turns: try “{shown}” again in "
-                         f"{self.RETRY_SECONDS} seconds, or shorten it (at most {LONG_WORDS} words and "
-                         f"{LONG_PHRASES} quoted phrase) to have it answered at once.")
+        super().__init__(
+            f"Another long search is running, and long searches take turns: try “{shown}” again in "
+            f"{self.RETRY_SECONDS} seconds, or shorten it (at most {LONG_WORDS} words and "
+            f"{LONG_PHRASES} quoted phrase) to have it answered at once."
+        )
 
 
 def is_long(texts: list[str]) -> bool:

@@ -4,6 +4,7 @@ Nothing else is stored (no address, no cookie, no time of day), and days older t
 are deleted at the next write, so the table is a short to-do list of gaps in the collection, not a
 record of who searched for what. `days=0` turns it off.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,8 +58,10 @@ class QueryLog(Database):
             return
         today = today or dt.datetime.now(dt.UTC).date()
         with self._write() as connection:
-            connection.execute("INSERT INTO zero_results VALUES (?, ?, 1) "
-                               "ON CONFLICT (day, query) DO UPDATE SET count = count + 1", (today.isoformat(), query))
+            connection.execute(
+                "INSERT INTO zero_results VALUES (?, ?, 1) ON CONFLICT (day, query) DO UPDATE SET count = count + 1",
+                (today.isoformat(), query),
+            )
             connection.execute("DELETE FROM zero_results WHERE day < ?", (self._first_kept_day(today),))
 
     def gaps(self, today: dt.date | None = None, limit: int = 100) -> list[Gap]:
@@ -70,7 +73,8 @@ class QueryLog(Database):
             rows = connection.execute(
                 "SELECT query, SUM(count) AS count, MAX(day) AS last_day FROM zero_results WHERE day >= ? "
                 "GROUP BY query ORDER BY count DESC, last_day DESC, query LIMIT ?",
-                (self._first_kept_day(today), limit)).fetchall()
+                (self._first_kept_day(today), limit),
+            ).fetchall()
         return [Gap(**row) for row in rows]
 
 
@@ -89,7 +93,12 @@ class LoggedSearchService(SearchService):
 
     def search(self, req: SearchRequest, snippets: bool = True, correct: bool = True) -> dict:
         data = super().search(req, snippets, correct)
-        if not data["total"] and req.q and req.page == 1 and not req.filtered \
-                and normalise(self.typed() or "") == normalise(req.q):
+        if (
+            not data["total"]
+            and req.q
+            and req.page == 1
+            and not req.filtered
+            and normalise(self.typed() or "") == normalise(req.q)
+        ):
             self.log.record(req.q)
         return data

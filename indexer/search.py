@@ -6,6 +6,7 @@ computed from columns cached per index generation (a few thousand publications, 
 Python beats a grouped engine query per facet); pages are searched only inside the publications
 on the page being shown, which keeps a query's cost independent of how many pages match.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,7 +54,7 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
-    match: str = "any"   # "all": only publications with every word of the query
+    match: str = "any"  # "all": only publications with every word of the query
     expand: bool = True  # False (expand=off): no curators' synonyms or acronyms added to the words
 
     def selected(self, key: str) -> tuple:
@@ -68,6 +69,7 @@ class SearchRequest:
     @classmethod
     def from_args(cls, args) -> SearchRequest:
         """Validate GET-style parameters (a werkzeug MultiDict or a dict of lists/strings)."""
+
         def getlist(name: str) -> list[str]:
             if hasattr(args, "getlist"):
                 values = args.getlist(name)
@@ -137,13 +139,19 @@ def _predicates(req: SearchRequest, columns: dict[str, dict[str, tuple]]) -> dic
     for facet in FACETS:
         wanted = set(req.selected(facet.key))
         if wanted:
-            tests[facet.key] = lambda d, values=columns[facet.key], w=wanted: not w.isdisjoint(values[d])
+            tests[facet.key] = _has_any(columns[facet.key], wanted)
     return tests
+
+
+def _has_any(values: dict[str, tuple], wanted: set[str]) -> Callable[[str], bool]:
+    """One facet's test, in a function of its own so that each test keeps its own column and values."""
+    return lambda d: not wanted.isdisjoint(values[d])
 
 
 def _sort_key(sort: str, scores: dict[str, float], records: dict[str, dict]):
     def title(d):
         return records[d]["title"].casefold()
+
     if sort == "newest":
         return lambda d: (-records[d]["year"], -scores[d], title(d))
     if sort == "oldest":
@@ -157,10 +165,12 @@ def _sort_key(sort: str, scores: dict[str, float], records: dict[str, dict]):
 
 def _added_key(records: dict[str, dict], title):
     """Recently added first; records without an `added` date come after every dated one (newest year first)."""
+
     def key(d):
         added = records[d].get("added")
         day = dt.date.fromisoformat(added).toordinal() if added else 0
         return (not added, -day, -records[d]["year"], title(d))
+
     return key
 
 
@@ -184,10 +194,10 @@ class _Snapshot:
     # generation: facet clicks, paging and the back button ask for them again and again.
     scores: LRUCache = field(default_factory=lambda: LRUCache(maxsize=64))
     snippets: LRUCache = field(default_factory=lambda: LRUCache(maxsize=4096))
-    stored: dict[str, dict] = field(default_factory=dict)   # the index's records, before build state
+    stored: dict[str, dict] = field(default_factory=dict)  # the index's records, before build state
     spelling: tuple | None = None  # (Vocabulary, Titles), made on first use: see SearchService._spelling
     alternatives: dict[str, list[str]] = field(default_factory=dict)  # the version's synonyms, by index term
-    _columns: dict | None = None   # see columns()
+    _columns: dict | None = None  # see columns()
 
     @classmethod
     def open(cls, reader: Reader, stamp: float | None, same_index: _Snapshot | None = None) -> _Snapshot:
@@ -195,10 +205,20 @@ class _Snapshot:
         manifest = read_manifest(reader.version)
         stored = same_index.stored if same_index else reader.records()
         records = {pub_id: {**record, **build_state(record, manifest.get(pub_id))} for pub_id, record in stored.items()}
-        caches: dict[str, Any] = {"scores": same_index.scores, "snippets": same_index.snippets,
-                  "spelling": same_index.spelling} if same_index else {}
-        return cls(reader, records, manifest, stamp, stored=stored,
-                   alternatives=synonyms.of_version(reader.version).alternatives(), **caches)
+        caches: dict[str, Any] = (
+            {"scores": same_index.scores, "snippets": same_index.snippets, "spelling": same_index.spelling}
+            if same_index
+            else {}
+        )
+        return cls(
+            reader,
+            records,
+            manifest,
+            stamp,
+            stored=stored,
+            alternatives=synonyms.of_version(reader.version).alternatives(),
+            **caches,
+        )
 
     def columns(self) -> dict[str, dict[str, tuple]]:
         """Each facet's values of every publication (facet key -> id -> values), made once per
@@ -230,8 +250,10 @@ class _Snapshot:
         elif parsed.phrases:
             found = _phrase_page_hits(self.reader, parsed, missing)
         else:
-            found = {pub: (_snippets(pages, parsed.terms), None, None)
-                     for pub, pages in self.reader.page_hits(parsed, missing).items()}
+            found = {
+                pub: (_snippets(pages, parsed.terms), None, None)
+                for pub, pages in self.reader.page_hits(parsed, missing).items()
+            }
         for pub_id in missing:
             answer[pub_id] = self.snippets[(key, pub_id)] = found.get(pub_id, ([], None, None))
         return {pub_id: hits for pub_id, hits in answer.items() if hits is not None}  # all are, by now
@@ -248,24 +270,32 @@ def _phrase_pages(reader: Reader, parsed: ParsedQuery, pub_ids: list[str]) -> di
     that have all the phrases' words (pages are indexed without positions)."""
     words = {term for phrase in parsed.phrases for term in phrase}
     candidates = reader.page_hits(parsed, pub_ids, words=words, per_pub=None)
-    return {pub_id: [page for page in pages if all(says_phrase(page.text, phrase) for phrase in parsed.phrases)]
-            for pub_id, pages in candidates.items()}
+    return {
+        pub_id: [page for page in pages if all(says_phrase(page.text, phrase) for phrase in parsed.phrases)]
+        for pub_id, pages in candidates.items()
+    }
 
 
-def _phrase_page_hits(reader: Reader, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3
-                      ) -> dict[str, tuple]:
+def _phrase_page_hits(reader: Reader, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, tuple]:
     """Per publication: (snippets of the best pages that contain every phrase, how many pages
     contain them, how many more contain only some of the words)."""
     found, some = _phrase_pages(reader, parsed, pub_ids), reader.page_counts(parsed, pub_ids)
-    return {pub_id: (_snippets(found.get(pub_id, [])[:per_pub], parsed.terms), len(found.get(pub_id, [])),
-                     some[pub_id] - len(found.get(pub_id, [])))
-            for pub_id in pub_ids}
+    return {
+        pub_id: (
+            _snippets(found.get(pub_id, [])[:per_pub], parsed.terms),
+            len(found.get(pub_id, [])),
+            some[pub_id] - len(found.get(pub_id, [])),
+        )
+        for pub_id in pub_ids
+    }
 
 
 def _best_pages(reader: Reader, parsed: ParsedQuery, pub_ids: list[str], per_pub: int) -> dict[str, tuple]:
     """Per publication: (its best `per_pub` matching pages, how many pages match); with quoted
     phrases only the pages holding every phrase count. What comparing passages are cut from."""
-    found = _phrase_pages(reader, parsed, pub_ids) if parsed.phrases else reader.page_hits(parsed, pub_ids, per_pub=None)
+    found = (
+        _phrase_pages(reader, parsed, pub_ids) if parsed.phrases else reader.page_hits(parsed, pub_ids, per_pub=None)
+    )
     return {pub: (pages[:per_pub], len(pages)) for pub, pages in found.items() if pages}
 
 
@@ -278,14 +308,27 @@ def _manifest_stamp(version: Path) -> float | None:
 
 def _public(record: dict, score: float, snippets: list[dict], terms: frozenset = frozenset()) -> dict:
     return {
-        "id": record["id"], "title": record["title"], "title_html": highlight(record["title"], terms),
-        "matched_in": _matched_in(record, terms), "year": record["year"], "section": record["section"],
-        "type": record["type"], "regions": record["regions"], "organisation": record.get("organisation"),
-        "url": record.get("url"), "score": round(score, 4), "snippets": snippets,
-        "jurisdiction": record.get("jurisdiction"), "language": record.get("language"),
-        "full_text": record["full_text"], "status": "full text" if record["full_text"] else "metadata only",
-        "failure": record.get("failure"), "pages": record.get("pages", 0), "kind": record.get("kind"),
-        **labelled(record), "added": record.get("added"),
+        "id": record["id"],
+        "title": record["title"],
+        "title_html": highlight(record["title"], terms),
+        "matched_in": _matched_in(record, terms),
+        "year": record["year"],
+        "section": record["section"],
+        "type": record["type"],
+        "regions": record["regions"],
+        "organisation": record.get("organisation"),
+        "url": record.get("url"),
+        "score": round(score, 4),
+        "snippets": snippets,
+        "jurisdiction": record.get("jurisdiction"),
+        "language": record.get("language"),
+        "full_text": record["full_text"],
+        "status": "full text" if record["full_text"] else "metadata only",
+        "failure": record.get("failure"),
+        "pages": record.get("pages", 0),
+        "kind": record.get("kind"),
+        **labelled(record),
+        "added": record.get("added"),
     }
 
 
@@ -349,8 +392,9 @@ class SearchService:
             parsed = snap.reader.parse(req.q, match_all=req.match == "all")
             parsed, expanded = engine.with_alternatives(parsed, snap.alternatives) if req.expand else (parsed, [])
             scores = snap.match(parsed, (req.q, req.match, *expanded))
-            return self._with_spelling(snap, req, self._respond(snap, req, parsed, scores, snippets, expanded),
-                                       snippets, correct)
+            return self._with_spelling(
+                snap, req, self._respond(snap, req, parsed, scores, snippets, expanded), snippets, correct
+            )
 
     def damaged(self) -> str | None:
         """After a request failed: what is wrong with the live version's files (its path first), each
@@ -384,8 +428,15 @@ class SearchService:
             for q in queries:
                 reader.parse(q)
 
-    def _respond(self, snap: _Snapshot, req: SearchRequest, parsed: ParsedQuery, scores: dict[str, float],
-                 with_snippets: bool, expanded: Sequence[str] = ()) -> dict:
+    def _respond(
+        self,
+        snap: _Snapshot,
+        req: SearchRequest,
+        parsed: ParsedQuery,
+        scores: dict[str, float],
+        with_snippets: bool,
+        expanded: Sequence[str] = (),
+    ) -> dict:
         """`expanded`: the curators' synonyms `parsed` searches besides the user's words."""
         key = (req.q, req.match, *expanded)
         records, columns = snap.records, snap.columns()
@@ -415,10 +466,18 @@ class SearchService:
         if parsed.all_words is not None and req.match == "any":
             all_words = len(snap.all_words(parsed, (req.q, *expanded)).intersection(hits))
         return {
-            "total": len(hits), "page": req.page, "per_page": req.per_page,
-            "pages": max(1, -(-len(hits) // req.per_page)), "query": req.q, "match": req.match,
-            "all_words_total": all_words, "sort": sort, "message": parsed.message, "expanded": list(expanded),
-            "results": results, "facets": facets,
+            "total": len(hits),
+            "page": req.page,
+            "per_page": req.per_page,
+            "pages": max(1, -(-len(hits) // req.per_page)),
+            "query": req.q,
+            "match": req.match,
+            "all_words_total": all_words,
+            "sort": sort,
+            "message": parsed.message,
+            "expanded": list(expanded),
+            "results": results,
+            "facets": facets,
         }
 
     # ---------------------------------------------------------------- spelling help (see spelling.py)
@@ -426,12 +485,15 @@ class SearchService:
     @staticmethod
     def _spelling(snap: _Snapshot) -> tuple[spelling.Vocabulary, spelling.Titles]:
         if snap.spelling is None:
-            snap.spelling = (spelling.vocabulary(snap.reader),
-                             spelling.Titles([record["title"] for record in snap.records.values()]))
+            snap.spelling = (
+                spelling.vocabulary(snap.reader),
+                spelling.Titles([record["title"] for record in snap.records.values()]),
+            )
         return snap.spelling
 
-    def _with_spelling(self, snap: _Snapshot, req: SearchRequest, data: dict, with_snippets: bool,
-                       correct: bool) -> dict:
+    def _with_spelling(
+        self, snap: _Snapshot, req: SearchRequest, data: dict, with_snippets: bool, correct: bool
+    ) -> dict:
         """`data` with "suggestion": the corrected query, or None. A query that finds little has its
         unknown and rare words corrected, any other query its unknown words only. Only when the
         query found nothing, the correction has results and `correct` holds, those results come
@@ -457,12 +519,18 @@ class SearchService:
             return data
         return {**found, "suggestion": suggestion, "original_query": req.q}
 
-    def _corrected(self, snap: _Snapshot, req: SearchRequest, correction: spelling.Correction,
-                   with_snippets: bool) -> dict:
+    def _corrected(
+        self, snap: _Snapshot, req: SearchRequest, correction: spelling.Correction, with_snippets: bool
+    ) -> dict:
         """The response to the corrected query."""
         parsed = snap.reader.parse(correction.query, match_all=req.match == "all")
-        return self._respond(snap, replace(req, q=correction.query),
-                             parsed, snap.match(parsed, (correction.query, req.match)), with_snippets)
+        return self._respond(
+            snap,
+            replace(req, q=correction.query),
+            parsed,
+            snap.match(parsed, (correction.query, req.match)),
+            with_snippets,
+        )
 
     def completions(self, text: str) -> list[str]:
         """What the search box offers while `text` is typed (`GET /api/suggest`)."""
@@ -480,8 +548,11 @@ class SearchService:
             if record is None:
                 return None
             parsed = snap.reader.parse(q)
-            pages = _phrase_pages(snap.reader, parsed, [doc_id]).get(doc_id, [])[:50] if parsed.phrases \
+            pages = (
+                _phrase_pages(snap.reader, parsed, [doc_id]).get(doc_id, [])[:50]
+                if parsed.phrases
                 else snap.reader.pages_of(doc_id, parsed)
+            )
             result = _public(record, 0.0, _snippet_dicts(_snippets(pages, parsed.terms)), parsed.terms)
             result.update({k: v for k, v in record.items() if k not in result and k != "path"})
             entry = snap.manifest.get(doc_id, {})
@@ -494,8 +565,12 @@ class SearchService:
         with self._lock:
             snap = self._current()
             parsed = snap.reader.parse(q, match_all=match == "all")
-            return MatchingPages(parsed.terms, parsed.phrases, _best_pages(snap.reader, parsed, pub_ids, per_pub),
-                                 {d: _matched_in(snap.records[d], parsed.terms) for d in pub_ids if d in snap.records})
+            return MatchingPages(
+                parsed.terms,
+                parsed.phrases,
+                _best_pages(snap.reader, parsed, pub_ids, per_pub),
+                {d: _matched_in(snap.records[d], parsed.terms) for d in pub_ids if d in snap.records},
+            )
 
     # -- the reading view (kept apart from search and ranking)
 
@@ -513,8 +588,12 @@ class SearchService:
             parsed = snap.reader.parse(q)
             matching = [page.number for page in snap.reader.pages_of(doc_id, parsed, limit=None)]
             return {
-                "id": doc_id, "page": number, "pages": record.get("pages", 0), "query": q,
-                "html": highlight(text, parsed.terms), "matching": matching,
+                "id": doc_id,
+                "page": number,
+                "pages": record.get("pages", 0),
+                "query": q,
+                "html": highlight(text, parsed.terms),
+                "matching": matching,
                 "previous_match": max((n for n in matching if n < number), default=None),
                 "next_match": min((n for n in matching if n > number), default=None),
                 "record": _public(record, 0.0, []),
@@ -525,8 +604,11 @@ class SearchService:
         that exist, in the order given: result lines and exports need more than a search result."""
         with self._lock:
             snap = self._current()
-            return [{**{k: v for k, v in snap.records[d].items() if k != "path"}, **labelled(snap.records[d])}
-                    for d in doc_ids if d in snap.records]
+            return [
+                {**{k: v for k, v in snap.records[d].items() if k != "path"}, **labelled(snap.records[d])}
+                for d in doc_ids
+                if d in snap.records
+            ]
 
     def local_file(self, doc_id: str) -> Path | None:
         """The file a local record was indexed from (server-side only: never shown to users)."""
@@ -541,8 +623,11 @@ class SearchService:
     def similar(self, doc_id: str, limit: int = 5) -> list[dict]:
         with self._lock:
             snap = self._current()
-            return [_public(snap.records[d], score, []) for d, score in snap.reader.similar(doc_id, limit)
-                    if d in snap.records]
+            return [
+                _public(snap.records[d], score, [])
+                for d, score in snap.reader.similar(doc_id, limit)
+                if d in snap.records
+            ]
 
     def overview(self) -> dict:
         """The collection's shape and the build's to-do list (charts and the status page)."""
@@ -555,8 +640,10 @@ class SearchService:
                     "full_text": sum(r["full_text"] for r in records),
                     "metadata_only": sum(not r["full_text"] for r in records),
                     "pages": sum(r.get("pages", 0) for r in records),
-                    "facets": {facet.key: facet.buckets(Counter(v for r in records for v in facet.values(r)))
-                               for facet in FACETS},
+                    "facets": {
+                        facet.key: facet.buckets(Counter(v for r in records for v in facet.values(r)))
+                        for facet in FACETS
+                    },
                     "failures": problems(records, snap.manifest),
                     "version": snap.reader.version.name,
                 }

@@ -12,6 +12,7 @@ interface (for the search page, the reading view and any view comparing texts):
 - `marked(text, hits, begin, end) -> str`: a stretch of `text`, the hits inside it marked;
 - `says_phrase(text, phrase) -> bool`: whether `text` holds a phrase's terms in order.
 """
+
 from __future__ import annotations
 
 import html
@@ -85,7 +86,7 @@ def marked(text: str, found: list[Token], begin: int, end: int) -> str:
     parts, cursor = [], begin
     for hit in found:
         if hit.start >= cursor and hit.end <= end:
-            parts += [html.escape(text[cursor:hit.start]), "<mark>", html.escape(hit.surface), "</mark>"]
+            parts += [html.escape(text[cursor : hit.start]), "<mark>", html.escape(hit.surface), "</mark>"]
             cursor = hit.end
     parts.append(html.escape(text[cursor:end]))
     return "".join(parts)
@@ -102,7 +103,7 @@ def says_phrase(text: str, phrase: tuple) -> bool:
     """
     if not phrase:
         return False
-    at: dict[int, tuple[int, set]] = {}   # where a position's token starts -> (where it ends, phrase terms there)
+    at: dict[int, tuple[int, set]] = {}  # where a position's token starts -> (where it ends, phrase terms there)
     for token in tokens(text, only=frozenset(phrase)):
         end = token_end(text, token.start) if token.part else token.end
         at.setdefault(token.start, (end, set()))[1].add(token.term)
@@ -113,10 +114,9 @@ def says_phrase(text: str, phrase: tuple) -> bool:
         j, end = i, at[start][0]
         for term in phrase[1:]:
             j += 1
-            if j == len(starts) or term not in at[starts[j]][1] or next(tokens(text[end:starts[j]]), None):
+            if j == len(starts) or term not in at[starts[j]][1] or next(tokens(text[end : starts[j]]), None):
                 break
             end = at[starts[j]][0]
         else:
             return True
     return False
-

@@ -18,6 +18,7 @@ tens of thousands of words with a distance cut-off takes a few milliseconds. sym
 lookup faster but precomputes every deletion of every word (memory and start-up time grow with the
 vocabulary) for a speed that only matters when a query finds almost nothing.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -55,6 +56,7 @@ MAX_COMPLETIONS = 8
 MAX_TITLE_COMPLETIONS = 3
 #: The `spell` parameter: "off" runs a query exactly as written (the "search instead for" link).
 SPELL_VALUES = ("on", "off")
+
 
 def _key(token: analysis.Token) -> str:
     """A word as the vocabulary keys it: lower case, a compound joined ("micro credentials" ->
@@ -138,12 +140,20 @@ class Vocabulary:
         if own and not rare_too:
             return None
         least = max(least, own * DOMINANCE + 1)
-        near = [other for length in range(len(word) - limit, len(word) + limit + 1)
-                for other in self._by_length.get(length, ())]
+        near = [
+            other
+            for length in range(len(word) - limit, len(word) + limit + 1)
+            for other in self._by_length.get(length, ())
+        ]
         found = process.extract(word, near, scorer=OSA.distance, score_cutoff=limit, limit=None)
-        best = min(((distance, -self.counts[candidate], candidate) for candidate, distance, _ in found
-                    if self.counts[candidate] >= least and self.term(candidate) != term),
-                   default=None)
+        best = min(
+            (
+                (distance, -self.counts[candidate], candidate)
+                for candidate, distance, _ in found
+                if self.counts[candidate] >= least and self.term(candidate) != term
+            ),
+            default=None,
+        )
         return best[2] if best else None
 
     def correct(self, query: str, rare_too: bool, least: int = MIN_CORRECTION_COUNT) -> Correction | None:
@@ -153,7 +163,7 @@ class Vocabulary:
         `least` times."""
         parts, cursor, unknown = [], 0, False
         for token in _words(query):
-            if analysis.operator(token.surface, query) or query[token.end:token.end + 1] == ":":
+            if analysis.operator(token.surface, query) or query[token.end : token.end + 1] == ":":
                 continue
             key = _key(token)
             better = self.correct_word(key, rare_too, least)
@@ -162,9 +172,9 @@ class Vocabulary:
             unknown = unknown or not self.terms.get(self.term(key))
             prefix = analysis.prefix_of(key)
             if prefix and better.startswith(prefix):  # keep the user's way of writing the compound
-                written = token.surface[:len(token.surface) - len(key) + len(prefix)]  # prefix and joiner
-                better = written + better[len(prefix):]
-            parts += [query[cursor:token.start], better]
+                written = token.surface[: len(token.surface) - len(key) + len(prefix)]  # prefix and joiner
+                better = written + better[len(prefix) :]
+            parts += [query[cursor : token.start], better]
             cursor = token.end
         if not parts:
             return None
@@ -196,8 +206,9 @@ class Vocabulary:
         return Vocabulary(dict(counts), {**other.forms, **self.forms}, dict(terms))
 
     def to_json(self, generation) -> str:
-        return json.dumps({"generation": list(generation), "counts": self.counts, "forms": self.forms,
-                           "terms": self.terms})
+        return json.dumps(
+            {"generation": list(generation), "counts": self.counts, "forms": self.forms, "terms": self.terms}
+        )
 
 
 def _texts(reader: Reader):
@@ -234,8 +245,9 @@ def write_vocabulary(version: Path, written: list[tuple[dict, list[str]]] | None
         if previous is None or written is None:
             vocabulary = Vocabulary.count(_texts(reader))
         else:
-            vocabulary = previous.merged(Vocabulary.count(
-                text for record, pages in written for text in _record_texts(record, pages)))
+            vocabulary = previous.merged(
+                Vocabulary.count(text for record, pages in written for text in _record_texts(record, pages))
+            )
         atomic_write(version / VOCABULARY_FILE, vocabulary.to_json(generation))
     finally:
         reader.close()
@@ -268,8 +280,9 @@ class Titles:
     _words: list[tuple[str, int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._words = sorted({(word.lower(), i) for i, title in enumerate(self.titles)
-                              for word in re.findall(r"\w+", title)})
+        self._words = sorted(
+            {(word.lower(), i) for i, title in enumerate(self.titles) for word in re.findall(r"\w+", title)}
+        )
 
     def complete(self, words: list[str], limit: int) -> list[str]:
         if not words:
@@ -279,10 +292,18 @@ class Titles:
         end = bisect.bisect_left(self._words, (start + "\U0010ffff", -1))
         found = {i for _, i in self._words[begin:end]}
         for word in whole:
-            found &= {i for w, i in self._words[bisect.bisect_left(self._words, (word, -1)):
-                                                bisect.bisect_left(self._words, (word, len(self.titles)))]}
-        start_matches = sorted(found, key=lambda i: (not self.titles[i].lower().startswith(" ".join(words).lower()),
-                                                     self.titles[i].casefold()))
+            found &= {
+                i
+                for w, i in self._words[
+                    bisect.bisect_left(self._words, (word, -1)) : bisect.bisect_left(
+                        self._words, (word, len(self.titles))
+                    )
+                ]
+            }
+        start_matches = sorted(
+            found,
+            key=lambda i: (not self.titles[i].lower().startswith(" ".join(words).lower()), self.titles[i].casefold()),
+        )
         return [self.titles[i] for i in start_matches[:limit]]
 
 
@@ -292,7 +313,7 @@ def completions(vocab: Vocabulary, titles: Titles, text: str) -> list[str]:
     words = re.findall(r"\w+", text)
     if not words or not text[-1:].isalnum():
         return []
-    head = text[:text.rfind(words[-1])]
+    head = text[: text.rfind(words[-1])]
     found = [head + word for word in vocab.complete_word(words[-1], MAX_COMPLETIONS - MAX_TITLE_COMPLETIONS)]
     found += [title for title in titles.complete(words, MAX_TITLE_COMPLETIONS) if title not in found]
     return found[:MAX_COMPLETIONS]

@@ -11,6 +11,7 @@ has them (a warning kept with an earlier copy, the final URL of a redirect, the 
 failure is sorted by the code it was given where it happened (`failures.Failure`), never by its
 wording. tests/test_status.py builds one failure of each kind.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,44 +31,78 @@ def build_state(record: dict, entry: dict | None) -> dict:
     """The fields a record is shown with that the build, not the curator, decides."""
     entry = entry or {}
     return {
-        "full_text": entry.get("status") == "full_text", "pages": entry.get("pages", 0),
-        "kind": entry.get("kind"), "paged": entry.get("paged", False),
+        "full_text": entry.get("status") == "full_text",
+        "pages": entry.get("pages", 0),
+        "kind": entry.get("kind"),
+        "paged": entry.get("paged", False),
         "language": record.get("language") or entry.get("language"),
-        "failure": entry.get("failure"), "warning": entry.get("warning"), "changed": entry.get("changed"),
+        "failure": entry.get("failure"),
+        "warning": entry.get("warning"),
+        "changed": entry.get("changed"),
     }
 
 
 @dataclass(frozen=True)
 class Group:
-    reason: str   # stable code: the CLI's JSON, the page's ?reason= and the CSV use it
+    reason: str  # stable code: the CLI's JSON, the page's ?reason= and the CSV use it
     label: str
-    advice: str   # what fixing a record of this group takes
+    advice: str  # what fixing a record of this group takes
 
 
 #: In the order a curator should work through them: links that worked and died first, records that
 #: never had a link last (there are many, and each needs research rather than a quick fix).
 GROUPS = (
-    Group("broken", "Broken link", "The server answered with an error or could not be reached: "
-          "check the address and find where the publication moved."),
-    Group("stale", "Link failed, earlier copy still indexed", "The link fails now, but the copy fetched "
-          "earlier is still searchable: find the new address before the old copy goes out of date."),
-    Group("redirected", "Redirected elsewhere", "The link now leads to another site or to a home page: "
-          "check that it still shows the publication and record the new address."),
-    Group("not-a-document", "Not a document", "The link gives an image, an archive or an empty page: "
-          "link the publication itself."),
+    Group(
+        "broken",
+        "Broken link",
+        "The server answered with an error or could not be reached: "
+        "check the address and find where the publication moved.",
+    ),
+    Group(
+        "stale",
+        "Link failed, earlier copy still indexed",
+        "The link fails now, but the copy fetched "
+        "earlier is still searchable: find the new address before the old copy goes out of date.",
+    ),
+    Group(
+        "redirected",
+        "Redirected elsewhere",
+        "The link now leads to another site or to a home page: "
+        "check that it still shows the publication and record the new address.",
+    ),
+    Group(
+        "not-a-document",
+        "Not a document",
+        "The link gives an image, an archive or an empty page: link the publication itself.",
+    ),
     Group("encrypted", "Encrypted", "The PDF is password-protected: find an open copy from the issuer."),
-    Group("needs-ocr", "Little or no text, probably needs OCR", "A scan without a text layer: find a "
-          "text version, or run OCR on it and add the result as a local file."),
-    Group("too-large", "Too large", "Larger than the download limit, or than the memory an extraction "
-          "may use: link a smaller edition, or raise the limit."),
-    Group("truncated", "Text cut at the size limits", "Only part of the text is indexed (a page or the "
-          "document is larger than the limits): check that the file is what it seems, or raise the limits."),
-    Group("unreadable", "Damaged or unreadable file", "The file was fetched but could not be read "
-          "(damaged, or too slow to extract): try another copy."),
+    Group(
+        "needs-ocr",
+        "Little or no text, probably needs OCR",
+        "A scan without a text layer: find a text version, or run OCR on it and add the result as a local file.",
+    ),
+    Group(
+        "too-large",
+        "Too large",
+        "Larger than the download limit, or than the memory an extraction "
+        "may use: link a smaller edition, or raise the limit.",
+    ),
+    Group(
+        "truncated",
+        "Text cut at the size limits",
+        "Only part of the text is indexed (a page or the "
+        "document is larger than the limits): check that the file is what it seems, or raise the limits.",
+    ),
+    Group(
+        "unreadable",
+        "Damaged or unreadable file",
+        "The file was fetched but could not be read (damaged, or too slow to extract): try another copy.",
+    ),
     Group("other", "Other problems", "See the reason given for each."),
     Group("no-link", "No link yet", "The catalog says “link: missing”: find the official source and add its url."),
 )
 GROUP_BY_REASON = {group.reason: group for group in GROUPS}
+
 
 def classify(record: dict, entry: dict | None) -> str | None:
     """The group of a record's problem (`Group.reason`), or None when there is nothing to fix.
@@ -134,13 +169,24 @@ def problems(records: Iterable[dict], manifest: dict) -> list[dict]:
         if group is None:
             continue
         final = entry.get("url")
-        detail = entry.get("failure") or entry.get("warning") or (
-            f"now at {final}" if group == "redirected" else "little or no text (probably a scan)")
-        found.append({"id": record["id"], "title": record["title"],
-                      "url": record.get("url") or record.get("path"), "reason": detail,
-                      "severity": "error" if entry.get("failure") else "warning", "group": group,
-                      "final_url": final if final and final != record.get("url") else None,
-                      "checked": entry.get("checked"), "since": entry.get("problem_since") or entry.get("checked")})
+        detail = (
+            entry.get("failure")
+            or entry.get("warning")
+            or (f"now at {final}" if group == "redirected" else "little or no text (probably a scan)")
+        )
+        found.append(
+            {
+                "id": record["id"],
+                "title": record["title"],
+                "url": record.get("url") or record.get("path"),
+                "reason": detail,
+                "severity": "error" if entry.get("failure") else "warning",
+                "group": group,
+                "final_url": final if final and final != record.get("url") else None,
+                "checked": entry.get("checked"),
+                "since": entry.get("problem_since") or entry.get("checked"),
+            }
+        )
     order = {group.reason: n for n, group in enumerate(GROUPS)}
     found.sort(key=lambda p: p["id"])
     found.sort(key=lambda p: p["since"] or "", reverse=True)
@@ -153,9 +199,17 @@ def problem_groups(found: list[dict]) -> list[dict]:
     rows: dict[str, list[dict]] = {group.reason: [] for group in GROUPS}
     for problem in found:
         rows[problem["group"]].append(problem)
-    return [{"reason": group.reason, "label": group.label, "advice": group.advice,
-             "count": len(rows[group.reason]), "ids": [p["id"] for p in rows[group.reason]],
-             "rows": rows[group.reason]} for group in GROUPS]
+    return [
+        {
+            "reason": group.reason,
+            "label": group.label,
+            "advice": group.advice,
+            "count": len(rows[group.reason]),
+            "ids": [p["id"] for p in rows[group.reason]],
+            "rows": rows[group.reason],
+        }
+        for group in GROUPS
+    ]
 
 
 def status_report(settings: Settings) -> dict:
@@ -175,15 +229,18 @@ def status_report(settings: Settings) -> dict:
         "pages": sum(entry.get("pages", 0) for entry in manifest.values()),
         "pending": [r.id for r in records if manifest.get(r.id, {}).get("meta_hash") != r.metadata_hash()],
         "removed_pending": sorted(set(manifest) - {r.id for r in records}),
-        "groups": [{key: group[key] for key in ("reason", "label", "count", "ids")}
-                   for group in problem_groups(failures)],
+        "groups": [
+            {key: group[key] for key in ("reason", "label", "count", "ids")} for group in problem_groups(failures)
+        ],
         "failures": failures,
     }
 
 
 #: Failures that say the machine could not reach a server at all, not that one server refused a document.
-_NETWORK_FAILURE = re.compile(r"^(DNS lookup failed|connection refused|cannot connect|(host|network) unreachable|"
-                              r"timed out)")
+_NETWORK_FAILURE = re.compile(
+    r"^(DNS lookup failed|connection refused|cannot connect|(host|network) unreachable|"
+    r"timed out)"
+)
 #: "Nearly every download": this share of the records with an http(s) link, and at least this many.
 OUTAGE_SHARE, OUTAGE_MINIMUM = 0.9, 5
 
@@ -196,14 +253,19 @@ def network_outage(failures: list[dict], without_problems: int) -> str | None:
     files among them: a handful, which only makes the test stricter). The rows stay listed: a curator
     reads this first and need not open each.
     """
-    kinds = Counter(match[1] for failure in failures
-                    if (failure.get("url") or "").startswith(("http://", "https://"))
-                    and (match := _NETWORK_FAILURE.match(failure["reason"] or "")))
+    kinds = Counter(
+        match[1]
+        for failure in failures
+        if (failure.get("url") or "").startswith(("http://", "https://"))
+        and (match := _NETWORK_FAILURE.match(failure["reason"] or ""))
+    )
     if not kinds:
         return None
     kind, count = kinds.most_common(1)[0]
     linked = without_problems + sum(1 for f in failures if (f.get("url") or "").startswith(("http://", "https://")))
     if count < OUTAGE_MINIMUM or count < OUTAGE_SHARE * linked:
         return None
-    return (f"The last build could not reach the network: {count} of {linked} downloads failed the same way "
-            f"({kind.lower()}). The links below are probably fine; build again once the machine is online.")
+    return (
+        f"The last build could not reach the network: {count} of {linked} downloads failed the same way "
+        f"({kind.lower()}). The links below are probably fine; build again once the machine is online."
+    )

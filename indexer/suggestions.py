@@ -6,6 +6,7 @@ the same time, from several processes (gunicorn workers): SQLite in WAL mode let
 one writer commits, every write is one short transaction, and a busy timeout makes a concurrent writer
 wait its turn instead of failing.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -65,14 +66,16 @@ class SuggestionQueue(Database):
         with self._write() as connection:
             cursor = connection.execute(
                 "INSERT INTO suggestions (title, url, year, note, email, submitted) VALUES (?, ?, ?, ?, ?, ?)",
-                (title, url, year, note or None, email or None, _now()))
+                (title, url, year, note or None, email or None, _now()),
+            )
             return inserted_id(cursor)
 
     def list(self, state: str | None = "pending") -> list[Suggestion]:
         """Oldest first, as a queue is worked through; `state=None` lists every suggestion."""
         with self._connect() as connection:
             rows = connection.execute(
-                "SELECT * FROM suggestions WHERE ? IS NULL OR state = ? ORDER BY id", (state, state)).fetchall()
+                "SELECT * FROM suggestions WHERE ? IS NULL OR state = ? ORDER BY id", (state, state)
+            ).fetchall()
         return [Suggestion(**row) for row in rows]
 
     def get(self, suggestion_id: int) -> Suggestion:
@@ -90,8 +93,9 @@ class SuggestionQueue(Database):
         suggestion = self._get(connection, suggestion_id)
         if suggestion.state != "pending":
             what = f" as {suggestion.record_id}" if suggestion.record_id else f": {suggestion.reason}"
-            raise SuggestionError(f"suggestion {suggestion_id} was already {suggestion.state} "
-                                  f"on {suggestion.decided}{what}")
+            raise SuggestionError(
+                f"suggestion {suggestion_id} was already {suggestion.state} on {suggestion.decided}{what}"
+            )
         return suggestion
 
     def accept(self, suggestion_id: int, add: Callable[[Suggestion], str]) -> Suggestion:
@@ -103,8 +107,10 @@ class SuggestionQueue(Database):
         with self._write() as connection:
             suggestion = self._pending(connection, suggestion_id)
             record_id = add(suggestion)
-            connection.execute("UPDATE suggestions SET state = 'accepted', decided = ?, record_id = ? WHERE id = ?",
-                               (_now(), record_id, suggestion_id))
+            connection.execute(
+                "UPDATE suggestions SET state = 'accepted', decided = ?, record_id = ? WHERE id = ?",
+                (_now(), record_id, suggestion_id),
+            )
             return self._get(connection, suggestion_id)
 
     def reject(self, suggestion_id: int, reason: str) -> Suggestion:
@@ -112,6 +118,8 @@ class SuggestionQueue(Database):
             raise SuggestionError("give a reason for the rejection (it is kept with the suggestion)")
         with self._write() as connection:
             self._pending(connection, suggestion_id)
-            connection.execute("UPDATE suggestions SET state = 'rejected', decided = ?, reason = ? WHERE id = ?",
-                               (_now(), reason.strip(), suggestion_id))
+            connection.execute(
+                "UPDATE suggestions SET state = 'rejected', decided = ?, reason = ? WHERE id = ?",
+                (_now(), reason.strip(), suggestion_id),
+            )
             return self._get(connection, suggestion_id)

@@ -10,6 +10,7 @@ the user's own words come first; the answer says what was added, and `expand=off
 `suggest` reads a collection's own text for definitions written as "Long Form (LF)", for a curator
 to copy into the file: nothing found there is applied by itself.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,8 +59,7 @@ class Synonyms:
                 term = index_terms(word)
                 if " " in term or not term:
                     continue  # a phrase is searched as an alternative, never looked up as a word
-                found[term] += [other for other in group if index_terms(other) != term
-                                and other not in found[term]]
+                found[term] += [other for other in group if index_terms(other) != term and other not in found[term]]
         return {term: alternatives for term, alternatives in found.items() if term and alternatives}
 
 
@@ -87,8 +87,11 @@ def parse(raw, path: Path) -> Synonyms:
         return Synonyms()
     if not isinstance(raw, dict):
         raise SynonymsError(path, ["the file must be a mapping with the keys 'acronyms' and/or 'equivalents'"])
-    problems = [f"'{key}': unknown section (allowed: acronyms, equivalents)"
-                for key in raw if key not in ("acronyms", "equivalents")]
+    problems = [
+        f"'{key}': unknown section (allowed: acronyms, equivalents)"
+        for key in raw
+        if key not in ("acronyms", "equivalents")
+    ]
     acronyms = _acronyms(raw.get("acronyms") or {}, problems)
     equivalents = _equivalents(raw.get("equivalents") or [], problems)
     if problems:
@@ -164,8 +167,8 @@ def of_version(version: Path) -> Synonyms:
 class Suggestion:
     acronym: str
     long_form: str
-    count: int                      # pages that define it so
-    publications: tuple[str, ...]   # where, in index order
+    count: int  # pages that define it so
+    publications: tuple[str, ...]  # where, in index order
 
 
 def suggest(pages: Iterable[tuple[str, str]], known: Synonyms = Synonyms()) -> list[Suggestion]:
@@ -185,8 +188,10 @@ def suggest(pages: Iterable[tuple[str, str]], known: Synonyms = Synonyms()) -> l
             pages_of[key] += 1
             spelled[key][" ".join(found.split())] += 1
             where[key][pub_id] = None
-    return [Suggestion(key[0], spelled[key].most_common(1)[0][0], n, tuple(where[key]))
-            for key, n in sorted(pages_of.items(), key=lambda item: (-item[1], item[0]))]
+    return [
+        Suggestion(key[0], spelled[key].most_common(1)[0][0], n, tuple(where[key]))
+        for key, n in sorted(pages_of.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 def suggestions_for(settings: Settings) -> list[Suggestion]:

@@ -10,6 +10,7 @@ Documents are hostile input, so each process is fenced in by `initialise`: an ad
 (one 60 MB page would make every search that matches it slow), and death with its parent (a
 build killed with -9 must not leave extractions running for minutes).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -71,16 +72,27 @@ def extract_job(content: bytes, kind: str, engine: str) -> dict:
     except MemoryError:
         return too_large(_limits.memory_mb)
     sample = "\n".join(pages)[:20000]
-    return {"pages": pages, "terms": terms, "paged": result.paged, "engine": result.engine,
-            "language": detect_language(sample), "warning": "; ".join(filter(None, (result.warning, warning))) or None,
-            "truncated": warning is not None, "needs_ocr": result.needs_ocr, "times": result.times}
+    return {
+        "pages": pages,
+        "terms": terms,
+        "paged": result.paged,
+        "engine": result.engine,
+        "language": detect_language(sample),
+        "warning": "; ".join(filter(None, (result.warning, warning))) or None,
+        "truncated": warning is not None,
+        "needs_ocr": result.needs_ocr,
+        "times": result.times,
+    }
 
 
 def too_large(memory_mb: int, detail: str = "") -> dict:
     """The failure of a document that exceeded the extraction's memory limit (`detail`: how it showed);
     the limit is kept with it, so a build with more memory tries again."""
-    return {"error": TOO_LARGE + (f" ({detail})" if detail else ""), "code": Failure.TOO_LARGE.value,
-            "memory_mb": memory_mb}
+    return {
+        "error": TOO_LARGE + (f" ({detail})" if detail else ""),
+        "code": Failure.TOO_LARGE.value,
+        "memory_mb": memory_mb,
+    }
 
 
 def _ran_out_of_memory(error: BaseException | None) -> bool:
@@ -102,7 +114,7 @@ def cap_text(pages: list[str], limits: Limits) -> tuple[list[str], str | None]:
     capped, total, long_pages, dropped_from = [], 0, 0, None
     for number, page in enumerate(pages, 1):
         if len(page) > limits.page_chars:
-            page, long_pages = page[:limits.page_chars], long_pages + 1
+            page, long_pages = page[: limits.page_chars], long_pages + 1
         room = limits.document_chars - total
         if len(page) > room:
             page, dropped_from = page[:room], dropped_from or number
@@ -148,8 +160,7 @@ def die_with_parent() -> None:
 
 def pool(settings: Settings, jobs: int) -> ProcessPool:
     """The extraction pool of a build: `jobs` processes, each initialised with the build's limits."""
-    return ProcessPool(max_workers=jobs, context=context(), initializer=initialise,
-                       initargs=(Limits.of(settings),))
+    return ProcessPool(max_workers=jobs, context=context(), initializer=initialise, initargs=(Limits.of(settings),))
 
 
 def ready() -> bool:

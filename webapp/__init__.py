@@ -2,6 +2,7 @@
 
 Production: ``gunicorn -c gunicorn.conf.py 'webapp:create_app()'``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,14 @@ from flask import Flask, Response, current_app, g, jsonify, render_template, req
 from flask.globals import request_ctx
 from flask.json.provider import DefaultJSONProvider
 from flask_compress import Compress
-from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, RequestEntityTooLarge,
-                                 ServiceUnavailable, TooManyRequests)
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from indexer import limits
@@ -25,16 +32,18 @@ from indexer.search import IndexMissing, IndexUnreadable, InvalidRequest
 from . import api, collection_views, compare, curate, document_views, feed_views, links, search_views, suggest
 from .service import search_service
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -71,9 +80,19 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
         FACET_PANEL=30,  # values a facet panel carries at most; the rest are on the facet's own page
         FEED_SIZE=50,
         # Pages, feeds and exports are text that shrinks 4-8x; flask-compress picks br/gzip by Accept-Encoding.
-        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
-                            "application/atom+xml", "application/opensearchdescription+xml", "image/svg+xml",
-                            "text/csv", "application/x-research-info-systems", "application/x-bibtex"],
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "application/atom+xml",
+            "application/opensearchdescription+xml",
+            "image/svg+xml",
+            "text/csv",
+            "application/x-research-info-systems",
+            "application/x-bibtex",
+        ],
     )
     app.config.update(config)
     app.json = _JSONProvider(app)
@@ -82,7 +101,8 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
         # only that many proxies' headers are believed, so a client cannot forge its own address.
         # Flask's documented way to add WSGI middleware; its type hints declare wsgi_app a method only.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
 
     for blueprint in (links.bp, search_views.bp, document_views.bp, feed_views.bp, collection_views.bp):
         app.register_blueprint(blueprint)
@@ -99,9 +119,15 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     Compress(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InvalidRequest, lambda error: _http_error(BadRequest(str(error))))
-    app.register_error_handler(RequestEntityTooLarge, lambda error: _http_error(RequestEntityTooLarge(
-        f"The request sent more than {app.config['MAX_CONTENT_LENGTH'] // 1024} KB, more than any form of this "
-        "site needs; nothing of it was read.")))
+    app.register_error_handler(
+        RequestEntityTooLarge,
+        lambda error: _http_error(
+            RequestEntityTooLarge(
+                f"The request sent more than {app.config['MAX_CONTENT_LENGTH'] // 1024} KB, more than any form of this "
+                "site needs; nothing of it was read."
+            )
+        ),
+    )
     app.register_error_handler(limits.Busy, _busy)
     app.register_error_handler(IndexMissing, _no_index)
     app.register_error_handler(IndexUnreadable, _unreadable_index)
@@ -139,8 +165,11 @@ def _fingerprint_static(endpoint: str, values: dict) -> None:
 
 def _cache_fingerprinted(response):
     """Long-lived caching only when the URL names the current version (an old ?v= gets revalidated)."""
-    if (request.endpoint == "static" and response.status_code == 200
-            and request.args.get("v") == _static_digest((request.view_args or {}).get("filename", ""))):
+    if (
+        request.endpoint == "static"
+        and response.status_code == 200
+        and request.args.get("v") == _static_digest((request.view_args or {}).get("filename", ""))
+    ):
         response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
     return response
 
@@ -168,8 +197,11 @@ def _wants_json() -> bool:
 def _http_error(error: HTTPException):
     if request_ctx.url_adapter is None:
         # The Host header could not be read or is not this site's: no page (its links) can be made.
-        return Response(f"{error.code} {error.name}: this server does not answer for that host name.\n",
-                        error.code, mimetype="text/plain")
+        return Response(
+            f"{error.code} {error.name}: this server does not answer for that host name.\n",
+            error.code,
+            mimetype="text/plain",
+        )
     if _wants_json():
         return jsonify(error=error.description), error.code
     return render_template("error.html", error=error), error.code
@@ -212,9 +244,14 @@ def _unreadable_index(error: IndexUnreadable):
     The visitor is not shown file paths; the log has them. Retry-After tells clients and proxies
     when to ask again."""
     current_app.logger.error("the search index cannot be read: %s", error)
-    response = current_app.make_response(_http_error(ServiceUnavailable(
-        "the search index cannot be read: its files are damaged or not readable; "
-        "the operator can repair it with `observatory build --full`")))
+    response = current_app.make_response(
+        _http_error(
+            ServiceUnavailable(
+                "the search index cannot be read: its files are damaged or not readable; "
+                "the operator can repair it with `observatory build --full`"
+            )
+        )
+    )
     response.headers["Retry-After"] = "30"
     return response
 

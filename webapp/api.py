@@ -2,6 +2,7 @@
 
 Bad parameters raise `InvalidRequest`, which the app turns into 400 {"error": ...} under /api/.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request

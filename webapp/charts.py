@@ -3,6 +3,7 @@
 The strict CSP forbids style attributes; bars are sized with SVG's own width/height/x/y
 attributes and coloured by class from style.css.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,8 +40,10 @@ class BarChart:
         if not self.bars:
             return "No publications."
         top = max(self.bars, key=lambda bar: bar.count)
-        return (f"Publications per year from {self.bars[0].label} to {self.bars[-1].label}; "
-                f"most in {top.label} ({top.count}).")
+        return (
+            f"Publications per year from {self.bars[0].label} to {self.bars[-1].label}; "
+            f"most in {top.label} ({top.count})."
+        )
 
 
 def year_series(counts: dict[int, int]) -> list[tuple[str, int]]:
@@ -50,8 +53,9 @@ def year_series(counts: dict[int, int]) -> list[tuple[str, int]]:
     return [(str(year), counts.get(year, 0)) for year in range(min(counts), max(counts) + 1)]
 
 
-def bar_chart(series: list[tuple[str, int]], width: int = 240, height: int = 80, label_room: int = 14,
-              tick_room: int = 34) -> BarChart:
+def bar_chart(
+    series: list[tuple[str, int]], width: int = 240, height: int = 80, label_room: int = 14, tick_room: int = 34
+) -> BarChart:
     """`tick_room`: the width one axis label needs; labels are thinned out to fit, ends always kept.
 
     Bars keep half a label's width from either edge so the end labels, centred under them, fit.
@@ -66,8 +70,16 @@ def bar_chart(series: list[tuple[str, int]], width: int = 240, height: int = 80,
         bar_height = round(baseline * count / peak, 1) if peak else 0.0
         if count and bar_height < 1:
             bar_height = 1.0
-        bars.append(Bar(label, count, round(margin + position * step + gap / 2, 1), round(baseline - bar_height, 1),
-                        round(step - gap, 1), bar_height))
+        bars.append(
+            Bar(
+                label,
+                count,
+                round(margin + position * step + gap / 2, 1),
+                round(baseline - bar_height, 1),
+                round(step - gap, 1),
+                bar_height,
+            )
+        )
     return BarChart(bars, _ticks(bars, width - 2 * margin, tick_room), width, height, baseline)
 
 
@@ -106,7 +118,7 @@ class Line:
 @dataclass(frozen=True)
 class LineChart:
     lines: list[Line]
-    ticks: list[Tick]          # years along the bottom
+    ticks: list[Tick]  # years along the bottom
     levels: list[tuple[float, str]]  # (y, "20%") gridlines
     width: int
     height: int
@@ -124,12 +136,22 @@ class LineChart:
             top = max(line.points, key=lambda p: p.share, default=None)
             if top is not None:
                 peaks.append(f"{line.label}: highest in {top.year} ({top.share:.0%})")
-        return (f"Share of each year's publications matching, {self.ticks[0].label} to {self.ticks[-1].label}. "
-                + "; ".join(peaks) + ".")
+        return (
+            f"Share of each year's publications matching, {self.ticks[0].label} to {self.ticks[-1].label}. "
+            + "; ".join(peaks)
+            + "."
+        )
 
 
-def line_chart(series: list[dict], width: int = 640, height: int = 260, left: int = 44, right: int = 16,
-               label_room: int = 22, tick_room: int = 48) -> LineChart:
+def line_chart(
+    series: list[dict],
+    width: int = 640,
+    height: int = 260,
+    left: int = 44,
+    right: int = 16,
+    label_room: int = 22,
+    tick_room: int = 48,
+) -> LineChart:
     """Shares (0–1) per year as lines on a common year axis; the y axis runs to the next 10% above
     the highest share, so small shares are not flattened against a 100% ceiling."""
     years = sorted({year for s in series for year, *_ in s["points"]})
@@ -147,8 +169,13 @@ def line_chart(series: list[dict], width: int = 640, height: int = 260, left: in
     def y(share: float) -> float:
         return round(baseline - (baseline - top_pad) * share / top, 1)
 
-    lines = [Line(s["label"], [Point(x(year), y(share), year, share, matches, total)
-                               for year, matches, total, share in s["points"]]) for s in series]
+    lines = [
+        Line(
+            s["label"],
+            [Point(x(year), y(share), year, share, matches, total) for year, matches, total, share in s["points"]],
+        )
+        for s in series
+    ]
     every = max(1, math.ceil(len(years) * tick_room / max(span, 1)))
     chosen = sorted(set(range(0, len(years), every)) | ({len(years) - 1} if years else set()))
     if len(chosen) > 1 and chosen[-1] - chosen[-2] < every:

@@ -3,6 +3,7 @@ with citeproc-js (the reference processor; tests/test_citations.py compares them
 
 Imported for its effect by `export`; each fix names the rule it restores.
 """
+
 from __future__ import annotations
 
 import re
@@ -64,10 +65,12 @@ def _label_only_with_its_variable(self, item, variable=None, *args, **kwargs):
 
 #: Prepositions that title case leaves in lower case (CMOS 8.159: all prepositions, whatever their
 #: length), as citeproc-js has them; citeproc-py knew only the short ones, so "Within", "Through".
-_PREPOSITIONS = ("about above across after against along alongside amid among amongst around aside atop before"
-                 " behind below beneath beside besides between beyond circa despite during except inside like"
-                 " near off out per since than through throughout toward towards under underneath until unto"
-                 " upon versus within without").split()
+_PREPOSITIONS = (
+    "about above across after against along alongside amid among amongst around aside atop before"
+    " behind below beneath beside besides between beyond circa despite during except inside like"
+    " near off out per since than through throughout toward towards under underneath until unto"
+    " upon versus within without"
+).split()
 
 #: Prefixes that cannot stand alone as words: after them the element stays lower case in title case
 #: ("Micro-credentials", CMOS 8.161), where citeproc-js capitalises it (a listed difference).
@@ -90,8 +93,13 @@ def _capitalise_elements(word: str) -> str:
     parts = word.split("-")
     for i in range(1, len(parts)):
         part, before = parts[i], re.sub(r"^\W+", "", parts[i - 1]).lower()
-        if part[:1].isalpha() and part.islower() and before and before not in PREFIXES \
-                and re.sub(r"\W+$", "", part) not in model.TextCased._stop_words:
+        if (
+            part[:1].isalpha()
+            and part.islower()
+            and before
+            and before not in PREFIXES
+            and re.sub(r"\W+$", "", part) not in model.TextCased._stop_words
+        ):
             parts[i] = part[0].upper() + part[1:]
     return "-".join(parts)
 

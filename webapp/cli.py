@@ -3,6 +3,7 @@
 `serve` lives here so that dependencies point one way (the web app uses the indexer, never the
 reverse); the console script is this module's `main`.
 """
+
 from __future__ import annotations
 
 import click

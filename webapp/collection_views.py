@@ -1,4 +1,5 @@
 """The collection as a whole: trends over time, its shape in charts, and the curators' status list."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -41,9 +42,19 @@ def trends():
     years = sorted({point[0] for s in series for point in s["points"]})
     by_year = [{point[0]: point for point in s["points"]} for s in series]
     rows = [(year, [points.get(year) for points in by_year]) for year in years]
-    return render_template("trends.html", req=req, queries=queries, by=by, series=series, rows=rows, zip=zip,
-                           chart=line_chart(series), split_facets=[f for f in FACETS if f.key != "year"],
-                           chips=chips(url_for("collection.trends"), req), search_link=_search_link_for)
+    return render_template(
+        "trends.html",
+        req=req,
+        queries=queries,
+        by=by,
+        series=series,
+        rows=rows,
+        zip=zip,
+        chart=line_chart(series),
+        split_facets=[f for f in FACETS if f.key != "year"],
+        chips=chips(url_for("collection.trends"), req),
+        search_link=_search_link_for,
+    )
 
 
 def _search_link_for(req: SearchRequest, q: str, year: int | None = None) -> str:
@@ -65,27 +76,37 @@ def _trend_series(service: SearchService, req: SearchRequest, queries: list[str]
         wanted = [(q, q, req) for q in queries]
     else:
         terms = queries or [""]
-        values = req.selected(spec.key) or [
-            b["value"] for b in service.search(replace(req, q=terms[0] if len(terms) == 1 else "", per_page=1),
-                                               snippets=False, correct=False)["facets"][spec.key]
-            if b["count"]][:max(1, MAX_SERIES // len(terms))]
-        wanted = [(f"{spec.label(v)}: {q}" if len(terms) > 1 else spec.label(v), q, req.with_selected(spec.key, [v]))
-                  for q in terms for v in values][:MAX_SERIES]
+        values = (
+            req.selected(spec.key)
+            or [
+                b["value"]
+                for b in service.search(
+                    replace(req, q=terms[0] if len(terms) == 1 else "", per_page=1), snippets=False, correct=False
+                )["facets"][spec.key]
+                if b["count"]
+            ][: max(1, MAX_SERIES // len(terms))]
+        )
+        wanted = [
+            (f"{spec.label(v)}: {q}" if len(terms) > 1 else spec.label(v), q, req.with_selected(spec.key, [v]))
+            for q in terms
+            for v in values
+        ][:MAX_SERIES]
     series = []
     for label, q, narrowed in wanted:
         matches = _year_counts(service, replace(narrowed, q=q, match="all"))
         totals = _year_counts(service, replace(narrowed, q=""))
-        points = [(year, matches.get(year, 0), total, matches.get(year, 0) / total)
-                  for year, total in sorted(totals.items()) if total]
-        series.append({"label": label, "q": q, "req": narrowed, "points": points,
-                       "matches": sum(matches.values())})
+        points = [
+            (year, matches.get(year, 0), total, matches.get(year, 0) / total)
+            for year, total in sorted(totals.items())
+            if total
+        ]
+        series.append({"label": label, "q": q, "req": narrowed, "points": points, "matches": sum(matches.values())})
     return series
 
 
 def _year_counts(service: SearchService, req: SearchRequest) -> dict[int, int]:
     facets = service.search(replace(req, page=1, per_page=1), snippets=False, correct=False)["facets"]["year"]
     return {b["value"]: b["count"] for b in facets if b["count"]}
-
 
 
 @bp.get("/status")
@@ -104,8 +125,16 @@ def status():
         abort(400, "page must be a whole number")
     if not 1 <= page <= pages:
         abort(404, f"there are {pages} page(s) of {group['label'].lower()}")
-    return render_template("status.html", overview=overview, group=group, page=page, pages=page_window(page, pages),
-                           last_page=pages, rows=group["rows"][(page - 1) * size:page * size], first=(page - 1) * size + 1)
+    return render_template(
+        "status.html",
+        overview=overview,
+        group=group,
+        page=page,
+        pages=page_window(page, pages),
+        last_page=pages,
+        rows=group["rows"][(page - 1) * size : page * size],
+        first=(page - 1) * size + 1,
+    )
 
 
 @bp.get("/status.csv")
@@ -114,10 +143,14 @@ def status_csv():
     overview = search_service().overview()
     reason = request.args.get("reason")
     groups = [_status_group(overview, reason)] if reason else overview["problems"]
-    body = export.problems_csv([row for group in groups for row in group["rows"]],
-                               lambda r: document_link(r["id"]))
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="observatory-status{"-" + reason if reason else ""}.csv"'})
+    body = export.problems_csv([row for group in groups for row in group["rows"]], lambda r: document_link(r["id"]))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="observatory-status{"-" + reason if reason else ""}.csv"'
+        },
+    )
 
 
 def _status_group(overview: dict, reason: str) -> dict:
@@ -133,5 +166,10 @@ def about():
     years = {v["value"]: v["count"] for v in overview["facets"]["year"]}
     # Axis labels get room for the larger type the phone layout uses (the picture scales down there).
     chart = bar_chart(year_series(years), width=640, height=200, label_room=22, tick_room=64)
-    return render_template("about.html", overview=overview, chart=chart, facets=FACET_BY_KEY,
-                           year_links={year: facet_url("year", year) for year, count in years.items() if count})
+    return render_template(
+        "about.html",
+        overview=overview,
+        chart=chart,
+        facets=FACET_BY_KEY,
+        year_links={year: facet_url("year", year) for year, count in years.items() if count},
+    )

@@ -3,6 +3,7 @@
 The page is a GET of its whole state (a search's parameters plus `by` and `sel`), so a table can be
 bookmarked, shared and exported as shown; it needs no script.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,21 @@ from .urls import chips, page_window
 
 bp = Blueprint("compare", __name__)
 
-CSV_COLUMNS = ("group", "id", "title", "year", "organisation", "type", "regions", "matching_pages", "page", "time",
-               "passage", "matched_in", "link")
+CSV_COLUMNS = (
+    "group",
+    "id",
+    "title",
+    "year",
+    "organisation",
+    "type",
+    "regions",
+    "matching_pages",
+    "page",
+    "time",
+    "passage",
+    "matched_in",
+    "link",
+)
 #: What a matched_in field is called where people read it.
 FIELD_NAMES = {"organisation": "issuing organisation"}
 
@@ -67,16 +81,35 @@ def page():
     first = (search.page - 1) * search.per_page + 1
     shown = len(dict.fromkeys(row["id"] for row in rows))
     pages = max(1, -(-data["total"] // search.per_page))
-    more = {group["value"]: _state_url("compare.page", without_grouping(req, group["value"]))
-            for group in data["groups"] if req.by and group["total"] > len(group["rows"])}
+    more = {
+        group["value"]: _state_url("compare.page", without_grouping(req, group["value"]))
+        for group in data["groups"]
+        if req.by and group["total"] > len(group["rows"])
+    }
     return render_template(
-        "compare.html", req=req, search=search, data=data, records=records, first=first, shown=shown,
-        pages=page_window(search.page, pages), last_page=pages, more=more, group_rows=GROUP_ROWS,
-        facets=FACETS, why=_why, chips=chips(url_for("compare.page"), search),
+        "compare.html",
+        req=req,
+        search=search,
+        data=data,
+        records=records,
+        first=first,
+        shown=shown,
+        pages=page_window(search.page, pages),
+        last_page=pages,
+        more=more,
+        group_rows=GROUP_ROWS,
+        facets=FACETS,
+        why=_why,
+        chips=chips(url_for("compare.page"), search),
         page_url=lambda n: _state_url("compare.page", req, page=n),
-        exports=[(label, _state_url(endpoint, req, **args)) for label, endpoint, args in (
-            ("CSV", "compare.download", {"fmt": "csv"}), ("Markdown", "compare.download", {"fmt": "md"}),
-            ("JSON", "compare.api", {}))],
+        exports=[
+            (label, _state_url(endpoint, req, **args))
+            for label, endpoint, args in (
+                ("CSV", "compare.download", {"fmt": "csv"}),
+                ("Markdown", "compare.download", {"fmt": "md"}),
+                ("JSON", "compare.api", {}),
+            )
+        ],
         search_link=url_for("search.search") + (f"?{urlencode(search.to_args())}" if search.to_args() else ""),
     )
 
@@ -89,8 +122,9 @@ def download(fmt: str):
         body, mimetype = "\ufeff" + table_csv(data, document_link), "text/csv"
     else:
         body, mimetype = table_markdown(data, document_link), "text/markdown"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="observatory-compare.{fmt}"'})
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="observatory-compare.{fmt}"'}
+    )
 
 
 # ---------------------------------------------------------------- the exports
@@ -117,13 +151,27 @@ def table_csv(data: dict, link) -> str:
     writer.writerow(CSV_COLUMNS)
     for group in data["groups"]:
         for row in group["rows"]:
-            base = {"group": group["label"], "id": row["id"], "title": row["title"], "year": row["year"],
-                    "organisation": row["organisation"], "type": FACET_BY_KEY["type"].label(row["type"]),
-                    "regions": "; ".join(row["regions"]), "matching_pages": row["pages"],
-                    "matched_in": "; ".join(row["matched_in"]), "link": link(row["id"])}
+            base = {
+                "group": group["label"],
+                "id": row["id"],
+                "title": row["title"],
+                "year": row["year"],
+                "organisation": row["organisation"],
+                "type": FACET_BY_KEY["type"].label(row["type"]),
+                "regions": "; ".join(row["regions"]),
+                "matching_pages": row["pages"],
+                "matched_in": "; ".join(row["matched_in"]),
+                "link": link(row["id"]),
+            }
             for passage in row["passages"] or [None]:
-                line = {**base, **({"page": passage["page"], "time": passage["time"],
-                                    "passage": _plain(passage["html"])} if passage else {})}
+                line = {
+                    **base,
+                    **(
+                        {"page": passage["page"], "time": passage["time"], "passage": _plain(passage["html"])}
+                        if passage
+                        else {}
+                    ),
+                }
                 writer.writerow([_cell(line.get(column)) for column in CSV_COLUMNS])
     return out.getvalue()
 
@@ -144,8 +192,10 @@ def _md_inline(text: str) -> str:
 def _md_passage(passage: dict) -> str:
     """Hits in bold: the marks of the page, kept where the table is pasted."""
     parts = re.split(r"<mark>(.*?)</mark>", passage["html"])
-    text = "".join(f"**{_md_inline(html.unescape(part))}**" if i % 2 else _md_inline(html.unescape(part))
-                   for i, part in enumerate(parts))
+    text = "".join(
+        f"**{_md_inline(html.unescape(part))}**" if i % 2 else _md_inline(html.unescape(part))
+        for i, part in enumerate(parts)
+    )
     where = _where(passage)
     return f"{where}: {text}" if where else text
 
@@ -153,16 +203,29 @@ def _md_passage(passage: dict) -> str:
 def table_markdown(data: dict, link) -> str:
     """One table line per row; its passages in one cell, separated by <br> (GitHub and Pandoc read it)."""
     grouped = data["by"] is not None
-    head = (["Group"] if grouped else []) + ["Publication", "Year", "Organisation", "Type", "Regions",
-                                              "Matching pages", "Passages"]
+    head = (["Group"] if grouped else []) + [
+        "Publication",
+        "Year",
+        "Organisation",
+        "Type",
+        "Regions",
+        "Matching pages",
+        "Passages",
+    ]
     align = (["---"] if grouped else []) + ["---", "---:", "---", "---", "---", "---:", "---"]
     lines = ["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |"]
     for group in data["groups"]:
         for row in group["rows"]:
             said = "<br>".join(_md_passage(p) for p in row["passages"]) or _md(_why(row))
             cells = ([_md(group["label"])] if grouped else []) + [
-                f"[{_md(row['title'])}]({link(row['id'])})", str(row["year"]), _md(row["organisation"] or ""),
-                _md(FACET_BY_KEY["type"].label(row["type"])), _md(", ".join(row["regions"])), str(row["pages"]), said]
+                f"[{_md(row['title'])}]({link(row['id'])})",
+                str(row["year"]),
+                _md(row["organisation"] or ""),
+                _md(FACET_BY_KEY["type"].label(row["type"])),
+                _md(", ".join(row["regions"])),
+                str(row["pages"]),
+                said,
+            ]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

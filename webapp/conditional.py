@@ -1,4 +1,5 @@
 """Conditional answers for clients that poll (feed readers, API scripts): an unchanged answer is a 304."""
+
 from __future__ import annotations
 
 import datetime as dt

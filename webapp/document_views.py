@@ -1,4 +1,5 @@
 """A publication: its page with metadata, matches and citations, its pages to read, its local file."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, send_file, url_for
@@ -16,9 +17,11 @@ bp = Blueprint("documents", __name__)
 
 #: How a local copy is served. A PDF viewer is a plugin that a CSP sandbox would block; anything else
 #: is sandboxed so a curator's HTML file can never run script on this site's origin.
-LOCAL_FILES = {"pdf": ("application/pdf", "frame-ancestors 'none'"),
-               "html": ("text/html", "sandbox; default-src 'none'; frame-ancestors 'none'"),
-               "text": ("text/plain", "sandbox; default-src 'none'; frame-ancestors 'none'")}
+LOCAL_FILES = {
+    "pdf": ("application/pdf", "frame-ancestors 'none'"),
+    "html": ("text/html", "sandbox; default-src 'none'; frame-ancestors 'none'"),
+    "text": ("text/plain", "sandbox; default-src 'none'; frame-ancestors 'none'"),
+}
 
 
 @bp.get("/doc/<doc_id>")
@@ -31,12 +34,18 @@ def document(doc_id: str):
     doc = publication(found)
     canonical = absolute_url(url_for("documents.document", doc_id=doc_id))
     return render_template(
-        "doc.html", doc=doc, req=req, similar=[publication(s) for s in service.similar(doc_id)],
+        "doc.html",
+        doc=doc,
+        req=req,
+        similar=[publication(s) for s in service.similar(doc_id)],
         citations=export.citations(doc),
         back_url=search_url(req),
-        canonical=canonical, highwire=embedded.highwire_tags(doc, canonical), json_ld=embedded.json_ld(doc, canonical),
+        canonical=canonical,
+        highwire=embedded.highwire_tags(doc, canonical),
+        json_ld=embedded.json_ld(doc, canonical),
         # none without a summary: Zotero would save the page's description as the item's abstract
-        description=doc.summary or "", position=position(service, req, doc_id),
+        description=doc.summary or "",
+        position=position(service, req, doc_id),
     )
 
 
@@ -48,10 +57,16 @@ def read(doc_id: str, number: int):
     found = service.page(doc_id, number, q=req.q)
     if found is None:
         abort(404)
-    return render_template("page.html", page=found, doc=publication(found["record"]), req=req,
-                           position=position(service, req, doc_id), back_url=search_url(req),
-                           blocks=reflow(found["html"].replace("<mark>", f'<mark id="{FIRST_MATCH}">', 1)),
-                           canonical=absolute_url(url_for("documents.read", doc_id=doc_id, number=number)))
+    return render_template(
+        "page.html",
+        page=found,
+        doc=publication(found["record"]),
+        req=req,
+        position=position(service, req, doc_id),
+        back_url=search_url(req),
+        blocks=reflow(found["html"].replace("<mark>", f'<mark id="{FIRST_MATCH}">', 1)),
+        canonical=absolute_url(url_for("documents.read", doc_id=doc_id, number=number)),
+    )
 
 
 @bp.get("/doc/<doc_id>/file")

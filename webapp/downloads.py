@@ -1,4 +1,5 @@
 """Exports as HTTP downloads: one writer per format, and the response that names the file."""
+
 from __future__ import annotations
 
 from flask import Response
@@ -7,9 +8,11 @@ from . import export
 from .links import document_link
 
 #: format -> (media type with its charset, label). Reference managers read the charset, not a guess.
-EXPORTS = {"csv": ("text/csv; charset=utf-8", "CSV"),
-           "ris": ("application/x-research-info-systems; charset=utf-8", "RIS"),
-           "bib": ("application/x-bibtex; charset=utf-8", "BibTeX")}
+EXPORTS = {
+    "csv": ("text/csv; charset=utf-8", "CSV"),
+    "ris": ("application/x-research-info-systems; charset=utf-8", "RIS"),
+    "bib": ("application/x-bibtex; charset=utf-8", "BibTeX"),
+}
 
 
 def writer(fmt: str):
@@ -21,5 +24,6 @@ def writer(fmt: str):
 
 def download(body, fmt: str, name: str) -> Response:
     content_type, _ = EXPORTS[fmt]
-    return Response(body, content_type=content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+    return Response(
+        body, content_type=content_type, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    )

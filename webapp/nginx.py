@@ -5,6 +5,7 @@ deploy/nginx.conf.template with its placeholders filled. The security headers co
 nginx's own errors and the fixed ones gunicorn writes for requests it cannot parse (gunicorn.conf.py);
 the app's answers keep their own (a local file's sandboxing policy among them).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,12 +24,19 @@ def _variable(header: str) -> str:
 
 def render(listen: str, upstream: str, run_dir: str) -> str:
     """An empty value is a header nginx leaves out, so each is mapped to empty where the answer has it."""
-    maps = "\n".join(f'    map $upstream_http_{_variable(name)} $default_{_variable(name)} {{ "" "{value}"; default ""; }}'
-                     for name, value in SECURITY_HEADERS.items())
+    maps = "\n".join(
+        f'    map $upstream_http_{_variable(name)} $default_{_variable(name)} {{ "" "{value}"; default ""; }}'
+        for name, value in SECURITY_HEADERS.items()
+    )
     adds = "\n".join(f"        add_header {name} $default_{_variable(name)} always;" for name in SECURITY_HEADERS)
     text = TEMPLATE.read_text(encoding="utf-8")
-    for placeholder, value in (("@LISTEN@", listen), ("@UPSTREAM@", upstream), ("@RUN_DIR@", run_dir),
-                               ("    @SECURITY_HEADER_DEFAULTS@", maps), ("        @ADD_SECURITY_HEADERS@", adds)):
+    for placeholder, value in (
+        ("@LISTEN@", listen),
+        ("@UPSTREAM@", upstream),
+        ("@RUN_DIR@", run_dir),
+        ("    @SECURITY_HEADER_DEFAULTS@", maps),
+        ("        @ADD_SECURITY_HEADERS@", adds),
+    ):
         text = text.replace(placeholder, value)
     return text
 

@@ -1,5 +1,6 @@
 """Where a publication stands in the search it was opened from: "result 3 of 8", and its neighbours,
 as library catalogues show it, so reading one result never loses the list."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -11,7 +12,7 @@ from indexer.search import SearchRequest, SearchService
 class Position:
     number: int
     total: int
-    previous: tuple[str, SearchRequest] | None   # (id, the search state whose page shows it)
+    previous: tuple[str, SearchRequest] | None  # (id, the search state whose page shows it)
     next: tuple[str, SearchRequest] | None
 
 
@@ -25,8 +26,11 @@ def position(service: SearchService, req: SearchRequest, doc_id: str) -> Positio
         return None
     i = ids.index(doc_id)
     previous = (ids[i - 1], req) if i > 0 else _edge(service, req, data["page"] - 1, -1)
-    following = (ids[i + 1], req) if i + 1 < len(ids) else \
-        (_edge(service, req, data["page"] + 1, 0) if data["page"] < data["pages"] else None)
+    following = (
+        (ids[i + 1], req)
+        if i + 1 < len(ids)
+        else (_edge(service, req, data["page"] + 1, 0) if data["page"] < data["pages"] else None)
+    )
     return Position((data["page"] - 1) * data["per_page"] + i + 1, data["total"], previous, following)
 
 

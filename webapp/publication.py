@@ -5,6 +5,7 @@ with its build state, a page's record); `publication()` turns any of them into t
 template or a writer never has to know which one it was given, and what is derived from a record
 (its status, the date it was last read, who to credit) is derived here only.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,7 +38,7 @@ class Publication:
     pages: int = 0
     paged: bool = True
     build: dict = field(default_factory=dict)
-    changed: str | None = None    # when the build last wrote the record into the index
+    changed: str | None = None  # when the build last wrote the record into the index
     # what a search adds: the title with its words marked, the passages, why it matched
     title_html: str = ""
     snippets: tuple[dict, ...] = ()
@@ -91,7 +92,7 @@ def _moment(value: str | None) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
-    return moment.replace(tzinfo=moment.tzinfo or dt.timezone.utc) if moment else None
+    return moment.replace(tzinfo=moment.tzinfo or dt.UTC) if moment else None
 
 
 _FIELDS = {f.name for f in fields(Publication)}

@@ -1,13 +1,19 @@
 """The advanced search form's fields written as the search box's own syntax, so the syntax is learnt
 by using the form: what the box then shows can be edited, shared and typed next time."""
+
 from __future__ import annotations
 
 import re
 
 #: (form field, label, how its words are written)
-FIELDS = (("all", "All of these words", "+word"), ("phrase", "This exact phrase", "\"a phrase\""),
-          ("any", "Any of these words", "a OR b"), ("none", "None of these words", "-word"),
-          ("title", "Words in the title", "title:word"), ("author", "Author or organisation named", "\"a name\""))
+FIELDS = (
+    ("all", "All of these words", "+word"),
+    ("phrase", "This exact phrase", '"a phrase"'),
+    ("any", "Any of these words", "a OR b"),
+    ("none", "None of these words", "-word"),
+    ("title", "Words in the title", "title:word"),
+    ("author", "Author or organisation named", '"a name"'),
+)
 
 _SYNTAX = re.compile(r'["()+\-:]')
 

@@ -6,6 +6,7 @@ the suggestion store's own SQLite file: gunicorn's workers all see one count, an
 nothing. Only what is accepted is counted (`Limit.hit`), after the request is checked against the
 count (`Limit.allows`) before its body is parsed: a reader's mistyped post costs nothing.
 """
+
 from __future__ import annotations
 
 import sqlite3

@@ -3,6 +3,7 @@ author broke the text, so in a column of another width they make lines that alte
 
 Works on the highlighted HTML (escaped text with only `<mark>` tags), line by line.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,11 @@ def _is_heading(line: str, alone: bool) -> bool:
     if not words:
         return False
     capitals = text.isupper() and len(text) > 3
-    return bool(_NUMBERED_HEADING.match(text) or capitals or (alone and len(words) <= 8 and all(
-        w[0].isupper() or len(w) <= 3 for w in words)))
+    return bool(
+        _NUMBERED_HEADING.match(text)
+        or capitals
+        or (alone and len(words) <= 8 and all(w[0].isupper() or len(w) <= 3 for w in words))
+    )
 
 
 def reflow(page_html: str) -> list[Block]:

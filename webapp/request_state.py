@@ -3,6 +3,7 @@
 Every page is a GET of its full state, so any view can be bookmarked, shared and reached with the
 back button; nothing is remembered between requests.
 """
+
 from __future__ import annotations
 
 from flask import request

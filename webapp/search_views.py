@@ -1,4 +1,5 @@
 """The search page: the box, the facets, the results and their paging, sorting and selection."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -22,8 +23,13 @@ from .urls import chips, clear_filters_url, page_window, state_url
 
 bp = Blueprint("search", __name__)
 
-SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest", "title": "Title A–Z",
-               "added": "Recently added"}
+SORT_LABELS = {
+    "relevance": "Relevance",
+    "newest": "Newest",
+    "oldest": "Oldest",
+    "title": "Title A–Z",
+    "added": "Recently added",
+}
 EXPORT_LABELS = {"csv": "CSV", "ris": "RIS", "bib": "BibTeX"}
 
 
@@ -54,18 +60,37 @@ def search():
     active = chips(base, req)
     years = {v["value"]: v["count"] for v in data["facets"]["year"]}
     context = dict(
-        req=req, data=data, results=results, error=error, notice=notice, coins=coins, chips=active, selected=g.selected,
-        clear_url=clear_filters_url(base, req), unticked_url=state_url(base, req),
-        facets=[facet_view(spec, data["facets"][spec.key], facet_size(spec, current_app.config["FACET_SIZE"]),
-                           current_app.config["FACET_PANEL"], full_list_url(spec, req))
-                for spec in FACETS],
+        req=req,
+        data=data,
+        results=results,
+        error=error,
+        notice=notice,
+        coins=coins,
+        chips=active,
+        selected=g.selected,
+        clear_url=clear_filters_url(base, req),
+        unticked_url=state_url(base, req),
+        facets=[
+            facet_view(
+                spec,
+                data["facets"][spec.key],
+                facet_size(spec, current_app.config["FACET_SIZE"]),
+                current_app.config["FACET_PANEL"],
+                full_list_url(spec, req),
+            )
+            for spec in FACETS
+        ],
         chart=bar_chart(year_series(years)),
         year_links={year: search_url(req.with_selected("year", [year])) for year, count in years.items() if count},
         pages=page_window(data["page"], data["pages"]),
         sorts=[(key, label) for key, label in SORT_LABELS.items() if req.q or key != "relevance"],
-        exports=[(label, state_url(url_for("feeds.export_results", fmt=fmt), req, page=1))
-                 for fmt, label in EXPORT_LABELS.items()],
-        feed_url=state_url(url_for("feeds.search_feed"), req, page=1, sort="relevance", per_page=SearchRequest.per_page),
+        exports=[
+            (label, state_url(url_for("feeds.export_results", fmt=fmt), req, page=1))
+            for fmt, label in EXPORT_LABELS.items()
+        ],
+        feed_url=state_url(
+            url_for("feeds.search_feed"), req, page=1, sort="relevance", per_page=SearchRequest.per_page
+        ),
         follow_url=state_url(url_for("feeds.follow"), req, page=1, sort="relevance", per_page=SearchRequest.per_page),
         trends_url=_trends_url(req),
         suggestions=_suggestions(service, req, active) if not data["total"] else [],
@@ -97,8 +122,18 @@ def facet_values(param: str):
     if order == "az":
         shown.sort(key=lambda v: str(v["label"]).casefold())
     keep = [(k, v) for k, v in replace(req, page=1).to_args() if k != spec.param]
-    return render_template("facet.html", spec=spec, req=req, values=shown, total=len(values), order=order,
-                           orders=FACET_ORDERS, needle=needle, keep=keep, back_url=search_url(req))
+    return render_template(
+        "facet.html",
+        spec=spec,
+        req=req,
+        values=shown,
+        total=len(values),
+        order=order,
+        orders=FACET_ORDERS,
+        needle=needle,
+        keep=keep,
+        back_url=search_url(req),
+    )
 
 
 @bp.get("/advanced")
@@ -107,11 +142,17 @@ def advanced():
     wanted = {name: request.args.get(name, "")[:MAX_QUERY_CHARS] for name, _, _ in query_builder.FIELDS}
     if not any(v.strip() for v in request.args.values()):
         overview = search_service().overview()
-        return render_template("advanced.html", fields=query_builder.FIELDS,
-                               organisations=overview["facets"]["organisation"])
-    req = SearchRequest.from_args({"q": query_builder.compose(wanted), "organisation": request.args.getlist("organisation"),
-                                   "year_from": request.args.get("year_from", ""),
-                                   "year_to": request.args.get("year_to", "")})
+        return render_template(
+            "advanced.html", fields=query_builder.FIELDS, organisations=overview["facets"]["organisation"]
+        )
+    req = SearchRequest.from_args(
+        {
+            "q": query_builder.compose(wanted),
+            "organisation": request.args.getlist("organisation"),
+            "year_from": request.args.get("year_from", ""),
+            "year_to": request.args.get("year_to", ""),
+        }
+    )
     return redirect(state_url(url_for("search.search"), req), code=303)
 
 

@@ -8,6 +8,7 @@ message per field (control characters refused: curators read suggestions in a te
 honeypot field that people never see and form-filling bots fill in. Whatever goes wrong after the
 reader typed (too many posts, a store that cannot be written), the form comes back with their text.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,10 @@ STORE_RETRY_AFTER = 300
 
 #: C0 and C1 control characters: a title with ESC sequences would rewrite a curator's terminal.
 _CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-_NO_CONTROLS = Regexp(f"^[^\t\n\r{_CONTROLS}]*$", message="Remove the control characters (such as tabs or "
-                      "line breaks pasted with the text).")
+_NO_CONTROLS = Regexp(
+    f"^[^\t\n\r{_CONTROLS}]*$",
+    message="Remove the control characters (such as tabs or line breaks pasted with the text).",
+)
 _NO_CONTROLS_BUT_LINES = Regexp(f"^[^{_CONTROLS}]*$", message="Remove the control characters pasted with the text.")
 
 
@@ -46,33 +49,68 @@ def _latest_year() -> int:
 
 
 class SuggestionForm(FlaskForm):
-    title = StringField("Title", validators=[
-        DataRequired("Enter the publication’s title."), Length(max=500, message="Keep the title under 500 characters."),
-        _NO_CONTROLS])
-    url = URLField("Web address (URL)", description="Where the publication itself can be read or downloaded.",
-                   validators=[DataRequired("Enter the address where the publication can be found."),
-                               Length(max=2000, message="That address is too long."), _NO_CONTROLS,
-                               URL(message="Enter a full web address starting with http:// or https://.")])
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Enter the publication’s title."),
+            Length(max=500, message="Keep the title under 500 characters."),
+            _NO_CONTROLS,
+        ],
+    )
+    url = URLField(
+        "Web address (URL)",
+        description="Where the publication itself can be read or downloaded.",
+        validators=[
+            DataRequired("Enter the address where the publication can be found."),
+            Length(max=2000, message="That address is too long."),
+            _NO_CONTROLS,
+            URL(message="Enter a full web address starting with http:// or https://."),
+        ],
+    )
     # types-WTForms 3.2 predates WTForms 3.3's `invalid_value_message`
-    year = IntegerField("Year of publication", invalid_value_message="Enter the year as a number, e.g. 2023.",  # type: ignore[call-arg]
-                        validators=[InputRequired("Enter the year the publication came out, e.g. 2023."),
-        # The catalog's own bounds, so an accepted suggestion is always a valid record.
-        NumberRange(min=EARLIEST_YEAR, max=_latest_year(),
-                    message=f"Enter a year between {EARLIEST_YEAR} and {_latest_year()}.")])
-    note = TextAreaField("Note for the curators (optional)", description="Why it belongs in the collection, "
-                         "or anything else that helps.", validators=[
-                             Optional(), Length(max=2000, message="Keep the note under 2,000 characters."),
-                             _NO_CONTROLS_BUT_LINES])
-    email = EmailField("Your e-mail (optional)", description="Only if you would like to hear what became of it; "
-                       "curators see it, nobody else.", validators=[
-                           Optional(), Length(max=254, message="That e-mail address is too long."), _NO_CONTROLS,
-                           Email("Enter an e-mail address like name@example.org, or leave it empty.")])
+    year = IntegerField(
+        "Year of publication",
+        invalid_value_message="Enter the year as a number, e.g. 2023.",  # type: ignore[call-arg]
+        validators=[
+            InputRequired("Enter the year the publication came out, e.g. 2023."),
+            # The catalog's own bounds, so an accepted suggestion is always a valid record.
+            NumberRange(
+                min=EARLIEST_YEAR,
+                max=_latest_year(),
+                message=f"Enter a year between {EARLIEST_YEAR} and {_latest_year()}.",
+            ),
+        ],
+    )
+    note = TextAreaField(
+        "Note for the curators (optional)",
+        description="Why it belongs in the collection, or anything else that helps.",
+        validators=[
+            Optional(),
+            Length(max=2000, message="Keep the note under 2,000 characters."),
+            _NO_CONTROLS_BUT_LINES,
+        ],
+    )
+    email = EmailField(
+        "Your e-mail (optional)",
+        description="Only if you would like to hear what became of it; curators see it, nobody else.",
+        validators=[
+            Optional(),
+            Length(max=254, message="That e-mail address is too long."),
+            _NO_CONTROLS,
+            Email("Enter an e-mail address like name@example.org, or leave it empty."),
+        ],
+    )
     website = StringField("Leave this field empty")  # the honeypot; see the module docstring
 
     def clean(self) -> dict:
         # `or ""`: a field's data is None until the form is filled; `clean` is called once it validated
-        return {"title": (self.title.data or "").strip(), "url": (self.url.data or "").strip(), "year": self.year.data,
-                "note": (self.note.data or "").strip() or None, "email": (self.email.data or "").strip() or None}
+        return {
+            "title": (self.title.data or "").strip(),
+            "url": (self.url.data or "").strip(),
+            "year": self.year.data,
+            "note": (self.note.data or "").strip() or None,
+            "email": (self.email.data or "").strip() or None,
+        }
 
 
 @bp.record_once
@@ -84,22 +122,32 @@ def _set_up(state) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", f"sqlite://{queue.path.absolute()}")
     app.extensions[_LIMITER] = Limit(app.config["SUGGEST_RATE_LIMIT"], app.config["RATELIMIT_STORAGE_URI"])
     if app.config["SETTINGS"].secret_key is None and not app.testing:
-        app.logger.warning("OBSERVATORY_SECRET_KEY is not set: each worker process signs CSRF tokens with its own "
-                           "random key, so with several workers the suggestion form fails for some visitors")
+        app.logger.warning(
+            "OBSERVATORY_SECRET_KEY is not set: each worker process signs CSRF tokens with its own "
+            "random key, so with several workers the suggestion form fails for some visitors"
+        )
 
 
 @bp.route("/suggest", methods=["GET", "POST"])
 def form():
     if request.method == "GET":
-        known = next((r for r in _records() if r.id == request.args["known"]), None) if request.args.get("known") else None
+        known = (
+            next((r for r in _records() if r.id == request.args["known"]), None) if request.args.get("known") else None
+        )
         return _page(SuggestionForm(), sent=request.args.get("sent") == "1", known=known)
     limit, client = current_app.extensions[_LIMITER], request.remote_addr or "unknown"
     try:
         if not limit.allows(client):  # before the body is parsed; only accepted posts were counted
             wait = limit.retry_after(client)
-            return _page(SuggestionForm(), status=429, retry_after=wait, notice=(
-                f"You have sent several suggestions in a short time. Please try again in {_duration(wait)}: "
-                "what you typed is kept below."))
+            return _page(
+                SuggestionForm(),
+                status=429,
+                retry_after=wait,
+                notice=(
+                    f"You have sent several suggestions in a short time. Please try again in {_duration(wait)}: "
+                    "what you typed is kept below."
+                ),
+            )
         form = SuggestionForm()
         if not form.validate_on_submit():
             # A form shown again with messages is a page like any other (200); only a forged or stale post is refused.
@@ -113,21 +161,44 @@ def form():
             known = _catalogued(fields["url"])
         limit.hit(client)
     except (StorageError, sqlite3.Error, OSError):
-        current_app.logger.exception("the suggestion store %s cannot be written",
-                                     current_app.config["SETTINGS"].suggestion_db)
-        return _page(SuggestionForm(), status=503, retry_after=STORE_RETRY_AFTER, notice=(
-            "Suggestions cannot be saved at the moment. Nothing was lost: what you typed is kept below, "
-            f"please send it again in {_duration(STORE_RETRY_AFTER)}."))
+        current_app.logger.exception(
+            "the suggestion store %s cannot be written", current_app.config["SETTINGS"].suggestion_db
+        )
+        return _page(
+            SuggestionForm(),
+            status=503,
+            retry_after=STORE_RETRY_AFTER,
+            notice=(
+                "Suggestions cannot be saved at the moment. Nothing was lost: what you typed is kept below, "
+                f"please send it again in {_duration(STORE_RETRY_AFTER)}."
+            ),
+        )
     return redirect(url_for("suggest.form", sent=1, known=known.id if known else None), code=303)
 
 
-def _page(form: SuggestionForm, status: int = 200, retry_after: int | None = None, notice: str | None = None,
-          sent: bool = False, known=None):
+def _page(
+    form: SuggestionForm,
+    status: int = 200,
+    retry_after: int | None = None,
+    notice: str | None = None,
+    sent: bool = False,
+    known=None,
+):
     fields = [form.title, form.url, form.year, form.note, form.email]
-    response = current_app.make_response((render_template(
-        "suggest.html", form=form, fields=fields, expired=bool(form.csrf_token.errors), sent=sent, notice=notice,
-        known=known),
-        status))
+    response = current_app.make_response(
+        (
+            render_template(
+                "suggest.html",
+                form=form,
+                fields=fields,
+                expired=bool(form.csrf_token.errors),
+                sent=sent,
+                notice=notice,
+                known=known,
+            ),
+            status,
+        )
+    )
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response

@@ -4,6 +4,7 @@ Pure functions over `SearchRequest.to_args`, so links are shareable, the back bu
 state lives in the client. Any change of query or filters goes back to page 1: page 7 of a
 different result set means nothing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -35,9 +36,14 @@ def chips(base: str, req: SearchRequest) -> list[Chip]:
         removals.append(("Words", f"“{req.q}”", {"q": ""}))
     for spec in FACETS:
         selected = req.selected(spec.key)
-        removals += [(spec.title, spec.label(value),
-                      {"filters": req.with_selected(spec.key, [v for v in selected if v != value]).filters})
-                     for value in selected]
+        removals += [
+            (
+                spec.title,
+                spec.label(value),
+                {"filters": req.with_selected(spec.key, [v for v in selected if v != value]).filters},
+            )
+            for value in selected
+        ]
     if req.year_from is not None:
         removals.append(("From", str(req.year_from), {"year_from": None}))
     if req.year_to is not None:

@@ -8,6 +8,7 @@ versions live on disk, the lock and the manifest are `layout`'s business, so ano
 OpenSearch adapter, say) would be one new package with the same facade. Snippets, marks and
 phrase checks are analysis, not engine: see `indexer.snippets`.
 """
+
 from __future__ import annotations
 
 from ..analysis import ANALYSIS_VERSION
@@ -17,6 +18,19 @@ from .reader import Page, Reader, damage
 from .schema import SCHEMA, SCHEMA_VERSION, create
 from .writer import Writer
 
-__all__ = ["ANALYSIS_VERSION", "SCHEMA", "SCHEMA_VERSION", "Page", "ParsedQuery", "Reader", "Writer", "create",
-           "EXPANSION_WEIGHT", "with_alternatives",
-           "damage", "discard_unfinished", "segment_files", "segment_sizes"]
+__all__ = [
+    "ANALYSIS_VERSION",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "Page",
+    "ParsedQuery",
+    "Reader",
+    "Writer",
+    "create",
+    "EXPANSION_WEIGHT",
+    "with_alternatives",
+    "damage",
+    "discard_unfinished",
+    "segment_files",
+    "segment_sizes",
+]

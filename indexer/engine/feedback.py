@@ -8,6 +8,7 @@ query's strongest word (Terrier's `rocchio.beta`). Feedback only reorders the ma
 user's own words: an expansion word never finds a publication the query does not find, so counts,
 facets and highlighted words stay the query's.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,7 +50,7 @@ def reweighted(searcher, weights: dict[str, float], top: list[tuple[int, float]]
     best chosen word's (Rocchio's merge, as Terrier does it).
     """
     reader = searcher.reader()
-    best, found = top[0][1], Counter()
+    best, found = top[0][1], Counter[str]()
     for docnum, score in top[:FEEDBACK_DOCS]:
         if reader.has_vector(docnum, DEFAULT_FIELD):
             trust = math.exp(score - best)
@@ -73,13 +74,13 @@ def _most_informative(reader, found: Counter) -> list[tuple[str, float]]:
     mean_length = model.mean_length or 1.0
     chosen: list[tuple[float, str]] = []
     for term, weight in sorted(found.items(), key=lambda item: (-item[1], item[0])):
-        if weight <= 0:   # only in documents whose odds are too small to count (e^-745 is 0.0)
+        if weight <= 0:  # only in documents whose odds are too small to count (e^-745 is 0.0)
             break
         if len(chosen) == FEEDBACK_TERMS:
             bound = max(model.score(weight, weight, 0), model.score(weight, mean_length * docs, 0))
             if bound <= chosen[-1][0]:
                 break
-        frequency = max(reader.frequency(DEFAULT_FIELD, term), weight)   # never below: see the bound
+        frequency = max(reader.frequency(DEFAULT_FIELD, term), weight)  # never below: see the bound
         chosen.append((model.score(weight, frequency, 0), term))
         chosen.sort(key=lambda item: (-item[0], item[1]))
         del chosen[FEEDBACK_TERMS:]
@@ -94,8 +95,9 @@ def reordered(searcher, weights: dict[str, float], scores: dict[int, float]) -> 
         return scores
     top = sorted(scores.items(), key=lambda hit: (-hit[1], hit[0]))[:FEEDBACK_DOCS]
     strongest = max(weights.values())
-    added = {term: weight - weights.get(term, 0.0) / strongest
-             for term, weight in reweighted(searcher, weights, top).items()}
+    added = {
+        term: weight - weights.get(term, 0.0) / strongest for term, weight in reweighted(searcher, weights, top).items()
+    }
     rescored = {docnum: score / strongest for docnum, score in scores.items()}
     extra = [wq.Term(DEFAULT_FIELD, term, boost=weight) for term, weight in sorted(added.items()) if weight > 0]
     if extra:

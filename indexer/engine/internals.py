@@ -5,6 +5,7 @@ multi-process writer received any document, to list an index's segments and thei
 delete what a failed commit left, or to read a term vector faster than a posting at a time; each
 is a line or two here, so a Whoosh upgrade that moves them breaks one module.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -86,6 +87,6 @@ def vector_weights(reader, docnum: int, fieldname: str):
             vector._read_ids()
         if vector._weights is None:
             vector._read_weights()
-        for term, weight in zip(vector._ids[vector._i:], vector._weights[vector._i:]):
+        for term, weight in zip(vector._ids[vector._i :], vector._weights[vector._i :], strict=False):
             yield term.decode("utf-8") if isinstance(term, bytes) else term, weight
         vector._next_block()

@@ -3,6 +3,7 @@
 The words themselves are read by `indexer.analysis` (through the schema's analyzers); what is here
 is the syntax: phrases, exclusions, OR/AND/NOT, fields, and what ranking does with plain words.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,13 +21,13 @@ from .schema import DEFAULT_FIELD, pubs_schema
 class ParsedQuery:
     """The user's query in engine form, plus what to tell the user if it had to be reinterpreted."""
 
-    pubs: object          # whoosh query over pubs (or None: browse everything)
-    pages: object         # the same words over page text (None when there is nothing to look for)
-    terms: frozenset      # analysed positive terms, for highlighting
+    pubs: object  # whoosh query over pubs (or None: browse everything)
+    pages: object  # the same words over page text (None when there is nothing to look for)
+    terms: frozenset  # analysed positive terms, for highlighting
     message: str | None
-    phrases: tuple = ()   # the quoted phrases (as term sequences) a matching page must contain
+    phrases: tuple = ()  # the quoted phrases (as term sequences) a matching page must contain
     all_words: object = None  # several plain words: the query asking for all of them (match=all)
-    weights: tuple = ()   # plain words: ((term, weight), ...) of the words ranking starts from (feedback)
+    weights: tuple = ()  # plain words: ((term, weight), ...) of the words ranking starts from (feedback)
 
 
 _QUESTION_MARKS = re.compile(r"\?")
@@ -72,8 +73,9 @@ def parse(parser: qparser.QueryParser, text: str, match_all: bool = False, reade
         parsed = _bounded(parsed, reader)
     terms = _positive_terms(parsed)
     if not terms and parsed is wq.NullQuery:
-        return ParsedQuery(wq.NullQuery, None, frozenset(),
-                           "Nothing to search for: the query has only very common words or symbols.")
+        return ParsedQuery(
+            wq.NullQuery, None, frozenset(), "Nothing to search for: the query has only very common words or symbols."
+        )
     parsed = _exclusions_exclude(parsed)
     only_words = isinstance(parsed, wq.Or) and not _OPERATORS.search(text)
     if only_words:
@@ -124,8 +126,11 @@ def _positive_terms(q) -> set[str]:
     if isinstance(q, wq.AndNot):
         return _positive_terms(q.a)
     if q.is_leaf():
-        return {text.decode() if isinstance(text, bytes) else text
-                for field, text in q.iter_all_terms(phrases=True) if field in (DEFAULT_FIELD, "title")}
+        return {
+            text.decode() if isinstance(text, bytes) else text
+            for field, text in q.iter_all_terms(phrases=True)
+            if field in (DEFAULT_FIELD, "title")
+        }
     found = set()
     for child in q.children():
         found |= _positive_terms(child)
@@ -170,14 +175,19 @@ def _dampened(parsed, counts: Counter):
 def _word_weights(q) -> tuple:
     """((term, weight), ...) of a query that asks for any of some words (compounds among them),
     whatever characters it was typed with; () for one with phrases, fields or exclusions."""
+
     def word(child):
         return isinstance(child, wq.Term) and child.fieldname == DEFAULT_FIELD
+
     if not isinstance(q, wq.Or) or not all(
-            word(child) or (isinstance(child, wq.And) and all(map(word, child.subqueries)))
-            for child in q.subqueries):
+        word(child) or (isinstance(child, wq.And) and all(map(word, child.subqueries))) for child in q.subqueries
+    ):
         return ()
-    return tuple((_term_text(leaf), child.boost * leaf.boost) for child in q.subqueries
-                 for leaf in ([child] if word(child) else child.subqueries))
+    return tuple(
+        (_term_text(leaf), child.boost * leaf.boost)
+        for child in q.subqueries
+        for leaf in ([child] if word(child) else child.subqueries)
+    )
 
 
 def _term_text(leaf) -> str | None:

@@ -3,6 +3,7 @@
 What a hit is and how a passage is shown is not the reader's business (`indexer.snippets`): it
 hands out the stored text of the pages that match, best first.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -15,8 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
-from whoosh import index
-from whoosh import query as wq
+from whoosh import index, query as wq
 
 from .. import analysis, limits
 from ..layout import IndexUnreadable, fingerprint_damage
@@ -103,7 +103,7 @@ class Reader:
         query: wq.Query = parsed.pubs
         scores, context, ids, count = {}, self.pubs.context(), self._ids, 0
         for sub, offset in self.pubs.leaf_searchers():
-            matcher = query.matcher(sub, context)   # deleted documents are not among its matches
+            matcher = query.matcher(sub, context)  # deleted documents are not among its matches
             while matcher.is_active():
                 if not count % _BUDGET_EVERY and time.monotonic() >= deadline:
                     raise limits.out_of_time()
@@ -121,8 +121,9 @@ class Reader:
     # -- pages: only inside the publications being shown (an intersection with their pages, not a
     # -- filter over every matching page), so a query costs the same however many pages match.
 
-    def page_hits(self, parsed: ParsedQuery, pub_ids: list[str], words=(), per_pub: int | None = 3
-                  ) -> dict[str, list[Page]]:
+    def page_hits(
+        self, parsed: ParsedQuery, pub_ids: list[str], words=(), per_pub: int | None = 3
+    ) -> dict[str, list[Page]]:
         """The best pages of each of the given publications that have any of the query's words and,
         with `words`, all of these terms (a phrase's: the pages a phrase check reads)."""
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
@@ -161,8 +162,8 @@ class Reader:
         context = self.pages.context()
         for sub, offset in self.pages.leaf_searchers():
             end = offset + sub.doc_count_all()
-            matcher = query.matcher(sub, context)   # deleted pages are not among its matches
-            for docnum in docnums[bisect.bisect_left(docnums, offset):bisect.bisect_left(docnums, end)]:
+            matcher = query.matcher(sub, context)  # deleted pages are not among its matches
+            for docnum in docnums[bisect.bisect_left(docnums, offset) : bisect.bisect_left(docnums, end)]:
                 local = docnum - offset
                 if matcher.is_active() and matcher.id() < local:
                     matcher.skip_to(local)
@@ -183,14 +184,20 @@ class Reader:
         docnum = self.pubs.document_number(id=pub_id)
         if docnum is None:
             return []
-        keywords = self.pubs.key_terms_from_text(
-            DEFAULT_FIELD, self._body_sample(pub_id), numterms=12) if self.pages.doc_count() else []
+        keywords = (
+            self.pubs.key_terms_from_text(DEFAULT_FIELD, self._body_sample(pub_id), numterms=12)
+            if self.pages.doc_count()
+            else []
+        )
         keywords += self.pubs.key_terms_from_text(
-            "title", json.loads(self.pubs.stored_fields(docnum)["record"])["title"], numterms=6)
+            "title", json.loads(self.pubs.stored_fields(docnum)["record"])["title"], numterms=6
+        )
         if not keywords:
             return []
-        q = wq.Or([wq.Term(DEFAULT_FIELD, word, boost=weight) for word, weight in keywords]
-                  + [wq.Term("title", word, boost=weight) for word, weight in keywords])
+        q = wq.Or(
+            [wq.Term(DEFAULT_FIELD, word, boost=weight) for word, weight in keywords]
+            + [wq.Term("title", word, boost=weight) for word, weight in keywords]
+        )
         hits = self.pubs.search(q, limit=limit + 1, mask=wq.Term("id", pub_id))
         return [(self._ids[hit.docnum], hit.score) for hit in hits][:limit]
 

@@ -3,6 +3,7 @@
 Each index version holds two Whoosh indexes: `pubs`, one document per publication for ranking and
 facets, and `pages`, one per page for "where in the report" and snippets.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,8 +43,18 @@ class Analyzed(Tokenizer):
     def __eq__(self, other):
         return type(other) is type(self) and other.for_queries == self.for_queries
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        mode="",
+        **kwargs,
+    ):
         stop = analysis.QUERY_STOP_WORDS if self.for_queries else analysis.STOP_WORDS
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not kwargs.get("tokenize", True):  # a wildcard's or range's text: one word, folded, unstemmed
@@ -79,8 +90,18 @@ class PreAnalyzed(Tokenizer):
     def __eq__(self, other):
         return type(other) is type(self)
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        mode="",
+        **kwargs,
+    ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos, offset = start_pos - 1, start_char
         for word in value.split(" "):
@@ -108,8 +129,9 @@ def pubs_schema(for_queries: bool = False) -> Schema:
         title=TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
         # Term vectors (frequencies only): the words of the best first-pass matches, which
         # feedback (`feedback`) reads without analysing their text again.
-        text=TEXT(analyzer=analyzer if for_queries else PreAnalyzed(), multitoken_query="and",
-                  vector=formats.Frequency()),
+        text=TEXT(
+            analyzer=analyzer if for_queries else PreAnalyzed(), multitoken_query="and", vector=formats.Frequency()
+        ),
         title_sort=ID(sortable=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True),
         regions=KEYWORD(stored=True, commas=True, lowercase=False),

@@ -1,4 +1,5 @@
 """How the engine scores a match: BM25 with the idf other engines use."""
+
 from __future__ import annotations
 
 import math

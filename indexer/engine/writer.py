@@ -1,4 +1,5 @@
 """Writing a version: whole publications (metadata document and pages) added or removed at once."""
+
 from __future__ import annotations
 
 import contextlib
@@ -35,7 +36,7 @@ def merge_small_segments(writer, segments):
     if len(segments) + 1 <= MAX_SEGMENTS:
         return segments
     by_size = sorted(segments, key=lambda segment: segment.doc_count_all())
-    merged = by_size[:-(MAX_SEGMENTS // 2)]
+    merged = by_size[: -(MAX_SEGMENTS // 2)]
     for segment in merged:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         writer.add_reader(reader)
@@ -65,8 +66,9 @@ class Writer:
         pages = index.open_dir(str(version), indexname="pages")
         self._sub_writers = []
         if processes > 1:
-            self._pages = pages.writer(procs=processes, multisegment=True, limitmb=PAGES_LIMIT_MB // processes,
-                                       compound=False)
+            self._pages = pages.writer(
+                procs=processes, multisegment=True, limitmb=PAGES_LIMIT_MB // processes, compound=False
+            )
             # Fork the sub-writers now, while this process has no threads yet (the build's fetch
             # threads start later): Whoosh would otherwise fork them at the first batch.
             self._sub_writers = [start_sub_writer(self._pages) for _ in range(processes)]
@@ -110,24 +112,38 @@ class Writer:
         self._pubs.delete_by_term("id", pub_id)
         self._pages.delete_by_term("pub_id", pub_id)
 
-    def add(self, record: dict, search_text: str, pages: list[str], terms: list[str], paged: bool,
-            times: list[int | None] | None = None) -> None:
+    def add(
+        self,
+        record: dict,
+        search_text: str,
+        pages: list[str],
+        terms: list[str],
+        paged: bool,
+        times: list[int | None] | None = None,
+    ) -> None:
         """`record` is the curator's metadata (stored whole, shown as is); `search_text` the words of
         it that match as metadata (organisation, authors, summary...); `pages` the extracted text
         and `terms` each page's `index_terms`; `times` each page's start second where it is a window
         of a transcript (None for a document's page), which it is cited by instead of a number."""
         times = times or [None] * len(pages)
         self._pubs.add_document(
-            id=record["id"], title=record["title"],
+            id=record["id"],
+            title=record["title"],
             text=" ".join([analysis.index_terms(record["title"]), analysis.index_terms(search_text), *terms]),
-            title_sort=record["title"].casefold(), year=record["year"],
-            regions=",".join(record["regions"]), type=record["type"], section=record["section"],
+            title_sort=record["title"].casefold(),
+            year=record["year"],
+            regions=",".join(record["regions"]),
+            type=record["type"],
+            section=record["section"],
             record=json.dumps(record),
         )
         for number, (text, page_terms, time) in enumerate(zip(pages, terms, times, strict=True), start=1):
             if page_terms:
                 page = number if paged and time is None else 0
-                self._pages.add_document(pub_id=record["id"], page=page, text=page_terms, raw=text,
-                                         **({} if time is None else {"time": time}))
-
-
+                self._pages.add_document(
+                    pub_id=record["id"],
+                    page=page,
+                    text=page_terms,
+                    raw=text,
+                    **({} if time is None else {"time": time}),
+                )

@@ -4,6 +4,7 @@ windows of time.
 Whatever goes wrong inside a document surfaces as `ExtractionError` with a short reason, so one bad
 file costs one line in the status report, never the build.
 """
+
 from __future__ import annotations
 
 from ..failures import Failure

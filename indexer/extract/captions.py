@@ -4,6 +4,7 @@ A recording has no pages; its cue times stand in for page numbers, so a hit can 
 was said. webvtt-py reads both formats (and strips cue markup: voices, classes, styling, timestamps);
 it is maintained, and one parser for both keeps the two formats' pages alike.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -26,7 +27,6 @@ WINDOW_SECONDS = 60
 lands the listener at most a minute before the words."""
 
 
-
 def clock(seconds: int) -> str:
     """754 -> "12:34", 3754 -> "1:02:34": a moment in a recording as players show it."""
     hours, rest = divmod(int(seconds), 3600)
@@ -35,12 +35,14 @@ def clock(seconds: int) -> str:
 
 _SNIFF_CHARS = 1024
 _WEBVTT_HEADER = re.compile(r"\AWEBVTT(?:[ \t]|$)", re.MULTILINE)
-_SRT_FIRST_CUE = re.compile(r"\A\s*\d+[ \t]*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{3}[ \t]+-->[ \t]+\d{1,2}:\d{2}:\d{2}[,.]\d{3}")
+_SRT_FIRST_CUE = re.compile(
+    r"\A\s*\d+[ \t]*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{3}[ \t]+-->[ \t]+\d{1,2}:\d{2}:\d{2}[,.]\d{3}"
+)
 
 
 def sniff(content: bytes) -> str | None:
-    """"vtt" or "srt" when the bytes are captions (servers label them text/plain or octet-stream), else None."""
-    start = content[:_SNIFF_CHARS * 2]  # UTF-16 takes two bytes a character
+    """ "vtt" or "srt" when the bytes are captions (servers label them text/plain or octet-stream), else None."""
+    start = content[: _SNIFF_CHARS * 2]  # UTF-16 takes two bytes a character
     encoding = "utf-16" if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8"
     head = start.decode(encoding, errors="ignore").lstrip("\ufeff")
     if _WEBVTT_HEADER.match(head):
@@ -78,5 +80,4 @@ def extract_captions(content: bytes, kind: str) -> Extraction:
             last_line = line
     if not pages:
         raise ExtractionError("no text (empty captions)", Failure.NOT_A_DOCUMENT)
-    return Extraction(pages=["\n".join(page) for page in pages], paged=False, engine=kind, times=times,
-                      warning=warning)
+    return Extraction(pages=["\n".join(page) for page in pages], paged=False, engine=kind, times=times, warning=warning)

@@ -5,6 +5,7 @@ its own title. Only the lines at a page's edges are candidates, and only when th
 aside, so "Page 7" and "Page 58" are one line) stands there on a clear majority of a long enough
 document's pages: a sentence that happens to open two pages is the author's and stays.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,12 @@ def strip_running_lines(pages: list[str]) -> list[str]:
         return pages
     lines = [page.split("\n") for page in pages]
     edges = [_edge_positions(page_lines) for page_lines in lines]
-    seen = Counter(key for page_lines, positions in zip(lines, edges, strict=True)
-                   for key in {_key(page_lines[i]) for i in positions} if key)
+    seen = Counter(
+        key
+        for page_lines, positions in zip(lines, edges, strict=True)
+        for key in {_key(page_lines[i]) for i in positions}
+        if key
+    )
     needed = max(2, math.ceil(MIN_SHARE * with_text))
     running = {key for key, count in seen.items() if count >= needed}
     if not running:

@@ -1,4 +1,5 @@
 """Main text of a web page: what a reader came for, without menus, scripts and cookie banners."""
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,40 @@ from .text import decode
 _DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NOT_TEXT = ("script", "style", "noscript", "template", etree.Comment, etree.ProcessingInstruction)
-_BLOCKS = ("address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure",
-           "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol",
-           "p", "pre", "section", "table", "td", "th", "tr", "ul")
+_BLOCKS = (
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
+)
 
 
 def extract_html(content: bytes) -> Extraction:

@@ -1,4 +1,5 @@
 """Language of a text, for records whose catalog entry does not say."""
+
 from __future__ import annotations
 
 from langdetect import DetectorFactory, detect_langs

@@ -1,4 +1,5 @@
 """What every reader returns or raises, kept apart so the readers and the package entry point share it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

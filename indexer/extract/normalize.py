@@ -5,6 +5,7 @@ words broken at line ends, soft hyphens and page-break characters; web pages add
 for "stackability" must find a page that printed "stack-" at the end of one line and "ability" on the
 next, and snippets must not show control characters.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,13 +15,15 @@ SECTION_CHARS = 4000
 """Size of an HTML or plain-text section: long enough for context, short enough for whole-text highlighting."""
 
 _CID_PLACEHOLDER = re.compile(r"\(cid:\d+\)")
-_BREAKS = str.maketrans({
-    "\ufffe": "-\n",     # PDFium's mark for a hyphen it found at a line end (the line break itself is dropped)
-    "\x0c": "\n\n",      # form feed: pdfminer ends every page with one
-    "\x0b": "\n",
-    "\u2028": "\n",
-    "\u2029": "\n\n",
-})
+_BREAKS = str.maketrans(
+    {
+        "\ufffe": "-\n",  # PDFium's mark for a hyphen it found at a line end (the line break itself is dropped)
+        "\x0c": "\n\n",  # form feed: pdfminer ends every page with one
+        "\x0b": "\n",
+        "\u2028": "\n",
+        "\u2029": "\n\n",
+    }
+)
 _INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\uffff]")
 _SPACES = re.compile(r"[^\S\n]+")
 _SPACES_AROUND_NEWLINE = re.compile(r" ?\n ?")
@@ -59,7 +62,7 @@ def _pack(text: str, size: int, separators: tuple[str, ...]) -> list[str]:
     if len(text) <= size:
         return [text] if text else []
     if not separators:
-        return [text[start:start + size] for start in range(0, len(text), size)]
+        return [text[start : start + size] for start in range(0, len(text), size)]
     separator, finer = separators[0], separators[1:]
     sections: list[str] = []
     current = ""

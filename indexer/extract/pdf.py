@@ -4,6 +4,7 @@ PDFium comes first: it is fast and keeps reading order. pdfminer.six reads some 
 PDFium refuses, and sometimes finds text where PDFium finds none, so it is the fallback; a file
 without characters in either engine is most likely a scan.
 """
+
 from __future__ import annotations
 
 import io
@@ -157,7 +158,7 @@ def _pdfium_error_text(exc: pdfium.PdfiumError) -> str:
     message = str(exc)
     start, end = message.find("(PDFium: "), message.rfind(")")
     if start != -1 and end > start:
-        return message[start + len("(PDFium: "):end].lower()
+        return message[start + len("(PDFium: ") : end].lower()
     return describe(exc)
 
 
@@ -186,5 +187,10 @@ def _pdfminer(content: bytes) -> Extraction:
         return "\n".join(box.get_text() for box in layout if isinstance(box, LTTextContainer))
 
     texts = _read_pages(pages, page_text, "pdfminer")
-    return Extraction(pages=texts, paged=True, engine="pdfminer",
-                      encrypted=document.encryption is not None, image_pages=frozenset(images))
+    return Extraction(
+        pages=texts,
+        paged=True,
+        engine="pdfminer",
+        encrypted=document.encryption is not None,
+        image_pages=frozenset(images),
+    )

@@ -1,4 +1,5 @@
 """Plain-text documents, and the decoding that web pages share with them."""
+
 from __future__ import annotations
 
 import codecs

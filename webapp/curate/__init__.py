@@ -4,6 +4,7 @@
 file (see `indexer.additions`), with the curator's name in the audit trail. docs/CURATORS.md
 describes the screens.
 """
+
 from . import adding, auth, imports, moderation, records  # noqa: F401 (each adds its routes to `bp`)
 from .blueprint import bp
 

@@ -4,6 +4,7 @@ An upload is checked by what its bytes are, never by its name or the type the br
 same sniffing the build uses, `indexer.fetch.detect_kind`); a name claiming another kind is refused,
 and the name is never a path: `add_record` copies the file to `files/<id>.<kind>` beside the catalog.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -24,8 +25,6 @@ UPLOAD_SUFFIXES = {"pdf": ".pdf", "html": ".html", "text": ".txt"}
 #: What a file's name may claim it is (no suffix claims nothing); the content must agree.
 _CLAIMED_KINDS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".txt": "text", "": None}
 _KIND_NAMES = {"pdf": "a PDF", "html": "an HTML page", "text": "plain text"}
-
-
 
 
 def add_new(form: NewRecordForm, source: str | None, upload) -> tuple[Record | None, list[str], DuplicateRecord | None]:
@@ -68,8 +67,10 @@ def _add_upload(form: NewRecordForm, upload):
         form.file.errors = [f"Only .pdf, .html or .txt files can be added, not {claimed}."]
         return None, [], None
     if _CLAIMED_KINDS[claimed] not in (None, kind):
-        form.file.errors = [f"The file is named {claimed} but its content is {_KIND_NAMES[kind]}: upload the file "
-                            f"itself, named for what it is."]
+        form.file.errors = [
+            f"The file is named {claimed} but its content is {_KIND_NAMES[kind]}: upload the file "
+            f"itself, named for what it is."
+        ]
         return None, [], None
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / f"upload{UPLOAD_SUFFIXES[kind]}"
@@ -89,11 +90,13 @@ def add():
             flash(f"Added “{record.title}”. The index is being updated.")
             return redirect(url_for("curate.edit", record_id=record.id), code=303)
     # A form shown again with messages is a page like any other (200), as the suggestion form's.
-    return render_template("curate/add.html", form=form, general=general, duplicate=duplicate,
-                           limit_mb=_upload_limit() // (1024 * 1024))
+    return render_template(
+        "curate/add.html", form=form, general=general, duplicate=duplicate, limit_mb=_upload_limit() // (1024 * 1024)
+    )
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error):
-    return render_template("error.html", error=RequestEntityTooLarge(
-        f"The upload is larger than {_upload_limit() // (1024 * 1024)} MB.")), 413
+    return render_template(
+        "error.html", error=RequestEntityTooLarge(f"The upload is larger than {_upload_limit() // (1024 * 1024)} MB.")
+    ), 413

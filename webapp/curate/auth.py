@@ -3,6 +3,7 @@
 A session names the curator and their account's `session_key`: changing the password or removing
 the account (`observatory curators passwd/remove`) ends every session signed in before.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -40,7 +41,13 @@ def _loads_curators(state) -> None:
 def _safe_next(target: str | None) -> str:
     """Only a path of this site's curators' screens: a sign-in link must not send anyone elsewhere."""
     parts = urlsplit(target or "")
-    if target is None or parts.scheme or parts.netloc or not parts.path.startswith("/curate") or target.startswith("//"):
+    if (
+        target is None
+        or parts.scheme
+        or parts.netloc
+        or not parts.path.startswith("/curate")
+        or target.startswith("//")
+    ):
         return url_for("curate.dashboard")
     return target
 
@@ -51,8 +58,10 @@ def sign_in():
     failed = False
     if request.method == "POST":
         limiter, config = stores().limiter, current_app.config
-        with limiter.limit(config["CURATE_SIGN_IN_LIMIT"]), \
-                limiter.limit(config["CURATE_SIGN_IN_LIMIT_PER_NAME"], key_func=lambda: f"name:{form.name.data}"):
+        with (
+            limiter.limit(config["CURATE_SIGN_IN_LIMIT"]),
+            limiter.limit(config["CURATE_SIGN_IN_LIMIT_PER_NAME"], key_func=lambda: f"name:{form.name.data}"),
+        ):
             if form.validate_on_submit():
                 curator = stores().curators.authenticate((form.name.data or "").strip(), form.password.data or "")
                 if curator is not None:

@@ -5,6 +5,7 @@ for the sign-in form (a redirect back afterwards), anything else (a POST, JSON) 
 POST carries a valid CSRF token (checked here once, before any view runs), and a session ends
 `CURATE_SESSION_HOURS` after signing in, however busy it was.
 """
+
 from __future__ import annotations
 
 import time
@@ -77,8 +78,11 @@ def _set_up(state) -> None:
     app.config.setdefault("CURATE_SIGN_IN_LIMIT_PER_NAME", SIGN_IN_LIMIT_PER_NAME)
     # The session cookie signs the curator in: never readable by script, never sent by another site's
     # form or image, and over https only when the site is served over https.
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_SECURE=bool(settings.base_url and settings.base_url.startswith("https://")))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings.base_url and settings.base_url.startswith("https://")),
+    )
     app.extensions[_KEY] = Stores(app)
     app.jinja_env.globals["csrf_token"] = generate_csrf  # for the forms that are only a button
     app.jinja_env.globals["network_outage"] = network_outage  # said once on /status and the dashboard
@@ -123,8 +127,10 @@ def _guard():
 def _invalid_catalog(error: CatalogError):
     """A hand edit broke the file: say so, with its problems, instead of failing; nothing is written then."""
     problems = "; ".join(error.problems[:5]) + (" …" if len(error.problems) > 5 else "")
-    described = ServiceUnavailable(f"The catalog is not valid, so these screens cannot change it until it is "
-                                   f"fixed ({problems}); `observatory build` lists every problem.")
+    described = ServiceUnavailable(
+        f"The catalog is not valid, so these screens cannot change it until it is "
+        f"fixed ({problems}); `observatory build` lists every problem."
+    )
     return render_template("error.html", error=described), 503
 
 

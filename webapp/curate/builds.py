@@ -6,6 +6,7 @@ curators' database, so every worker, and the progress page's polling, sees the s
 requested while one runs are folded into one more build after it; a build started from the command
 line meanwhile holds the index's lock, and the web's waits for it to finish.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,24 +58,31 @@ class BuildLog(Database):
 
     def queue(self, curator: str, reason: str) -> int:
         with self._write() as connection:
-            return inserted_id(connection.execute(
-                "INSERT INTO web_builds (requested, curator, reason, state) VALUES (?, ?, ?, ?)",
-                (now(), curator, reason, "queued")))
+            return inserted_id(
+                connection.execute(
+                    "INSERT INTO web_builds (requested, curator, reason, state) VALUES (?, ?, ?, ?)",
+                    (now(), curator, reason, "queued"),
+                )
+            )
 
     def claim(self) -> list[int]:
         """Every queued build, marked running: one build serves them all."""
         with self._write() as connection:
             ids = [row["id"] for row in connection.execute("SELECT id FROM web_builds WHERE state = 'queued'")]
-            connection.executemany("UPDATE web_builds SET state = 'running', started = ? WHERE id = ?",
-                                   [(now(), n) for n in ids])
+            connection.executemany(
+                "UPDATE web_builds SET state = 'running', started = ? WHERE id = ?", [(now(), n) for n in ids]
+            )
         return ids
 
     def finish(self, ids: list[int], report: dict | None, error: str | None) -> None:
         with self._write() as connection:
             connection.executemany(
                 "UPDATE web_builds SET state = ?, finished = ?, report = ?, error = ? WHERE id = ?",
-                [("failed" if error else "finished", now(), json.dumps(report) if report else None, error, n)
-                 for n in ids])
+                [
+                    ("failed" if error else "finished", now(), json.dumps(report) if report else None, error, n)
+                    for n in ids
+                ],
+            )
 
     def latest(self, limit: int = 1) -> list[WebBuild]:
         with self._connect() as connection:

@@ -1,6 +1,7 @@
 """The curators' forms. Flask-WTF gives each its CSRF token; a record's fields are checked by the
 catalog's own rules (`indexer.catalog.Record`), whose messages are shown beside each field, so the
 form and the file can never disagree about what is valid."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,14 +16,19 @@ from indexer.catalog import DOCUMENT_TYPES, SECTIONS, Record
 
 
 class SignInForm(FlaskForm):
-    name = StringField("Curator name", validators=[DataRequired("Enter your curator name."), Length(max=40)],
-                       render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
-                             render_kw={"autocomplete": "current-password"})
+    name = StringField(
+        "Curator name",
+        validators=[DataRequired("Enter your curator name."), Length(max=40)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password.")], render_kw={"autocomplete": "current-password"}
+    )
 
 
 class ActionForm(FlaskForm):
     """A button that changes something: only its CSRF token (and the entry's hash where it edits one)."""
+
     entry_hash = HiddenField()
 
 
@@ -31,8 +37,10 @@ class LinkForm(ActionForm):
 
 
 class RejectForm(FlaskForm):
-    reason = StringField("Reason for rejecting", validators=[DataRequired("Give a reason: it is kept with the "
-                                                                          "suggestion."), Length(max=500)])
+    reason = StringField(
+        "Reason for rejecting",
+        validators=[DataRequired("Give a reason: it is kept with the suggestion."), Length(max=500)],
+    )
 
 
 def _lines(text: str | None) -> list[str]:
@@ -47,34 +55,64 @@ class RecordForm(FlaskForm):
     year = StringField("Year", render_kw={"inputmode": "numeric"})
     section = SelectField("Section", choices=[("", "Choose a section")] + list(SECTIONS.items()))
     type = SelectField("Document type", choices=[("", "Choose a type")] + list(DOCUMENT_TYPES.items()))
-    regions = StringField("Regions", description="Country names, Europe or International; separate several "
-                                                 "with commas.")
+    regions = StringField(
+        "Regions", description="Country names, Europe or International; separate several with commas."
+    )
     jurisdiction = StringField("Jurisdiction (optional)", description="A province or state, for sub-national items.")
     organisation = StringField("Organisation (optional)")
     authors = TextAreaField("Authors (optional)", description="One per line, in the publication’s order.")
     summary = TextAreaField("Summary (optional)", description="Searchable; a few sentences.")
-    language = StringField("Language (optional)", description="ISO 639-1 code such as en or fr; detected from "
-                                                              "the text when empty.")
-    url = StringField("Link (URL)", description="Where the publication can be read; empty with no file: "
-                                                "“link: missing”.", render_kw={"type": "url", "inputmode": "url"})
+    language = StringField(
+        "Language (optional)", description="ISO 639-1 code such as en or fr; detected from the text when empty."
+    )
+    url = StringField(
+        "Link (URL)",
+        description="Where the publication can be read; empty with no file: “link: missing”.",
+        render_kw={"type": "url", "inputmode": "url"},
+    )
     path = StringField("Local file", description="A file beside the catalog, e.g. files/report.pdf.")
-    document_url = StringField("Document behind the page (optional)", description="Pins the report behind a "
-                               "landing page given as the link.", render_kw={"type": "url"})
+    document_url = StringField(
+        "Document behind the page (optional)",
+        description="Pins the report behind a landing page given as the link.",
+        render_kw={"type": "url"},
+    )
     follow = BooleanField("Follow the link to the document behind a landing page", default=True)
-    transcript = StringField("Transcript (optional)", description="WebVTT or SRT captions of a recording: a URL "
-                                                                  "or a file beside the catalog.")
+    transcript = StringField(
+        "Transcript (optional)",
+        description="WebVTT or SRT captions of a recording: a URL or a file beside the catalog.",
+    )
     added = StringField("Added", description="When it joined the collection, YYYY-MM-DD.")
     entry_hash = HiddenField()
 
     #: The order fields are shown in, and the catalog's field each one fills.
-    CATALOG_FIELDS: tuple[str, ...] = ("title", "year", "section", "type", "regions", "jurisdiction", "organisation", "authors",
-                      "summary", "language", "url", "path", "document_url", "follow", "transcript", "added")
+    CATALOG_FIELDS: tuple[str, ...] = (
+        "title",
+        "year",
+        "section",
+        "type",
+        "regions",
+        "jurisdiction",
+        "organisation",
+        "authors",
+        "summary",
+        "language",
+        "url",
+        "path",
+        "document_url",
+        "follow",
+        "transcript",
+        "added",
+    )
 
     @classmethod
     def for_record(cls, record: Record, **kw) -> RecordForm:
         data = record.model_dump()
-        data.update(regions=", ".join(record.regions), authors="\n".join(record.authors),
-                    added=record.added.isoformat() if record.added else "", year=str(record.year))
+        data.update(
+            regions=", ".join(record.regions),
+            authors="\n".join(record.authors),
+            added=record.added.isoformat() if record.added else "",
+            year=str(record.year),
+        )
         return cls(data={k: v for k, v in data.items() if v is not None}, **kw)
 
     def catalog_fields(self) -> dict:
@@ -111,8 +149,11 @@ class RecordForm(FlaskForm):
 
 
 class NewRecordForm(RecordForm):
-    url = StringField("Link (URL)", description="Where the publication can be read; or upload its file below.",
-                      render_kw={"type": "url", "inputmode": "url"})
+    url = StringField(
+        "Link (URL)",
+        description="Where the publication can be read; or upload its file below.",
+        render_kw={"type": "url", "inputmode": "url"},
+    )
     id = StringField("Id (optional)", description="A stable slug; made from the title and year when empty.")
     file = FileField("Or upload the file", description="PDF, HTML or plain text; its content decides, not its name.")
 
@@ -127,6 +168,11 @@ class NewRecordForm(RecordForm):
 
 class ImportForm(FlaskForm):
     file = FileField("Reference file", description="RIS, BibTeX or CSV, as Zotero, EndNote or Mendeley export it.")
-    section = SelectField("Section for entries whose type does not say", choices=list(SECTIONS.items()), default="report")
-    regions = StringField("Regions for every entry", default="International",
-                          description="Reference managers do not record them; correct single records afterwards.")
+    section = SelectField(
+        "Section for entries whose type does not say", choices=list(SECTIONS.items()), default="report"
+    )
+    regions = StringField(
+        "Regions for every entry",
+        default="International",
+        description="Reference managers do not record them; correct single records afterwards.",
+    )

@@ -5,6 +5,7 @@ publications it duplicates (same link, same DOI, a near-identical title, in the 
 in the same file); the curator ticks which to append. The mapped entries travel in the preview form
 and are validated again when appended, so nothing unchecked reaches the catalog.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,21 +23,61 @@ from .forms import ActionForm, ImportForm
 
 #: Reference types (RIS `TY`, BibTeX entry types, Zotero's item types) as the catalog's document types.
 TYPES = {
-    "rprt": "report", "report": "report", "techreport": "report", "govdoc": "policy", "bill": "policy",
-    "stat": "policy", "legal": "policy", "jour": "journal-article", "jfull": "journal-article",
-    "mgzn": "journal-article", "article": "journal-article", "journalarticle": "journal-article",
-    "magazinearticle": "journal-article", "cpaper": "journal-article", "inproceedings": "journal-article",
-    "conferencepaper": "journal-article", "book": "book", "ebook": "book", "chap": "book", "echap": "book",
-    "inbook": "book", "incollection": "book", "booksection": "book", "thes": "thesis", "phdthesis": "thesis",
-    "mastersthesis": "thesis", "thesis": "thesis", "blog": "commentary", "news": "commentary",
-    "newspaperarticle": "commentary", "blogpost": "commentary", "elec": "platform", "webpage": "platform",
-    "online": "platform", "video": "video", "mpct": "video", "videorecording": "video", "sound": "podcast",
-    "podcast": "podcast", "conf": "event", "presentation": "event",
+    "rprt": "report",
+    "report": "report",
+    "techreport": "report",
+    "govdoc": "policy",
+    "bill": "policy",
+    "stat": "policy",
+    "legal": "policy",
+    "jour": "journal-article",
+    "jfull": "journal-article",
+    "mgzn": "journal-article",
+    "article": "journal-article",
+    "journalarticle": "journal-article",
+    "magazinearticle": "journal-article",
+    "cpaper": "journal-article",
+    "inproceedings": "journal-article",
+    "conferencepaper": "journal-article",
+    "book": "book",
+    "ebook": "book",
+    "chap": "book",
+    "echap": "book",
+    "inbook": "book",
+    "incollection": "book",
+    "booksection": "book",
+    "thes": "thesis",
+    "phdthesis": "thesis",
+    "mastersthesis": "thesis",
+    "thesis": "thesis",
+    "blog": "commentary",
+    "news": "commentary",
+    "newspaperarticle": "commentary",
+    "blogpost": "commentary",
+    "elec": "platform",
+    "webpage": "platform",
+    "online": "platform",
+    "video": "video",
+    "mpct": "video",
+    "videorecording": "video",
+    "sound": "podcast",
+    "podcast": "podcast",
+    "conf": "event",
+    "presentation": "event",
 }
 #: Where each document type is listed; a type missing here takes the section the curator chose.
-SECTION_OF_TYPE = {"policy": "policy", "framework": "policy", "journal-article": "article", "book": "article",
-                   "commentary": "article", "thesis": "article", "video": "event", "podcast": "event",
-                   "event": "event", "report": "report"}
+SECTION_OF_TYPE = {
+    "policy": "policy",
+    "framework": "policy",
+    "journal-article": "article",
+    "book": "article",
+    "commentary": "article",
+    "thesis": "article",
+    "video": "event",
+    "podcast": "event",
+    "event": "event",
+    "report": "report",
+}
 DOI = re.compile(r"\b(10\.\d{4,9}/\S+)", re.IGNORECASE)
 MAX_ENTRIES = 1000
 
@@ -48,12 +89,19 @@ class ReferenceError(ValueError):
 def _ris(text: str) -> list[dict]:
     import rispy  # the reference parsers load on the first import, not in every worker
 
-    return [{"type": ref.get("type_of_reference"), "title": ref.get("title") or ref.get("primary_title"),
-             "authors": ref.get("authors") or ref.get("first_authors") or [],
-             "year": ref.get("year") or ref.get("publication_year") or ref.get("date"),
-             "url": (ref.get("urls") or [None])[0], "doi": ref.get("doi"),
-             "summary": ref.get("abstract") or ref.get("notes_abstract"),
-             "organisation": ref.get("publisher")} for ref in rispy.loads(text)]
+    return [
+        {
+            "type": ref.get("type_of_reference"),
+            "title": ref.get("title") or ref.get("primary_title"),
+            "authors": ref.get("authors") or ref.get("first_authors") or [],
+            "year": ref.get("year") or ref.get("publication_year") or ref.get("date"),
+            "url": (ref.get("urls") or [None])[0],
+            "doi": ref.get("doi"),
+            "summary": ref.get("abstract") or ref.get("notes_abstract"),
+            "organisation": ref.get("publisher"),
+        }
+        for ref in rispy.loads(text)
+    ]
 
 
 def _bibtex(text: str) -> list[dict]:
@@ -65,22 +113,40 @@ def _bibtex(text: str) -> list[dict]:
     for item in library.entries:
         value = {key: field.value for key, field in item.fields_dict.items()}
         authors = value.get("author") or []
-        found.append({"type": item.entry_type, "title": value.get("title"),
-                      "authors": authors if isinstance(authors, list) else [authors], "year": value.get("year"),
-                      "url": value.get("url"), "doi": value.get("doi"), "summary": value.get("abstract"),
-                      "organisation": value.get("institution") or value.get("organization") or value.get("publisher")})
+        found.append(
+            {
+                "type": item.entry_type,
+                "title": value.get("title"),
+                "authors": authors if isinstance(authors, list) else [authors],
+                "year": value.get("year"),
+                "url": value.get("url"),
+                "doi": value.get("doi"),
+                "summary": value.get("abstract"),
+                "organisation": value.get("institution") or value.get("organization") or value.get("publisher"),
+            }
+        )
     return found
 
 
 def _csv(text: str) -> list[dict]:
     rows = list(csv.DictReader(io.StringIO(text)))
     if rows and "Title" not in rows[0]:
-        raise ReferenceError("the CSV has no 'Title' column (Zotero's export has Title, Author, Publication Year, Url, DOI)")
-    return [{"type": row.get("Item Type"), "title": row.get("Title"),
-             "authors": [a.strip() for a in (row.get("Author") or "").split(";") if a.strip()],
-             "year": row.get("Publication Year") or row.get("Date"), "url": row.get("Url"), "doi": row.get("DOI"),
-             "summary": row.get("Abstract Note"), "organisation": row.get("Publisher") or row.get("Institution")}
-            for row in rows]
+        raise ReferenceError(
+            "the CSV has no 'Title' column (Zotero's export has Title, Author, Publication Year, Url, DOI)"
+        )
+    return [
+        {
+            "type": row.get("Item Type"),
+            "title": row.get("Title"),
+            "authors": [a.strip() for a in (row.get("Author") or "").split(";") if a.strip()],
+            "year": row.get("Publication Year") or row.get("Date"),
+            "url": row.get("Url"),
+            "doi": row.get("DOI"),
+            "summary": row.get("Abstract Note"),
+            "organisation": row.get("Publisher") or row.get("Institution"),
+        }
+        for row in rows
+    ]
 
 
 def read_references(name: str, content: bytes) -> list[dict]:
@@ -114,11 +180,17 @@ def to_fields(ref: dict, section: str, regions: list[str]) -> dict:
     url = (ref.get("url") or "").strip() or (f"https://doi.org/{doi[1]}" if doi else None)
     title = re.sub(r"\s+", " ", (ref.get("title") or "").replace("{", "").replace("}", "")).strip()
     year_number = int(year[0]) if year else None
-    fields = {"title": title, "year": year_number, "type": kind,
-              "section": SECTION_OF_TYPE.get(kind, section), "regions": regions,
-              "authors": [a.strip() for a in ref.get("authors") or [] if a.strip()],
-              "summary": (ref.get("summary") or "").strip() or None,
-              "organisation": (ref.get("organisation") or "").strip() or None, "url": url}
+    fields = {
+        "title": title,
+        "year": year_number,
+        "type": kind,
+        "section": SECTION_OF_TYPE.get(kind, section),
+        "regions": regions,
+        "authors": [a.strip() for a in ref.get("authors") or [] if a.strip()],
+        "summary": (ref.get("summary") or "").strip() or None,
+        "organisation": (ref.get("organisation") or "").strip() or None,
+        "url": url,
+    }
     fields["id"] = slug(title, year_number or 0)
     return {key: value for key, value in fields.items() if value not in (None, [], "")}
 
@@ -146,10 +218,26 @@ def preview(refs: list[dict], section: str, regions: list[str]) -> list[dict]:
         if _doi_of(fields.get("url")) in dois:
             duplicate = (dois[_doi_of(fields.get("url"))], "same DOI")
         duplicate = duplicate or find_duplicate(catalog, url=fields.get("url"), title=fields.get("title"))
-        earlier = next((n for n, other in seen if fields.get("url") and other.get("url") and
-                        normalise_url(other["url"]) == normalise_url(fields["url"])), None)
-        shown.append({"number": number, "fields": fields, "problems": problems, "duplicate": duplicate,
-                      "earlier": earlier, "chosen": not (problems or duplicate or earlier)})
+        earlier = next(
+            (
+                n
+                for n, other in seen
+                if fields.get("url")
+                and other.get("url")
+                and normalise_url(other["url"]) == normalise_url(fields["url"])
+            ),
+            None,
+        )
+        shown.append(
+            {
+                "number": number,
+                "fields": fields,
+                "problems": problems,
+                "duplicate": duplicate,
+                "earlier": earlier,
+                "chosen": not (problems or duplicate or earlier),
+            }
+        )
         seen.append((number, fields))
     return shown
 
@@ -170,8 +258,14 @@ def import_references():
                 error = f"Nothing imported: {err}."
             if entries == []:
                 error, entries = "The file holds no references.", None
-    return render_template("curate/import.html", form=form, entries=entries, error=error, append=ActionForm(),
-                           chosen_json=json.dumps([e["fields"] for e in entries or []]))
+    return render_template(
+        "curate/import.html",
+        form=form,
+        entries=entries,
+        error=error,
+        append=ActionForm(),
+        chosen_json=json.dumps([e["fields"] for e in entries or []]),
+    )
 
 
 @bp.post("/import/append")

@@ -3,6 +3,7 @@
 A suggestion whose link or title is already in the catalog is flagged beside it (and the reader is
 told so when they send it), so a duplicate is seen before anyone decides.
 """
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -23,8 +24,10 @@ def _catalog():
 def flagged_suggestions() -> list[dict]:
     """Pending suggestions, oldest first, each with the catalogued record it duplicates (or None)."""
     catalog = _catalog()
-    return [{"suggestion": s, "duplicate": find_duplicate(catalog, url=s.url, title=s.title)}
-            for s in stores().suggestions.list()]
+    return [
+        {"suggestion": s, "duplicate": find_duplicate(catalog, url=s.url, title=s.title)}
+        for s in stores().suggestions.list()
+    ]
 
 
 @bp.get("/suggestions")
@@ -41,8 +44,13 @@ def accept(suggestion_id: int):
     if request.method == "GET":
         form = NewRecordForm(data={"title": suggestion.title, "year": str(suggestion.year), "url": suggestion.url})
         duplicate = find_duplicate(_catalog(), url=suggestion.url, title=suggestion.title)
-        return render_template("curate/accept.html", form=form, suggestion=suggestion, general=[],
-                               duplicate=duplicate and DuplicateRecord(*duplicate))
+        return render_template(
+            "curate/accept.html",
+            form=form,
+            suggestion=suggestion,
+            general=[],
+            duplicate=duplicate and DuplicateRecord(*duplicate),
+        )
     form = NewRecordForm()
     outcome: dict = {}
 
@@ -59,8 +67,13 @@ def accept(suggestion_id: int):
         if "record" not in outcome:  # decided meanwhile by another curator
             flash(str(err), "error")
             return redirect(url_for("curate.suggestions"), code=303)
-        return render_template("curate/accept.html", form=form, suggestion=suggestion, general=outcome["general"],
-                               duplicate=outcome["duplicate"])
+        return render_template(
+            "curate/accept.html",
+            form=form,
+            suggestion=suggestion,
+            general=outcome["general"],
+            duplicate=outcome["duplicate"],
+        )
     stores().curators.record(curator_name(), "added", accepted.record_id, f"suggestion {suggestion_id}")
     stores().builds.request(curator_name(), f"added {accepted.record_id}")
     flash(f"Accepted suggestion {suggestion_id} as “{outcome['record'].title}”. The index is being updated.")

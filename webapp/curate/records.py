@@ -3,6 +3,7 @@
 Every change goes through `indexer.additions` (the catalog's one writer), is written to the audit
 trail under the curator's name, and queues an incremental build whose progress the dashboard shows.
 """
+
 from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -39,11 +40,17 @@ def dashboard():
     overview = search_service().overview()
     manifest = read_manifest(search_service().root.current())  # a build from the shell says when, too
     built = max((entry.get("checked") or "" for entry in manifest.values()), default="") or None
-    return render_template("curate/dashboard.html", overview=overview, built=built,
-                           groups=[g for g in overview["problems"] if g["count"]],
-                           suggestions=flagged_suggestions()[:5], pending=len(stores().suggestions.list()),
-                           builds=stores().builds.log.latest(3),
-                           gaps=stores().queries.gaps(limit=GAPS_ON_DASHBOARD), query_log_days=settings().query_log_days)
+    return render_template(
+        "curate/dashboard.html",
+        overview=overview,
+        built=built,
+        groups=[g for g in overview["problems"] if g["count"]],
+        suggestions=flagged_suggestions()[:5],
+        pending=len(stores().suggestions.list()),
+        builds=stores().builds.log.latest(3),
+        gaps=stores().queries.gaps(limit=GAPS_ON_DASHBOARD),
+        query_log_days=settings().query_log_days,
+    )
 
 
 @bp.get("/build.json")
@@ -55,14 +62,18 @@ def build_progress():
 
 @bp.get("/gaps")
 def gaps():
-    return render_template("curate/gaps.html", gaps=stores().queries.gaps(limit=1000),
-                           query_log_days=settings().query_log_days)
+    return render_template(
+        "curate/gaps.html", gaps=stores().queries.gaps(limit=1000), query_log_days=settings().query_log_days
+    )
 
 
 @bp.get("/audit")
 def audit():
-    return render_template("curate/audit.html", trail=stores().curators.trail(request.args.get("record"), limit=500),
-                           record_id=request.args.get("record"))
+    return render_template(
+        "curate/audit.html",
+        trail=stores().curators.trail(request.args.get("record"), limit=500),
+        record_id=request.args.get("record"),
+    )
 
 
 @bp.route("/record/<record_id>", methods=["GET", "POST"])
@@ -92,13 +103,22 @@ def _difference(before: Record, after: Record) -> str:
 
 def _edit_page(form: RecordForm, record: Record, general: list[str] | None = None):
     try:
-        built, problem = search_service().document(record.id), next(
-            (row for row in search_service().overview()["failures"] if row["id"] == record.id), None)
+        built, problem = (
+            search_service().document(record.id),
+            next((row for row in search_service().overview()["failures"] if row["id"] == record.id), None),
+        )
     except (IndexMissing, IndexUnreadable):
         built, problem = None, None
-    return render_template("curate/record.html", form=form, record=record, general=general or [],
-                           built=built, problem=problem, actions=ActionForm(entry_hash=form.entry_hash.data),
-                           trail=stores().curators.trail(record.id, limit=20))
+    return render_template(
+        "curate/record.html",
+        form=form,
+        record=record,
+        general=general or [],
+        built=built,
+        problem=problem,
+        actions=ActionForm(entry_hash=form.entry_hash.data),
+        trail=stores().curators.trail(record.id, limit=20),
+    )
 
 
 @bp.post("/record/<record_id>/retire")
@@ -129,7 +149,9 @@ def retry(record_id: str):
         flash(f"Fetched again: still failing ({err}).", "error")
     else:
         changed("retried", record_id, "fetched")
-        flash(f"Fetched again: it works now ({fetched.kind}, {len(fetched.content):,} bytes). The index is being updated.")
+        flash(
+            f"Fetched again: it works now ({fetched.kind}, {len(fetched.content):,} bytes). The index is being updated."
+        )
     return redirect(url_for("curate.edit", record_id=record_id), code=303)
 
 
@@ -140,8 +162,9 @@ def paste_link(record_id: str):
     form = LinkForm()
     fields = {**record.model_dump(), "url": (form.url.data or "").strip(), "link": None}
     try:
-        replace_record(settings().catalog, record_id, fields, form.entry_hash.data or entry_hash(
-            settings().catalog, record_id))
+        replace_record(
+            settings().catalog, record_id, fields, form.entry_hash.data or entry_hash(settings().catalog, record_id)
+        )
     except InvalidRecord as err:
         flash("The link was not saved: " + "; ".join(m for ms in err.problems.values() for m in ms), "error")
         return redirect(url_for("curate.edit", record_id=record_id), code=303)
