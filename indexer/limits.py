@@ -153,10 +153,23 @@ _QUOTED = re.compile(r'"[^"]*"?')
 _AROUND = re.compile(r"^[-+(]*(?:[\w*]+:)?[(]*|[)]+$")
 
 
+_LONE_WILDCARD = re.compile(r"(?<!\S)[^\w\s]*\*[^\w\s]*(?!\S)")
+
+
+def without_lone_wildcards(text: str) -> str:
+    """`text` without the words made of a * and punctuation alone when it has words besides: in a
+    pasted question ("operators like *, +") such a * is punctuation, as the analysis reads every
+    other symbol, not a request for every word. A query of nothing else keeps it (a bare * lists
+    everything; anything more is refused as before)."""
+    stripped = _LONE_WILDCARD.sub(" ", text)
+    return stripped if re.search(r"\w", stripped) else text
+
+
 def check_text(text: str) -> None:
     """What the query's text alone shows is too costly, refused before it is parsed: the same bounds
     and messages as the parsed query's check (`engine.query`), which still decides the rest (a
     wildcard's expansions are counted there, in the term dictionary)."""
+    text = without_lone_wildcards(text)
     words = [_AROUND.sub("", word) for word in _QUOTED.sub(" ", text.replace("?", " ")).split()]  # ? is a space
     wild = [word for word in words if "*" in word]
     if not wild:

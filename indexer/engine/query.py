@@ -56,7 +56,7 @@ def parse(parser: qparser.QueryParser, text: str, match_all: bool = False, reade
     badge, and a lone "-badge" is everything without badges. A query without lower-case letters
     is plain words, read as its lower-case form (`analysis.query_text`).
     """
-    text = _QUESTION_MARKS.sub(" ", text or "").strip()
+    text = limits.without_lone_wildcards(_QUESTION_MARKS.sub(" ", text or "").strip())
     if reader is not None:
         limits.check_text(text)  # before the parser and the analysis spend anything on it
     text = analysis.query_text(text)
