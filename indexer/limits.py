@@ -42,9 +42,8 @@ SEARCH_SECONDS = 2.0
 #: (`long_search_slot`), and the others' workers stay free for the rest.
 LONG_WORDS = 12
 LONG_PHRASES = 1
-#: Seconds a long search waits for its turn before it is answered 429: a reader (or a script asking its
-#: questions a few at a time) whose long search meets another is answered once that one is done, while
-#: a flood of long searches holds each worker no longer than about one search's budget.
+#: Seconds the one long search allowed to wait for its turn waits before it is answered 429 (about one
+#: search's budget: the one running is done by then, or stopped).
 LONG_SEARCH_WAIT = SEARCH_SECONDS
 
 
@@ -121,23 +120,38 @@ def is_long(texts: list[str]) -> bool:
 
 @contextlib.contextmanager
 def long_search_slot(index_dir: Path, texts: list[str]):
-    """Held while a long search of the index at `index_dir` runs (an advisory lock on a file named after
-    the index, shared by every process); `Busy` when another holds it past `LONG_SEARCH_WAIT`."""
+    """Held while a long search of the index at `index_dir` runs (advisory locks on files named after
+    the index, shared by every process). One more long search may wait for it, up to
+    `LONG_SEARCH_WAIT`; any other is `Busy` at once. So two readers (or a script asking its questions
+    two at a time) are both answered, while a flood of long searches ties up two workers at most,
+    one of them asleep, and the rest stay free for everyone else."""
     key = hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:16]
-    with open(Path(tempfile.gettempdir()) / f"observatory-long-search-{key}.lock", "a") as handle:
-        deadline = time.monotonic() + LONG_SEARCH_WAIT
-        while True:
+    lock = Path(tempfile.gettempdir()) / f"observatory-long-search-{key}"
+    with open(f"{lock}.lock", "a") as running, open(f"{lock}.next", "a") as waiting:
+        if not _locked(running):
+            if not _locked(waiting):
+                raise Busy(texts)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Busy(texts) from None
-                time.sleep(0.01)
+                deadline = time.monotonic() + LONG_SEARCH_WAIT
+                while not _locked(running):
+                    if time.monotonic() >= deadline:
+                        raise Busy(texts)
+                    time.sleep(0.01)
+            finally:
+                fcntl.flock(waiting, fcntl.LOCK_UN)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(running, fcntl.LOCK_UN)
+
+
+def _locked(handle) -> bool:
+    """Whether this process now holds `handle`'s advisory lock (taken here, never waited for)."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def check_trend_queries(queries: list[str]) -> None:

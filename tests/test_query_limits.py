@@ -166,6 +166,28 @@ def test_a_long_search_that_meets_another_is_answered_when_that_one_ends(world, 
     assert answers == [200]
 
 
+def test_a_third_long_search_is_told_at_once_while_one_runs_and_one_waits(world, client, monkeypatch):
+    """A flood of long searches must not tie up every worker waiting: only one waits its turn."""
+    monkeypatch.setattr(limits, "LONG_SEARCH_WAIT", 30)
+    waiting, answers = threading.Event(), []
+    sleep = limits.time.sleep
+
+    def sleep_waiting(seconds):
+        waiting.set()
+        sleep(seconds)
+
+    monkeypatch.setattr(limits.time, "sleep", sleep_waiting)
+    with limits.long_search_slot(world.settings.index_dir, ["running"]):
+        second = threading.Thread(target=lambda: answers.append(
+            client.get("/api/search", query_string={"q": LONG}).status_code))
+        second.start()
+        waiting.wait(timeout=20)
+        third = client.get("/api/search", query_string={"q": LONG})
+    second.join()
+    assert third.status_code == 429 and third.headers["Retry-After"] == str(limits.Busy.RETRY_SECONDS)
+    assert answers == [200]
+
+
 def test_a_long_query_its_text_refuses_is_the_400_even_while_another_long_search_runs(world, client):
     attack = " ".join(f"{letter}*" for letter in string.ascii_lowercase) + " zz123"
     with limits.long_search_slot(world.settings.index_dir, ["another"]):
