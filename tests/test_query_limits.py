@@ -145,18 +145,24 @@ def test_long_searches_take_turns_and_the_one_that_waits_is_told_when_to_ask_aga
     assert client.get("/api/search", query_string={"q": q}).status_code == 200  # the slot was given back
 
 
-def test_a_long_search_that_meets_another_is_answered_when_that_one_ends(world, client, monkeypatch):
-    """Readers (or a script asking a few questions at once) are not refused for meeting each other: the
-    second long search waits for the slot and is answered once the first gives it back."""
+@pytest.fixture
+def waiting(monkeypatch) -> threading.Event:
+    """Set once a long search finds the slot taken and starts waiting its turn (a long wait allowed)."""
     monkeypatch.setattr(limits, "LONG_SEARCH_WAIT", 30)
-    waiting, answers = threading.Event(), []
-    sleep = limits.time.sleep
+    found_taken, sleep = threading.Event(), limits.time.sleep
 
-    def sleep_waiting(seconds):  # the asker has found the slot taken and waits its turn
-        waiting.set()
+    def sleep_waiting(seconds):
+        found_taken.set()
         sleep(seconds)
 
     monkeypatch.setattr(limits.time, "sleep", sleep_waiting)
+    return found_taken
+
+
+def test_a_long_search_that_meets_another_is_answered_when_that_one_ends(world, client, waiting):
+    """Readers (or a script asking a few questions at once) are not refused for meeting each other: the
+    second long search waits for the slot and is answered once the first gives it back."""
+    answers = []
     with limits.long_search_slot(world.settings.index_dir, ["another"]):
         asker = threading.Thread(target=lambda: answers.append(
             client.get("/api/search", query_string={"q": LONG}).status_code))
@@ -166,17 +172,9 @@ def test_a_long_search_that_meets_another_is_answered_when_that_one_ends(world, 
     assert answers == [200]
 
 
-def test_a_third_long_search_is_told_at_once_while_one_runs_and_one_waits(world, client, monkeypatch):
+def test_a_third_long_search_is_told_at_once_while_one_runs_and_one_waits(world, client, waiting):
     """A flood of long searches must not tie up every worker waiting: only one waits its turn."""
-    monkeypatch.setattr(limits, "LONG_SEARCH_WAIT", 30)
-    waiting, answers = threading.Event(), []
-    sleep = limits.time.sleep
-
-    def sleep_waiting(seconds):
-        waiting.set()
-        sleep(seconds)
-
-    monkeypatch.setattr(limits.time, "sleep", sleep_waiting)
+    answers = []
     with limits.long_search_slot(world.settings.index_dir, ["running"]):
         second = threading.Thread(target=lambda: answers.append(
             client.get("/api/search", query_string={"q": LONG}).status_code))
