@@ -159,14 +159,20 @@ def waiting(monkeypatch) -> threading.Event:
     return found_taken
 
 
+def _ask_long_search_in_background(client, answers: list) -> threading.Thread:
+    """Another reader's long search, its status code appended to `answers` when it is answered."""
+    asker = threading.Thread(target=lambda: answers.append(
+        client.get("/api/search", query_string={"q": LONG}).status_code))
+    asker.start()
+    return asker
+
+
 def test_a_long_search_that_meets_another_is_answered_when_that_one_ends(world, client, waiting):
     """Readers (or a script asking a few questions at once) are not refused for meeting each other: the
     second long search waits for the slot and is answered once the first gives it back."""
     answers = []
     with limits.long_search_slot(world.settings.index_dir, ["another"]):
-        asker = threading.Thread(target=lambda: answers.append(
-            client.get("/api/search", query_string={"q": LONG}).status_code))
-        asker.start()
+        asker = _ask_long_search_in_background(client, answers)
         waiting.wait(timeout=20)
     asker.join()
     assert answers == [200]
@@ -176,9 +182,7 @@ def test_a_third_long_search_is_told_at_once_while_one_runs_and_one_waits(world,
     """A flood of long searches must not tie up every worker waiting: only one waits its turn."""
     answers = []
     with limits.long_search_slot(world.settings.index_dir, ["running"]):
-        second = threading.Thread(target=lambda: answers.append(
-            client.get("/api/search", query_string={"q": LONG}).status_code))
-        second.start()
+        second = _ask_long_search_in_background(client, answers)
         waiting.wait(timeout=20)
         third = client.get("/api/search", query_string={"q": LONG})
     second.join()
