@@ -136,6 +136,17 @@ def test_a_phrase_with_a_short_stem_finds_its_page(service):
     assert marked(hit["snippets"][0]["html"]) == ["smart", "city"]
 
 
+def test_a_quoted_phrase_keeps_the_question_words_the_index_keeps(service):
+    # "its" is a question word: dropped from a query's words, kept in the index. A phrase copied
+    # from a text (a title pasted in quotes) still matches it; dropping "its" made "city smart
+    # grid", which no text says.
+    [hit] = search(service, '"for the city, its smart grid"')["results"]
+    assert hit["id"] == "plain" and hit["phrase_pages"] == 1
+    assert search(service, '"city smart grid"')["total"] == 0
+    unquoted = search(service, "its smart grid")["results"]
+    assert [h["score"] for h in unquoted] == [h["score"] for h in search(service, "smart grid")["results"]]
+
+
 # ---------------------------------------------------------------- the capitals rule
 
 

@@ -34,7 +34,9 @@ DEFAULT_FIELD = "text"
 class Analyzed(Tokenizer):
     """`analysis.tokens` as a Whoosh analyzer; a compound's part takes the compound's position.
 
-    `for_queries`: the query's stop words (question words too) and no parts.
+    `for_queries`: the query's stop words (question words too) and no parts. A quoted phrase (the
+    only text Whoosh's parser tokenizes with `chars`) keeps the question words, as the index does:
+    "an algebra of its programs" must keep "its" to match the text it was copied from.
     """
 
     def __init__(self, for_queries: bool = False):
@@ -55,7 +57,7 @@ class Analyzed(Tokenizer):
         mode="",
         **kwargs,
     ):
-        stop = analysis.QUERY_STOP_WORDS if self.for_queries else analysis.STOP_WORDS
+        stop = analysis.QUERY_STOP_WORDS if self.for_queries and not chars else analysis.STOP_WORDS
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not kwargs.get("tokenize", True):  # a wildcard's or range's text: one word, folded, unstemmed
             token.text, token.boost, token.stopped = analysis.fold(value), 1.0, False
