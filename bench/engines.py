@@ -131,9 +131,10 @@ class Observatory:
         records = []
         for doc in docs:
             path = files / f"doc-{doc.id}.txt"
-            path.write_text(doc.content, encoding="utf-8")
-            # As the acceptance runs do it: a collection without titles (MED, NPL, TIME) gets
-            # "Document N", and every record the same year, section, type and region.
+            # As the acceptance runs do it: the file holds the document's `text` (for CACM and
+            # Cranfield it starts with the title already), a collection without titles (MED, NPL,
+            # TIME) gets "Document N", and every record the same year, section, type and region.
+            path.write_text(doc.text + "\n", encoding="utf-8")
             records.append(
                 {
                     "id": f"doc-{doc.id}",

@@ -1,6 +1,8 @@
 """Queries mean what they say: phrases, exclusions, all/any words, and ranking of long reports."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from indexer.build import build
@@ -145,3 +147,21 @@ def test_a_phrase_with_a_micro_compound_is_found_however_it_is_spelled():
     assert says_phrase("Stackable micro credentials in Europe", phrase)
     assert says_phrase("stackable microcredentials", phrase)
     assert not says_phrase("stackable units and micro-credentials", phrase)
+
+
+def test_a_word_said_again_weighs_one_plus_ln_n_whatever_punctuation_the_question_has():
+    """A pasted question's brackets and colons are not syntax among plain words: they change no weight."""
+    from indexer.engine.query import parse, parser
+
+    asked = parse(parser(), "credentials for adults (credentials, badges): credentials")
+    assert dict(asked.weights) == pytest.approx({"credenti": 1 + math.log(3), "adult": 1.0, "badg": 1.0})
+    assert asked.weights == parse(parser(), "credentials for adults credentials badges credentials").weights
+
+
+def test_punctuation_in_a_question_ranks_as_the_same_words_without_it(service):
+    def scores(q):
+        return [(hit["id"], round(hit["score"], 9)) for hit in service.search(SearchRequest(q=q))["results"]]
+
+    assert scores("stackability: credentials (stackability), employers") == scores(
+        "stackability credentials stackability employers"
+    )

@@ -33,8 +33,6 @@ class ParsedQuery:
 _QUESTION_MARKS = re.compile(r"\?")
 _BARE_WILDCARD = re.compile(r"^\s*[*?]+\s*$")
 _PARSER_SYNTAX = re.compile(r'["():^~\[\]{}+\-*]')
-#: Signs that the user wrote query syntax, whose meaning ranking extras must not change.
-_OPERATORS = re.compile(r'["():*]|(?<!\S)[+-]|\b(?:AND|OR|NOT)\b')
 _MINUS = re.compile(r"(?<!\S)-(?=\w|\(|\")")
 
 
@@ -77,8 +75,7 @@ def parse(parser: qparser.QueryParser, text: str, match_all: bool = False, reade
             wq.NullQuery, None, frozenset(), "Nothing to search for: the query has only very common words or symbols."
         )
     parsed = _exclusions_exclude(parsed)
-    only_words = isinstance(parsed, wq.Or) and not _OPERATORS.search(text)
-    if only_words:
+    if _word_weights(parsed):
         parsed = _dampened(parsed, Counter(analysis.terms(text)))
     weights = _word_weights(parsed)
     all_words = wq.And(parsed.subqueries) if isinstance(parsed, wq.Or) else None
@@ -184,7 +181,7 @@ def _word_weights(q) -> tuple:
     ):
         return ()
     return tuple(
-        (_term_text(leaf), child.boost * leaf.boost)
+        (_term_text(leaf), leaf.boost if leaf is child else child.boost * leaf.boost)
         for child in q.subqueries
         for leaf in ([child] if word(child) else child.subqueries)
     )
