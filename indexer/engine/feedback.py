@@ -50,7 +50,11 @@ def reweighted(searcher, weights: dict[str, float], top: list[tuple[int, float]]
     best chosen word's (Rocchio's merge, as Terrier does it).
     """
     reader, best = searcher.reader(), top[0][1]
-    trusted = [(docnum, math.exp(score - best)) for docnum, score in top[:FEEDBACK_DOCS] if reader.has_vector(docnum, DEFAULT_FIELD)]
+    trusted = [
+        (docnum, math.exp(score - best))
+        for docnum, score in top[:FEEDBACK_DOCS]
+        if reader.has_vector(docnum, DEFAULT_FIELD)
+    ]
     strongest = max(weights.values())
     merged = {term: weight / strongest for term, weight in weights.items()}
     for term, weight in _most_informative(reader, term_table(reader, DEFAULT_FIELD).weighted(trusted)):

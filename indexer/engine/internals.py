@@ -173,7 +173,7 @@ class TermTable:
         if not vectors:
             return
         ids = np.concatenate([vector[0] for vector, _ in vectors])
-        # bincount adds in array order, as `Counter.update` did document after document: the same sums
+        # bincount adds in array order, document after document: the sums of adding one vector at a time
         weights = np.bincount(ids, weights=np.concatenate([vector[1] * trust for vector, trust in vectors]))
         numbers = np.flatnonzero(weights > 0)
         weights = weights[numbers]
@@ -184,8 +184,8 @@ class TermTable:
             else:  # every word at least as heavy as the size-th heaviest: ties are never split
                 cut = numbers.size - size
                 chosen = weights >= np.partition(weights, cut)[cut]
-            batch = zip(numbers[chosen].tolist(), weights[chosen].tolist(), strict=True)
-            yield from sorted(((terms[number], weight) for number, weight in batch), key=lambda item: (-item[1], item[0]))
+            batch = [(terms[n], w) for n, w in zip(numbers[chosen].tolist(), weights[chosen].tolist(), strict=True)]
+            yield from sorted(batch, key=lambda item: (-item[1], item[0]))
             numbers, weights, size = numbers[~chosen], weights[~chosen], size * 4
 
     def frequency(self, term: str) -> float:
