@@ -12,12 +12,12 @@ facets and highlighted words stay the query's.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections.abc import Iterable
 
 from whoosh import query as wq
 from whoosh.classify import Bo1Model
 
-from .internals import vector_weights
+from .internals import match_scores, term_table
 from .schema import DEFAULT_FIELD
 
 #: The first-pass matches the topic's words are read from (Anserini's fbDocs).
@@ -49,21 +49,21 @@ def reweighted(searcher, weights: dict[str, float], top: list[tuple[int, float]]
     scaled so that the strongest is 1, and each chosen word adds BETA times its Bo1 weight over the
     best chosen word's (Rocchio's merge, as Terrier does it).
     """
-    reader = searcher.reader()
-    best, found = top[0][1], Counter[str]()
-    for docnum, score in top[:FEEDBACK_DOCS]:
-        if reader.has_vector(docnum, DEFAULT_FIELD):
-            trust = math.exp(score - best)
-            found.update({term: freq * trust for term, freq in vector_weights(reader, docnum, DEFAULT_FIELD)})
+    reader, best = searcher.reader(), top[0][1]
+    trusted = [
+        (docnum, math.exp(score - best))
+        for docnum, score in top[:FEEDBACK_DOCS]
+        if reader.has_vector(docnum, DEFAULT_FIELD)
+    ]
     strongest = max(weights.values())
     merged = {term: weight / strongest for term, weight in weights.items()}
-    for term, weight in _most_informative(reader, found):
+    for term, weight in _most_informative(reader, term_table(reader, DEFAULT_FIELD).weighted(trusted)):
         merged[term] = merged.get(term, 0.0) + BETA * weight
     return merged
 
 
-def _most_informative(reader, found: Counter) -> list[tuple[str, float]]:
-    """The FEEDBACK_TERMS words of `found` ({term: weight in the feedback documents}) with the highest
+def _most_informative(reader, found: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The FEEDBACK_TERMS words of `found` ((term, weight in the feedback documents), heaviest first) with the highest
     Bo1 weight (Whoosh's model: how much more often the word appears there than chance would put
     it), each over the highest. Looking up a word's collection frequency is the cost, so words are
     weighed most frequent first and the rest skipped once none of them could make the list: a word
@@ -73,14 +73,13 @@ def _most_informative(reader, found: Counter) -> list[tuple[str, float]]:
     model = Bo1Model(docs, reader.field_length(DEFAULT_FIELD))
     mean_length = model.mean_length or 1.0
     chosen: list[tuple[float, str]] = []
-    for term, weight in sorted(found.items(), key=lambda item: (-item[1], item[0])):
-        if weight <= 0:  # only in documents whose odds are too small to count (e^-745 is 0.0)
-            break
+    table = term_table(reader, DEFAULT_FIELD)  # collection frequencies looked up once per generation
+    for term, weight in found:  # none of weight 0 (in documents whose odds are too small to count)
         if len(chosen) == FEEDBACK_TERMS:
             bound = max(model.score(weight, weight, 0), model.score(weight, mean_length * docs, 0))
             if bound <= chosen[-1][0]:
                 break
-        frequency = max(reader.frequency(DEFAULT_FIELD, term), weight)  # never below: see the bound
+        frequency = max(table.frequency(term), weight)  # never below: see the bound
         chosen.append((model.score(weight, frequency, 0), term))
         chosen.sort(key=lambda item: (-item[0], item[1]))
         del chosen[FEEDBACK_TERMS:]
@@ -101,6 +100,6 @@ def reordered(searcher, weights: dict[str, float], scores: dict[int, float]) -> 
     rescored = {docnum: score / strongest for docnum, score in scores.items()}
     extra = [wq.Term(DEFAULT_FIELD, term, boost=weight) for term, weight in sorted(added.items()) if weight > 0]
     if extra:
-        for hit in searcher.search(wq.Or(extra), limit=None, filter=set(scores)):
-            rescored[hit.docnum] += hit.score
+        for docnum, score in match_scores(searcher, wq.Or(extra), among=scores.keys()):
+            rescored[docnum] += score
     return rescored

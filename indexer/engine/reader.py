@@ -21,7 +21,7 @@ from whoosh import index, query as wq
 from .. import analysis, limits
 from ..layout import IndexUnreadable, fingerprint_damage
 from . import feedback
-from .internals import segment_files
+from .internals import match_scores, segment_files
 from .query import ParsedQuery, parse, parser
 from .schema import DEFAULT_FIELD
 from .scoring import WEIGHTING
@@ -91,25 +91,19 @@ class Reader:
     def match(self, parsed: ParsedQuery) -> dict[str, float]:
         """Every matching publication's id and score (the collection is small: count, then cut).
 
-        The matcher is walked directly, not through `search(limit=None)`: its collector, its sort of
-        every match and a Hit object each were a fifth of the time, and the caller orders only the
-        page it shows. The time budget is checked every `_BUDGET_EVERY` matches.
+        Every match is scored (`internals.match_scores`): the caller orders only the page it shows. The
+        time budget is checked every `_BUDGET_EVERY` matches.
         """
         if parsed.pubs is None:
             return dict.fromkeys(self._ids.values(), 0.0)
         if parsed.pubs is wq.NullQuery:
             return {}
         deadline = time.monotonic() + limits.SEARCH_SECONDS
-        query: wq.Query = parsed.pubs
-        scores, context, ids, count = {}, self.pubs.context(), self._ids, 0
-        for sub, offset in self.pubs.leaf_searchers():
-            matcher = query.matcher(sub, context)  # deleted documents are not among its matches
-            while matcher.is_active():
-                if not count % _BUDGET_EVERY and time.monotonic() >= deadline:
-                    raise limits.out_of_time()
-                count += 1
-                scores[offset + matcher.id()] = matcher.score()
-                matcher.next()
+        scores, ids = {}, self._ids
+        for count, (docnum, score) in enumerate(match_scores(self.pubs, parsed.pubs)):
+            if not count % _BUDGET_EVERY and time.monotonic() >= deadline:
+                raise limits.out_of_time()
+            scores[docnum] = score
         if feedback.applies(parsed.weights):
             scores = feedback.reordered(self.pubs, dict(parsed.weights), scores)
         return {ids[docnum]: score for docnum, score in scores.items()}
