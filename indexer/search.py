@@ -28,7 +28,7 @@ from .curated import curated_texts
 from .engine import Page, ParsedQuery, Reader
 from .facets import FACETS, InvalidRequest, labelled, whole_numbers
 from .layout import IndexMissing, IndexRoot, IndexUnreadable, read_manifest
-from .snippets import Snippet, highlight, says_phrase, snippet
+from .snippets import Snippet, highlight, snippet
 from .status import build_state, problem_groups, problems
 
 __all__ = ["IndexMissing", "IndexUnreadable", "InvalidRequest", "SearchRequest", "SearchService"]
@@ -265,37 +265,23 @@ def _snippets(pages: list[Page], terms: frozenset) -> list[Snippet]:
     return [passage for passage in found if passage.html]
 
 
-def _phrase_pages(reader: Reader, parsed: ParsedQuery, pub_ids: list[str]) -> dict[str, list[Page]]:
-    """The pages holding every quoted phrase, best first, by publication: read among the pages
-    that have all the phrases' words (pages are indexed without positions)."""
-    words = {term for phrase in parsed.phrases for term in phrase}
-    candidates = reader.page_hits(parsed, pub_ids, words=words, per_pub=None)
-    return {
-        pub_id: [page for page in pages if all(says_phrase(page.text, phrase) for phrase in parsed.phrases)]
-        for pub_id, pages in candidates.items()
-    }
-
-
 def _phrase_page_hits(reader: Reader, parsed: ParsedQuery, pub_ids: list[str], per_pub: int = 3) -> dict[str, tuple]:
     """Per publication: (snippets of the best pages that contain every phrase, how many pages
     contain them, how many more contain only some of the words)."""
-    found, some = _phrase_pages(reader, parsed, pub_ids), reader.page_counts(parsed, pub_ids)
+    found, some = reader.phrase_pages(parsed, pub_ids, per_pub), reader.page_counts(parsed, pub_ids)
     return {
-        pub_id: (
-            _snippets(found.get(pub_id, [])[:per_pub], parsed.terms),
-            len(found.get(pub_id, [])),
-            some[pub_id] - len(found.get(pub_id, [])),
-        )
+        pub_id: (_snippets(pages, parsed.terms), holding, some[pub_id] - holding)
         for pub_id in pub_ids
+        for pages, holding in [found.get(pub_id, ([], 0))]
     }
 
 
 def _best_pages(reader: Reader, parsed: ParsedQuery, pub_ids: list[str], per_pub: int) -> dict[str, tuple]:
     """Per publication: (its best `per_pub` matching pages, how many pages match); with quoted
     phrases only the pages holding every phrase count. What comparing passages are cut from."""
-    found = (
-        _phrase_pages(reader, parsed, pub_ids) if parsed.phrases else reader.page_hits(parsed, pub_ids, per_pub=None)
-    )
+    if parsed.phrases:
+        return reader.phrase_pages(parsed, pub_ids, per_pub)
+    found = reader.page_hits(parsed, pub_ids, per_pub=None)
     return {pub: (pages[:per_pub], len(pages)) for pub, pages in found.items() if pages}
 
 
@@ -549,7 +535,7 @@ class SearchService:
                 return None
             parsed = snap.reader.parse(q)
             pages = (
-                _phrase_pages(snap.reader, parsed, [doc_id]).get(doc_id, [])[:50]
+                snap.reader.phrase_pages(parsed, [doc_id], 50).get(doc_id, ([], 0))[0]
                 if parsed.phrases
                 else snap.reader.pages_of(doc_id, parsed)
             )

@@ -95,7 +95,8 @@ def marked(text: str, found: list[Token], begin: int, end: int) -> str:
 def says_phrase(text: str, phrase: tuple) -> bool:
     """Whether `text` holds the phrase's terms at consecutive positions, as the index counts them
     (stop words and punctuation between words do not count; a compound's part stands where the
-    compound does). Pages are indexed without positions, so a phrase is checked by reading.
+    compound does). The definition `analysis.phrase_in` answers from a page's stored terms; read
+    here where only the text is at hand (a passage cut from a page).
 
     Only the phrase's own tokens are found (`tokens(..., only=)`); two of them stand at consecutive
     positions when the text between them has no token: both ends of that stretch are token

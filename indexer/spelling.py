@@ -92,14 +92,19 @@ class Vocabulary:
     terms: dict[str, int]
     _sorted: list[str] = field(init=False, repr=False)
     _by_length: dict[int, list[str]] = field(init=False, repr=False)
+    _uses_by_length: dict[int, list[int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._sorted = sorted(self.counts)
-        # A word within n edits of another differs from it in length by at most n: a correction
-        # scans only the words of about its length, not the whole vocabulary.
+        # A word within n edits of another differs from it in length by at most n, and a correction
+        # must be used at least so often: a correction scans only the words of about its length
+        # that are used often enough (each length's words, most used first), not the vocabulary.
         self._by_length = {}
-        for word in self._sorted:
+        for word in sorted(self._sorted, key=lambda word: -self.counts[word]):
             self._by_length.setdefault(len(word), []).append(word)
+        self._uses_by_length = {
+            length: [-self.counts[word] for word in words] for length, words in self._by_length.items()
+        }
         # Every query that finds little has each of its words checked by a scan of the whole
         # vocabulary, and queries share their words: a word's correction is kept with the
         # vocabulary, which lives as long as one index generation.
@@ -143,14 +148,16 @@ class Vocabulary:
         near = [
             other
             for length in range(len(word) - limit, len(word) + limit + 1)
-            for other in self._by_length.get(length, ())
+            for other in self._by_length.get(length, [])[
+                : bisect.bisect_right(self._uses_by_length.get(length, []), -least)
+            ]
         ]
         found = process.extract(word, near, scorer=OSA.distance, score_cutoff=limit, limit=None)
         best = min(
             (
                 (distance, -self.counts[candidate], candidate)
                 for candidate, distance, _ in found
-                if self.counts[candidate] >= least and self.term(candidate) != term
+                if self.term(candidate) != term
             ),
             default=None,
         )

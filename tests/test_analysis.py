@@ -195,3 +195,14 @@ def test_a_rare_word_is_offered_when_the_query_finds_nothing(service):
     assert data["suggestion"] == "kaitiaki" and data["original_query"] == "kaitaiki"
     assert ids(data) == {"badges"}
 
+
+
+def test_a_word_is_what_the_documented_pattern_reads_on_every_short_text():
+    """`analysis._WORD` is written not to backtrack; it must read exactly the words `\\w+(\\.?\\w+)*` does."""
+    import itertools
+
+    documented = re.compile(r"\w+(\.?\w+)*")
+    for length in range(1, 7):
+        for chars in itertools.product("a.é 1-", repeat=length):
+            text = "".join(chars)
+            assert [m.span() for m in analysis._WORD.finditer(text)] == [m.span() for m in documented.finditer(text)]

@@ -65,6 +65,7 @@ class Reader:
         self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
         # pub_id -> its pages (an array: 4 bytes a page, not an int object each): see _pages_matching
         self._page_docnums: dict[str, array] | None = None
+        self._page_terms = None  # the pages' index terms (a column reader), read by phrase_pages
 
     def up_to_date(self) -> bool:
         """Compares generations itself: whoosh's `Searcher.up_to_date` is always False for an index
@@ -115,17 +116,43 @@ class Reader:
     # -- pages: only inside the publications being shown (an intersection with their pages, not a
     # -- filter over every matching page), so a query costs the same however many pages match.
 
-    def page_hits(
-        self, parsed: ParsedQuery, pub_ids: list[str], words=(), per_pub: int | None = 3
-    ) -> dict[str, list[Page]]:
-        """The best pages of each of the given publications that have any of the query's words and,
-        with `words`, all of these terms (a phrase's: the pages a phrase check reads)."""
+    def page_hits(self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int | None = 3) -> dict[str, list[Page]]:
+        """The best pages of each of the given publications that have any of the query's words."""
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return {}
-        query = wq.And([parsed.pages, *(wq.Term("text", term) for term in sorted(words))]) if words else parsed.pages
-        scored = sorted((-score, docnum, pub_id) for docnum, pub_id, score in self._pages_matching(query, pub_ids))
+        return self._best(self._pages_matching(parsed.pages, pub_ids), per_pub)
+
+    def phrase_pages(
+        self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int | None = None
+    ) -> dict[str, tuple[list[Page], int]]:
+        """Per publication with any: its best `per_pub` pages holding every quoted phrase of `parsed`,
+        and how many pages hold them. The candidates are the pages with all the phrases' words (pages
+        are indexed without positions); their index terms, a column of their own, say which hold
+        the phrases, so only the pages shown are read."""
+        if not parsed.phrases or parsed.pages is None or not pub_ids or not self.pages.doc_count():
+            return {}
+        words = {term for phrase in parsed.phrases for term in phrase}
+        # The query's other words only order the pages (a phrase's own words are in every candidate).
+        query = wq.And(
+            [*([parsed.pages] if parsed.terms - words else []), *(wq.Term("text", term) for term in sorted(words))]
+        )
+        if self._page_terms is None:
+            self._page_terms = self.pages.reader().column_reader("terms")
+        terms = self._page_terms
+        holding = [
+            found
+            for found in self._pages_matching(query, pub_ids)
+            if all(analysis.phrase_in(terms[found[0]].decode(), phrase) for phrase in parsed.phrases)
+        ]
+        counts = Counter(pub_id for _, pub_id, _ in holding)
+        best = self._best(holding, per_pub)
+        return {pub_id: (best[pub_id], count) for pub_id, count in counts.items()}
+
+    def _best(self, matching, per_pub: int | None) -> dict[str, list[Page]]:
+        """The stored pages of `_pages_matching`'s answer, best first by publication, `per_pub` each."""
         best: dict[str, list[Page]] = {}
-        for _, docnum, pub_id in scored:  # best first, then in index order, as Whoosh's search orders them
+        # best first, then in index order, as Whoosh's search orders them
+        for _, docnum, pub_id in sorted((-score, docnum, pub_id) for docnum, pub_id, score in matching):
             chosen = best.setdefault(pub_id, [])
             if per_pub is None or len(chosen) < per_pub:
                 fields = self.pages.stored_fields(docnum)

@@ -144,6 +144,7 @@ class Writer:
                     pub_id=record["id"],
                     page=page,
                     text=page_terms,
+                    terms=page_terms.encode(),
                     raw=text,
                     **({} if time is None else {"time": time}),
                 )
