@@ -120,7 +120,9 @@ class _Classes:
     prefix, makes a token). Pages repeat their vocabulary, so a word is worked out once, not per
     occurrence: most of the time of snippets and phrase checks went to doing it again. Beside it,
     which written words give each term (`by_term`), a wanted part (`by_part`) or start a compound
-    (`prefixes`): the hit finder intersects a text's distinct words with those at C speed."""
+    (`prefixes`): the hit finder intersects a text's distinct words with those at C speed, and
+    of a text it has read before (`seen`: every word of it is in the tables) it only looks for
+    the words that can give a wanted token."""
 
     #: Written words kept before the tables start again (bounds them as `_word`'s cache is).
     LIMIT = 200_000
@@ -131,6 +133,7 @@ class _Classes:
         self.by_term: dict[str, set[str]] = {}
         self.by_part: dict[str, set[str]] = {}
         self.prefixes: set[str] = set()
+        self.seen: set[int] = set()  # hashes of the texts whose every word is in `words`
 
     def add(self, written: str) -> tuple[str, str, int, bool, bool]:
         folded, term, written_prefix = _word(written)
@@ -151,7 +154,7 @@ _new_token = tuple.__new__
 
 def _classes(stop_words: frozenset) -> _Classes:
     table = _CLASSES.get(stop_words)
-    if table is None or len(table.words) > _Classes.LIMIT:
+    if table is None or len(table.words) > _Classes.LIMIT or len(table.seen) > _Classes.LIMIT:
         table = _CLASSES[stop_words] = _Classes(stop_words)
     return table
 
@@ -171,13 +174,19 @@ def _wanted_tokens(text: str, stop_words: frozenset, parts: bool, only: frozense
     distinct written words are read at C speed, the ones that can give a wanted token (or start a
     compound) are looked up where they occur, and the same tokens result, in the same order."""
     classes = _classes(stop_words)
-    distinct = set(_WORD.findall(text))
-    for written in distinct.difference(classes.words):
-        classes.add(written)
+    key = hash(text)
+    distinct = None if key in classes.seen else set(_WORD.findall(text))
+    if distinct is not None:
+        for written in distinct.difference(classes.words):
+            classes.add(written)
+        classes.seen.add(key)
     wanted = classes.prefixes.union(*(classes.by_term.get(term, ()) for term in only))
     if parts:
         wanted.update(*(classes.by_part.get(term, ()) for term in only))
-    candidates = [(written not in classes.prefixes, written, classes.words[written]) for written in distinct & wanted]
+    if distinct is not None:
+        wanted &= distinct
+    # A written word the text does not have is never found at the start of one of its words.
+    candidates = [(written not in classes.prefixes, written, classes.words[written]) for written in wanted]
     out: list[Token] = []
     rests: set[int] = set()  # where a compound's second word starts: not a token of its own
     for _, written, (folded, term, written_prefix, is_prefix, makes_token) in sorted(candidates):  # prefixes first

@@ -90,25 +90,34 @@ class Vocabulary:
     counts: dict[str, int]
     forms: dict[str, str]
     terms: dict[str, int]
-    _sorted: list[str] = field(init=False, repr=False)
-    _by_length: dict[int, list[str]] = field(init=False, repr=False)
-    _uses_by_length: dict[int, list[int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._sorted = sorted(self.counts)
-        # A word within n edits of another differs from it in length by at most n, and a correction
-        # must be used at least so often: a correction scans only the words of about its length
-        # that are used often enough (each length's words, most used first), not the vocabulary.
-        self._by_length = {}
-        for word in sorted(self._sorted, key=lambda word: -self.counts[word]):
-            self._by_length.setdefault(len(word), []).append(word)
-        self._uses_by_length = {
-            length: [-self.counts[word] for word in words] for length, words in self._by_length.items()
-        }
         # Every query that finds little has each of its words checked by a scan of the whole
         # vocabulary, and queries share their words: a word's correction is kept with the
         # vocabulary, which lives as long as one index generation.
         self.correct_word = functools.lru_cache(maxsize=20_000)(self.correct_word)  # type: ignore[method-assign]
+
+    # What corrections and completions look words up in, made on first use: a build that only
+    # counts, merges and writes a vocabulary never needs them.
+
+    @functools.cached_property
+    def _sorted(self) -> list[str]:
+        return sorted(self.counts)
+
+    @functools.cached_property
+    def _by_length(self) -> dict[int, list[str]]:
+        """A word within n edits of another differs from it in length by at most n, and a correction
+        must be used at least so often: a correction scans only the words of about its length that
+        are used often enough (each length's words, most used first), not the whole vocabulary."""
+        by_length: dict[int, list[str]] = {}
+        for word in sorted(self._sorted, key=lambda word: -self.counts[word]):
+            by_length.setdefault(len(word), []).append(word)
+        return by_length
+
+    @functools.cached_property
+    def _uses_by_length(self) -> dict[int, list[int]]:
+        """Each length's words' counts, negated: ascending, for bisect."""
+        return {length: [-self.counts[word] for word in words] for length, words in self._by_length.items()}
 
     @staticmethod
     def term(word: str) -> str:

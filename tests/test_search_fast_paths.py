@@ -1,8 +1,9 @@
 """The fast paths of a search answer exactly what the plain way of reading the index answers.
 
 Feedback's word weights from cached term vectors summed as arrays, collection frequencies kept per
-reader, matches scored by walking the matcher: each against Whoosh's own public way of reading
-the same thing, on a small collection; and the caches never outlive the index generation.
+reader, matches scored by walking the matcher or from the words' postings as arrays: each against
+Whoosh's own public way of reading the same thing, on a small collection; and the caches never
+outlive the index generation.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from whoosh import query as wq
 from indexer import engine
 from indexer.build import build
 from indexer.config import Settings
-from indexer.engine.internals import TermTable, match_scores, term_table
+from indexer.engine import postings
+from indexer.engine.internals import TermTable, term_table, walked_scores
 from indexer.layout import IndexRoot
 from tests.support import entry, write_catalog
 
@@ -108,13 +110,57 @@ def test_collection_frequencies_are_read_once_per_generation(settings, tmp_path)
     assert term_table(new.pubs.reader(), "text") is new_table
 
 
-@pytest.mark.parametrize("words", [["solar"], ["solar", "roof", "inverter"], ["kitchen", "nowhere"]])
-def test_walking_the_matcher_scores_as_whoosh_search_does(settings, words):
+WORDS = [["solar"], ["solar", "roof", "inverter"], ["kitchen", "nowhere"], ["nowhere"]]
+
+
+def _or(words):
+    return wq.Or([wq.Term("text", word, boost=1.0 + i / 3) for i, word in enumerate(words)])
+
+
+@pytest.mark.parametrize("scored", [walked_scores, postings.match_scores])
+@pytest.mark.parametrize("words", WORDS)
+def test_every_match_is_scored_to_the_bit_as_whoosh_search_scores_it(settings, words, scored):
     searcher = _reader(settings).pubs
-    query = wq.Or([wq.Term("text", word, boost=1.0 + i / 3) for i, word in enumerate(words)])
+    query = _or(words)
     expected = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
-    assert dict(match_scores(searcher, query)) == expected
+    assert list(scored(searcher, query)) == sorted(expected.items())  # in index order
     among = set(list(expected)[::2])
-    assert dict(match_scores(searcher, query, among=among)) == {
+    assert dict(scored(searcher, query, among=among)) == {
         d: s for d, s in expected.items() if d in among
     } == {hit.docnum: hit.score for hit in searcher.search(query, limit=None, filter=among)}
+
+
+def test_postings_skip_what_a_later_build_deleted_and_read_every_segment(settings, tmp_path):
+    """An incremental build leaves the replaced document deleted in the old segment and adds a new one."""
+    _catalog(tmp_path, {**TEXTS, "a": "Nothing about the sun here: kitchens only.", "f": "Solar roof, solar inverter."})
+    build(settings, full=False, progress=False)
+    searcher = _reader(settings).pubs
+    assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
+    for words in WORDS:
+        query = _or(words)
+        assert list(postings.match_scores(searcher, query)) == sorted(
+            (hit.docnum, hit.score) for hit in searcher.search(query, limit=None)
+        )
+        every = wq.And([wq.Term("text", word) for word in words])
+        assert postings.all_words(every) is not None
+        assert set(postings.scores(searcher, [], None, postings.all_words(every))[0].tolist()) == set(
+            searcher.docs_for_query(every)
+        )
+
+
+def test_postings_over_their_bound_answer_the_same(settings, monkeypatch):
+    monkeypatch.setattr(postings, "MAX_POSTINGS", 2)
+    searcher = _reader(settings).pubs
+    for _ in range(2):
+        for words in WORDS:
+            query = _or(words)
+            assert dict(postings.match_scores(searcher, query)) == {
+                hit.docnum: hit.score for hit in searcher.search(query, limit=None)
+            }
+
+
+def test_other_queries_are_not_read_from_postings():
+    assert postings.flat_words(wq.Phrase("text", ["solar", "roof"])) is None
+    assert postings.flat_words(wq.Or([wq.Term("text", "solar"), wq.Phrase("text", ["solar", "roof"])])) is None
+    assert postings.flat_words(wq.Or([wq.Term("text", "solar")], boost=2.0)) is None
+    assert postings.all_words(wq.And([wq.Term("text", "solar"), wq.Or([wq.Term("text", "roof")])])) is None

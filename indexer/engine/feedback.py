@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from whoosh import query as wq
 from whoosh.classify import Bo1Model
 
-from .internals import match_scores, term_table
+from .internals import term_table
+from .postings import match_scores
 from .schema import DEFAULT_FIELD
 
 #: The first-pass matches the topic's words are read from (Anserini's fbDocs).

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from cachetools import LRUCache
 from whoosh import index
+from whoosh.matching import FilterMatcher
 from whoosh.multiproc import SubWriterTask
 
 PR_SET_PDEATHSIG = 1
@@ -82,7 +83,7 @@ def segment_files(version: Path) -> dict[str, list[str]]:
     return found
 
 
-def match_scores(searcher, query, among: Container[int] | None = None) -> Iterator[tuple[int, float]]:
+def walked_scores(searcher, query, among: Container[int] | None = None) -> Iterator[tuple[int, float]]:
     """(docnum, score) of every match of `query` (of those in `among`, when given), in index order.
 
     The matcher is walked directly, not through `search(limit=None)`: its collector, its sort of
@@ -100,17 +101,43 @@ def match_scores(searcher, query, among: Container[int] | None = None) -> Iterat
 
 def vector_blocks(reader, docnum: int, fieldname: str):
     """A document's term vector a block of postings at a time: (terms, frequencies). Whoosh's
-    `vector_as` makes three method calls per word, which for the
-    term vector of a long report (a few thousand words) was most of what pseudo-relevance feedback
-    cost."""
-    vector = reader.vector(docnum, fieldname)
-    while vector.is_active():
-        if vector._ids is None:
-            vector._read_ids()
-        if vector._weights is None:
-            vector._read_weights()
-        yield vector._ids[vector._i :], vector._weights[vector._i :]
-        vector._next_block()
+    `vector_as` makes three method calls per word, which for the term vector of a long report (a
+    few thousand words) was most of what pseudo-relevance feedback cost."""
+    return _blocks(reader.vector(docnum, fieldname))
+
+
+def posting_arrays(reader, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A segment's postings of a term as arrays (docnums, frequencies as float64), a block at a time,
+    deleted documents left out (Whoosh's postings hide them behind a filter, one posting at a time)."""
+    matcher = reader.postings(fieldname, text)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    ids, weights = [], []
+    for block_ids, block_weights in _blocks(matcher):
+        ids.extend(block_ids)
+        weights.extend(block_weights)
+    docnums, frequencies = np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+    if reader.has_deletions():
+        live = ~np.isin(docnums, np.fromiter(reader.deleted_docs_set, dtype=np.int64))
+        docnums, frequencies = docnums[live], frequencies[live]
+    return docnums, frequencies
+
+
+def _blocks(matcher):
+    """(ids, weights) of a leaf matcher's postings a block at a time; one at a time for the postings
+    Whoosh keeps inline with the term (a word in one document)."""
+    if not hasattr(matcher, "_next_block"):
+        while matcher.is_active():
+            yield [matcher.id()], [matcher.weight()]
+            matcher.next()
+        return
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        yield matcher._ids[matcher._i :], matcher._weights[matcher._i :]
+        matcher._next_block()
 
 
 class TermTable:

@@ -6,7 +6,6 @@ hands out the stored text of the pages that match, best first.
 
 from __future__ import annotations
 
-import bisect
 import json
 import pickle
 import struct
@@ -16,12 +15,13 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 from whoosh import index, query as wq
 
 from .. import analysis, limits
 from ..layout import IndexUnreadable, fingerprint_damage
-from . import feedback
-from .internals import match_scores, segment_files
+from . import feedback, postings
+from .internals import segment_files
 from .query import ParsedQuery, parse, parser
 from .schema import DEFAULT_FIELD
 from .scoring import WEIGHTING
@@ -92,7 +92,7 @@ class Reader:
     def match(self, parsed: ParsedQuery) -> dict[str, float]:
         """Every matching publication's id and score (the collection is small: count, then cut).
 
-        Every match is scored (`internals.match_scores`): the caller orders only the page it shows. The
+        Every match is scored (`postings.match_scores`): the caller orders only the page it shows. The
         time budget is checked every `_BUDGET_EVERY` matches.
         """
         if parsed.pubs is None:
@@ -101,7 +101,7 @@ class Reader:
             return {}
         deadline = time.monotonic() + limits.SEARCH_SECONDS
         scores, ids = {}, self._ids
-        for count, (docnum, score) in enumerate(match_scores(self.pubs, parsed.pubs)):
+        for count, (docnum, score) in enumerate(postings.match_scores(self.pubs, parsed.pubs)):
             if not count % _BUDGET_EVERY and time.monotonic() >= deadline:
                 raise limits.out_of_time()
             scores[docnum] = score
@@ -111,7 +111,9 @@ class Reader:
 
     def matching_ids(self, query) -> set[str]:
         """The ids of every publication matching `query`, unscored (counts, not ranking)."""
-        return {self._ids[docnum] for docnum in self.pubs.docs_for_query(query)}
+        every = postings.all_words(query)
+        docnums = self.pubs.docs_for_query(query) if every is None else postings.scores(self.pubs, [], None, every)[0]
+        return {self._ids[docnum] for docnum in docnums}
 
     # -- pages: only inside the publications being shown (an intersection with their pages, not a
     # -- filter over every matching page), so a query costs the same however many pages match.
@@ -120,7 +122,7 @@ class Reader:
         """The best pages of each of the given publications that have any of the query's words."""
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return {}
-        return self._best(self._pages_matching(parsed.pages, pub_ids), per_pub)
+        return self._best(self._pages_matching(pub_ids, _words(parsed.pages)), per_pub)
 
     def phrase_pages(
         self, parsed: ParsedQuery, pub_ids: list[str], per_pub: int | None = None
@@ -133,15 +135,13 @@ class Reader:
             return {}
         words = {term for phrase in parsed.phrases for term in phrase}
         # The query's other words only order the pages (a phrase's own words are in every candidate).
-        query = wq.And(
-            [*([parsed.pages] if parsed.terms - words else []), *(wq.Term("text", term) for term in sorted(words))]
-        )
+        others = _words(parsed.pages) if parsed.terms - words else []
         if self._page_terms is None:
             self._page_terms = self.pages.reader().column_reader("terms")
         terms = self._page_terms
         holding = [
             found
-            for found in self._pages_matching(query, pub_ids)
+            for found in self._pages_matching(pub_ids, others, [("text", term, 1.0) for term in sorted(words)])
             if all(analysis.phrase_in(terms[found[0]].decode(), phrase) for phrase in parsed.phrases)
         ]
         counts = Counter(pub_id for _, pub_id, _ in holding)
@@ -163,35 +163,25 @@ class Reader:
         """How many pages of each publication have any of the query's words."""
         if parsed.pages is None or not pub_ids or not self.pages.doc_count():
             return Counter()
-        return Counter(pub_id for _, pub_id, _ in self._pages_matching(parsed.pages, pub_ids, scored=False))
+        return Counter(pub_id for _, pub_id, _ in self._pages_matching(pub_ids, _words(parsed.pages)))
 
-    def _pages_matching(self, query, pub_ids: list[str], scored: bool = True):
-        """(docnum, pub_id, score or None) of the given publications' pages that match `query`, in index order.
+    def _pages_matching(self, pub_ids: list[str], any_of: list, every: list | None = None):
+        """(docnum, pub_id, score) of the given publications' pages holding any of `any_of` and every
+        one of `every` ((field, word, boost) each), in index order.
 
-        The query's matcher is only asked about those publications' pages, looked up in a map read
-        once per reader from the pub_id column and skipped to one by one: an AND with an OR of
-        their pub_id terms read twenty postings lists and scored the pub_id field on every page
-        (the largest part of a request). The words alone are scored: the pub_id terms added the
-        same amount to every page of a publication, so its pages' order is the same.
+        Scored from the words' postings (`postings.scores`) at just those publications' pages,
+        looked up in a map read once per reader from the pub_id column: a query costs the same
+        however many pages match (an AND with an OR of their pub_id terms read twenty postings
+        lists, and asking Whoosh's matcher about each page one at a time was most of a request).
         """
         if self._page_docnums is None:
             self._page_docnums = {}
             for docnum, pub_id in enumerate(self.pages.reader().column_reader("pub_id")):
                 self._page_docnums.setdefault(pub_id, array("I")).append(docnum)
         owners = {docnum: pub_id for pub_id in set(pub_ids) for docnum in self._page_docnums.get(pub_id, ())}
-        docnums = sorted(owners)
-        context = self.pages.context()
-        for sub, offset in self.pages.leaf_searchers():
-            end = offset + sub.doc_count_all()
-            matcher = query.matcher(sub, context)  # deleted pages are not among its matches
-            for docnum in docnums[bisect.bisect_left(docnums, offset) : bisect.bisect_left(docnums, end)]:
-                local = docnum - offset
-                if matcher.is_active() and matcher.id() < local:
-                    matcher.skip_to(local)
-                if not matcher.is_active():
-                    break
-                if matcher.id() == local:
-                    yield docnum, owners[docnum], matcher.score() if scored else None
+        docnums, found = postings.scores(self.pages, any_of, np.array(sorted(owners), dtype=np.int64), every)
+        for docnum, score in zip(docnums.tolist(), found.tolist(), strict=True):
+            yield docnum, owners[docnum], score
 
     def pages_of(self, pub_id: str, parsed: ParsedQuery, limit: int | None = 50) -> list[Page]:
         """Matching pages of one publication in page order (the document and reading views)."""
@@ -248,6 +238,14 @@ class Reader:
         """(publication id, stored text) of every page: where `synonyms suggest` reads definitions."""
         for _, fields in self.pages.reader().iter_docs():
             yield fields["pub_id"], fields["raw"]
+
+
+def _words(pages_query) -> list:
+    """(field, word, boost) of a query's page words: `ParsedQuery.pages` is always an OR of words."""
+    words = postings.flat_words(pages_query)
+    if words is None:
+        raise TypeError(f"not an OR of words: {pages_query!r}")
+    return words
 
 
 def damage(version: Path, whole: bool = False) -> str | None:
