@@ -174,12 +174,10 @@ class TermTable:
             numbers, terms = self._numbers, self._terms
             ids, freqs = [], []
             for block, weights in vector_blocks(self._reader, docnum, self._fieldname):
-                for term in block:
-                    number = numbers.get(term)
-                    if number is None:
-                        number = numbers[term] = len(terms)
-                        terms.append(term)
-                    ids.append(number)
+                new = [term for term in block if term not in numbers]  # a vector names a word once
+                numbers.update(zip(new, range(len(terms), len(terms) + len(new)), strict=True))
+                terms.extend(new)
+                ids.extend(map(numbers.__getitem__, block))
                 freqs.extend(weights)
             found = (np.array(ids, dtype=np.int32), np.array(freqs, dtype=np.float64))
             if len(ids) <= self._vectors.maxsize:  # a vector larger than the whole bound is not kept

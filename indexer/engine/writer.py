@@ -19,10 +19,11 @@ MAX_SEGMENTS = 8
 
 #: Whoosh writer buffers (MB of postings held before a sorted run is written to disk): the
 #: publications writer in the build's main process, the page writers shared among their processes.
-#: 64 / 128 instead of 192 / 320: a 10x full build's processes peaked at 1,017 MB instead of 1,370
-#: (sum of RSS) and it was no slower side by side (bench/README.md, round three).
-PUBS_LIMIT_MB = 64
-PAGES_LIMIT_MB = 128
+#: 32 / 64: a 10x full build's processes peaked at 998 MB (sum of RSS) against 1,117 MB with 64 / 128
+#: (1,370 with 192 / 320), in 309 s against 303 s; 16 / 32 saved 72 MB more and took 328 s
+#: (bench/README.md, round five).
+PUBS_LIMIT_MB = 32
+PAGES_LIMIT_MB = 64
 
 
 def merge_small_segments(writer, segments):
