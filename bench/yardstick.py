@@ -9,6 +9,8 @@ and parsed queries, so both sides search the same index with the same query.
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from whoosh import highlight, query as wq, sorting
 
@@ -105,3 +107,43 @@ class Yardstick:
             "facets": counts,
             "results": [{**record, "snippets": found[record["id"]]} for record in records],
         }
+
+
+def open_yardstick(index_dir: Path) -> Yardstick:
+    """A yardstick over the live version of `index_dir`, with the record columns a user would keep."""
+    from indexer import engine
+    from indexer.layout import IndexRoot
+    from indexer.search import SearchService
+
+    reader = engine.Reader(IndexRoot(index_dir, engine.SCHEMA).current())
+    # organisation and language are not indexed fields: read once as columns, as a user would keep them
+    records = SearchService(index_dir).records(list(reader.records()))
+    return Yardstick(reader, {key: {r["id"]: r.get(key) for r in records} for key in ("organisation", "language")})
+
+
+def answer(stick: Yardstick, params, highlighted: bool = True) -> str:
+    """The yardstick's JSON page for the arguments of one `/api/search` request."""
+    from indexer.search import SearchRequest
+
+    req = SearchRequest.from_args(params)
+    year_range = (
+        (req.year_from or 0, req.year_to or 9999) if req.year_from is not None or req.year_to is not None else None
+    )
+    page = stick.page(stick.reader.parse(req.q), dict(req.filters), year_range, highlighted=highlighted)
+    return json.dumps(page)
+
+
+def create_app():
+    """The yardstick served as a Whoosh user would serve it: one Flask route over one open reader of
+    `OBSERVATORY_INDEX`. `bench speed` runs it under the same gunicorn as our site and asks it the
+    same requests, so both answers pay for HTTP alike."""
+    from flask import Flask, Response, request
+
+    stick = open_yardstick(Path(os.environ["OBSERVATORY_INDEX"]))
+    app = Flask(__name__)
+
+    @app.get("/search")
+    def search():
+        return Response(answer(stick, request.args), mimetype="application/json")
+
+    return app

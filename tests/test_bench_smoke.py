@@ -86,6 +86,7 @@ def test_speed_bench_builds_serves_and_adds_at_a_tiny_scale(tmp_path):
     assert [h["clients"] for h in data["http"]] == [1, 2]
     assert all(h["p95"] > 0 for h in data["http"]) and data["tantivy"]["p50"] > 0
     assert data["yardstick"]["n"] == data["yardstick_unhighlighted"]["n"] == data["in_process"]["n"]
+    assert data["yardstick_http"]["n"] == data["http"][0]["n"]  # the yardstick served, the same requests
     assert data["compare"]["n"] > 0 and data["compare"]["p95"] > 0   # /api/compare, by=region
     assert data["serving_worker_peak_rss_mb"] > 0 and build["tree_rss_mb"] > 0
 

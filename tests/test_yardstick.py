@@ -1,14 +1,14 @@
 """The speed bench's Whoosh yardstick answers the same page as our search, or its ratio means nothing."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from support import entry, make_pdf, write_catalog
 
-from bench.yardstick import Yardstick, plain_top
-from indexer import engine
+from bench.yardstick import answer, create_app, open_yardstick, plain_top
 from indexer.build import build
 from indexer.config import Settings
-from indexer.layout import IndexRoot
 from indexer.search import SearchRequest, SearchService
 
 DOCS = [
@@ -31,16 +31,13 @@ def world(tmp_path_factory):
     settings = Settings.from_env(catalog=root / "catalog.yaml", index=root / "index", cache=root / "cache")
     write_catalog(settings.catalog, entries)
     build(settings, progress=False, jobs=1)
-    service = SearchService(settings.index_dir)
-    reader = engine.Reader(IndexRoot(settings.index_dir, engine.SCHEMA).current())
-    records = service.records([doc_id for doc_id, *_ in DOCS])
-    stick = Yardstick(reader, {key: {r["id"]: r.get(key) for r in records} for key in ("organisation", "language")})
-    yield service, reader, stick
-    reader.close()
+    stick = open_yardstick(settings.index_dir)
+    yield SearchService(settings.index_dir), stick.reader, stick, settings.index_dir
+    stick.reader.close()
 
 
 def both(world, **args):
-    service, reader, stick = world
+    service, reader, stick, _ = world
     req = SearchRequest.from_args(args)
     ours = service.search(req, correct=False)
     theirs = stick.page(reader.parse(req.q), dict(req.filters), None)
@@ -73,6 +70,16 @@ def test_the_yardstick_highlights_the_best_pages_of_the_shown_publications(world
 
 
 def test_plain_whoosh_ranks_the_same_matches_with_whooshs_own_filter(world):
-    _, reader, _ = world
+    _, reader, _, _ = world
     assert set(plain_top(reader, reader.parse("quality"), {"regions": "Australia"})) == {"au-stack", "au-quality"}
     assert plain_top(reader, reader.parse("quality"), {"year": (2022, 2022)}) == ["eu-council"]
+
+
+def test_the_yardstick_served_as_a_flask_route_answers_the_same_page(world, monkeypatch):
+    """`bench speed` asks it over HTTP beside `/api/search`, so both pay for HTTP alike."""
+    _, _, stick, index_dir = world
+    monkeypatch.setenv("OBSERVATORY_INDEX", str(index_dir))
+    got = create_app().test_client().get("/search?q=quality&region=Australia")
+    assert got.status_code == 200 and got.mimetype == "application/json"
+    assert got.get_json() == json.loads(answer(stick, {"q": "quality", "region": "Australia"}))
+    assert got.get_json()["total"] == 2
