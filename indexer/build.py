@@ -113,6 +113,7 @@ class BuildReport:
     removed: int = 0
     unchanged: int = 0
     requests: int = 0
+    fresh: int = 0  # downloads still fresh (RFC 9111), reused without asking their server
     downloads: int = 0
     extractions: int = 0
     full_text: int = 0
@@ -557,7 +558,8 @@ def _sync(
                 # The futures list keeps every outcome to the end: let go of its text once written,
                 # or a build holds the whole collection's text (~400 MB at 60,000 pages).
                 outcome.pages, outcome.terms = [], []
-            report.requests, report.downloads = builder.fetcher.requests_sent, builder.fetcher.downloads
+            fetcher = builder.fetcher
+            report.requests, report.fresh, report.downloads = fetcher.requests_sent, fetcher.fresh, fetcher.downloads
         for record in records:
             entry = manifest[record.id]
             entry["problem_since"] = problem_since(record.model_dump(mode="json"), entry, previous.get(record.id))

@@ -100,7 +100,7 @@ def cli(ctx, catalog, index_dir, cache):
 @click.option(
     "--verify",
     is_flag=True,
-    help="Hash every cached download a 304 confirms (otherwise trusted by size and time; --full always hashes).",
+    help="Ask every server, even about downloads still fresh, and hash each cached copy a 304 confirms (--full does too).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -142,7 +142,8 @@ def build(ctx, full, jobs, extractor, optimize, verify, as_json, quiet):
     )
     _echo(
         f"{report.full_text} with full text ({report.pages} pages), {report.metadata_only} metadata only; "
-        f"{report.requests} requests, {report.downloads} downloads, {report.extractions} extractions; "
+        f"{report.requests} requests, {report.fresh} still fresh (not asked), {report.downloads} downloads, "
+        f"{report.extractions} extractions; "
         f"{report.seconds:.1f} s"
     )
     if report.failures:

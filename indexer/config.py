@@ -42,6 +42,9 @@ class Settings:
     max_page_chars: int = 200_000
     max_document_chars: int = 5_000_000
     fetch_threads: int = 8
+    #: The longest an incremental build reuses a download without asking its server, however long
+    #: the server says it stays fresh (RFC 9111); 0 asks about every download at every build.
+    freshness_max: float = 86_400.0
     secret_key: str | None = None
     suggestions: Path | None = None  # readers' suggestion queue; None: `suggestion_db`'s default
     base_url: str | None = None  # absolute links (feeds, exports, OpenSearch) are made from this, never from Host
@@ -82,6 +85,7 @@ class Settings:
             cache_dir=pick(cache, "OBSERVATORY_CACHE", PROJECT_ROOT / "corpus" / "cache"),
             http_timeout=number("OBSERVATORY_HTTP_TIMEOUT", float, cls.http_timeout),
             fetch_deadline=number("OBSERVATORY_FETCH_DEADLINE", float, cls.fetch_deadline),
+            freshness_max=number("OBSERVATORY_FRESHNESS_MAX", float, cls.freshness_max, zero=True),
             allow_hosts=tuple(host.strip().lower() for host in allow.split(",") if host.strip()),
             extract_timeout=number("OBSERVATORY_EXTRACT_TIMEOUT", float, cls.extract_timeout),
             extract_memory_mb=number("OBSERVATORY_EXTRACT_MEMORY_MB", int, cls.extract_memory_mb),

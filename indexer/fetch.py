@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import email.utils
 import errno
 import functools
 import hashlib
 import ipaddress
 import json
+import math
 import mimetypes
 import os
 import re
@@ -33,6 +35,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import (
     ConnectTimeoutError,
     InvalidHeader,
@@ -57,6 +60,9 @@ BACKOFF_FACTOR = 0.5
 #: document would hold a build thread for an hour. All the waits of one download also fit in its
 #: deadline (see `Fetcher._session`).
 MAX_RETRY_AFTER = 10.0
+#: RFC 9111 §4.2.2: a response without an explicit lifetime may be reused for a tenth of the time
+#: since it last changed (a report unchanged for a year is trusted for a day, `freshness_max`).
+HEURISTIC_FRACTION = 0.1
 
 SNIFF_BYTES = 1024
 CHUNK_BYTES = 64 * 1024
@@ -225,6 +231,41 @@ class Fetched:
         return content
 
 
+def freshness(headers, now: float, most: float) -> float:
+    """Seconds from `now` that a response may be reused without asking, for a private cache
+    (RFC 9111 §4.2): none with `no-store` or `no-cache`; else `max-age`, else `Expires` − `Date`,
+    else a tenth of `Date` − `Last-Modified` (§4.2.2); less the age caches on the way say it has
+    (`Age`, §4.2.3; not now − `Date`, which a server whose clock is off would make all or nothing);
+    never more than `most` (an operator's bound: `OBSERVATORY_FRESHNESS_MAX`)."""
+    directives = {}
+    for part in headers.get("Cache-Control", "").split(","):
+        name, _, value = part.strip().partition("=")
+        directives[name.strip().lower()] = value.strip().strip('"')
+    if "no-store" in directives or "no-cache" in directives:
+        return 0.0
+    date = _http_time(headers.get("Date")) or now
+    if "max-age" in directives:
+        lifetime = float(directives["max-age"]) if directives["max-age"].isdigit() else 0.0
+    elif "Expires" in headers:
+        expires = _http_time(headers["Expires"])  # an invalid date means already expired (§5.3)
+        lifetime = expires - date if expires else 0.0
+    elif last_modified := _http_time(headers.get("Last-Modified")):
+        lifetime = HEURISTIC_FRACTION * max(0.0, date - last_modified)
+    else:
+        lifetime = 0.0
+    age = headers.get("Age", "")
+    return max(0.0, min(lifetime - (float(age) if age.isdigit() else 0.0), most))
+
+
+def _http_time(value: str | None) -> float | None:
+    """An HTTP date (RFC 9110 §5.6.7, all three formats) as epoch seconds, or None."""
+    if not value:
+        return None
+    with contextlib.suppress(TypeError, ValueError, IndexError):
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    return None
+
+
 class _Retry(Retry):
     """urllib3's retry policy, except that a host which cannot be resolved, refuses, cannot be
     routed to or fails the TLS handshake has given an answer, not had a hiccup.
@@ -370,12 +411,18 @@ class Fetcher:
     when it was stored (hashing every cached download made a no-change rebuild of 3,300 records
     take seconds); `verify` reads and hashes each one instead (`build --full`, `build --verify`).
 
+    An incremental build does not ask about a download that is still fresh (`freshness`: what its
+    server said, or a tenth of the time since it changed, at most `freshness_max`) and whose cached
+    copy still has its recorded size and modification time: one request per unchanged record was
+    all an incremental build still cost. `verify` asks about every one.
+
     `requests_sent` counts HTTP responses received (retries and redirect hops included);
-    `downloads` counts full bodies received (not 304s). A host that could not be connected to
-    at all (DNS, refused, unreachable, connect timeout, TLS) is not dialled again by this Fetcher:
-    its remaining documents fail at once with the same reason. A `session` passed in is used as
-    given, by every thread, with its own retry and redirect policy (tests and callers that bring
-    their own transport); the refusal of internal hosts (`_GuardedConnection`) is then theirs to make.
+    `downloads` counts full bodies received (not 304s); `fresh` the downloads reused without asking.
+    A host that could not be connected to at all (DNS, refused, unreachable, connect timeout, TLS)
+    is not dialled again by this Fetcher: its remaining documents fail at once with the same reason.
+    A `session` passed in is used as given, by every thread, with its own retry and redirect policy
+    (tests and callers that bring their own transport); the refusal of internal hosts
+    (`_GuardedConnection`) is then theirs to make.
     """
 
     def __init__(self, settings: Settings, *, session: requests.Session | None = None, verify: bool = False):
@@ -383,6 +430,8 @@ class Fetcher:
         self.verify = verify
         self.requests_sent = 0
         self.downloads = 0
+        self.fresh = 0
+        self.clock = time.time  # what freshness is measured against (tests move it)
         self._given_session = session
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -408,6 +457,11 @@ class Fetcher:
         entry = self._load_entry(url)
         if entry is not None and not (self._blobs / entry["sha256"]).is_file():
             entry = None
+        if entry is not None and not self.verify and self._still_fresh(entry):
+            with self._lock:
+                self.fresh += 1
+            sha = entry["sha256"]
+            return Fetched(None, entry["kind"], sha, entry["url"], changed=False, blob=self._blobs / sha)
         with _Deadline(self.settings.fetch_deadline) as deadline:
             try:
                 fetched = self._request(url, entry, deadline)
@@ -430,7 +484,7 @@ class Fetcher:
             with self._session().get(url, headers=headers, timeout=(timeout, timeout), stream=True) as response:
                 self._count_responses(response)
                 if response.status_code == 304 and entry is not None:
-                    return self._not_modified(url, response.url, entry)
+                    return self._not_modified(url, response.url, entry, self._freshness(response, entry))
                 if not 200 <= response.status_code < 300:
                     raise FetchError(_status_reason(response))
                 content = self._read_body(response, deadline)
@@ -439,6 +493,7 @@ class Fetcher:
                 validators = {
                     "etag": response.headers.get("ETag"),
                     "last_modified": response.headers.get("Last-Modified"),
+                    **self._freshness(response, None),
                 }
         except requests.RequestException as exc:
             if deadline.passed() or any(isinstance(c, _DeadlinePassed) for c in _causes(exc)):
@@ -453,17 +508,44 @@ class Fetcher:
         changed = entry is None or entry["sha256"] != sha
         return Fetched(content, kind, sha, final_url, changed)
 
-    def _not_modified(self, url: str, final_url: str, entry: dict) -> Fetched | None:
+    def _not_modified(self, url: str, final_url: str, entry: dict, fresh: dict) -> Fetched | None:
         sha = entry["sha256"]
-        stat = self._blob_stat(sha)
-        if not self.verify and stat and all(entry.get(key) == value for key, value in stat.items()):
-            self._save_entry(url, {**entry, "url": final_url})
+        entry = {**entry, "url": final_url, **fresh}
+        if not self.verify and self._trusted(entry):
+            self._save_entry(url, entry)
             return Fetched(None, entry["kind"], sha, final_url, changed=False, blob=self._blobs / sha)
         content = self._read_blob(sha)
         if content is None:
             return None
-        self._save_entry(url, {**entry, "url": final_url, **self._blob_stat(sha)})
+        self._save_entry(url, {**entry, **self._blob_stat(sha)})
         return Fetched(content, entry["kind"], sha, final_url, changed=False)
+
+    #: The response headers kept with a cache entry for freshness: a 304 updates them (§4.3.4).
+    _CACHE_HEADERS = {"cache_control": "Cache-Control", "expires": "Expires", "last_modified": "Last-Modified"}
+
+    def _freshness(self, response: requests.Response, entry: dict | None) -> dict:
+        """What a cache entry keeps of a response's freshness: its caching headers (a 304's own
+        replace the stored ones, §4.3.4), when it was checked, and for how long it stays fresh."""
+        headers = CaseInsensitiveDict(
+            {name: entry[key] for key, name in self._CACHE_HEADERS.items() if entry and entry.get(key)}
+        )
+        headers.update(response.headers)
+        now = self.clock()
+        kept = {key: headers.get(name) for key, name in self._CACHE_HEADERS.items()}
+        return {**kept, "checked_at": now, "fresh_for": freshness(headers, now, math.inf)}
+
+    def _still_fresh(self, entry: dict) -> bool:
+        """Checked since less than its freshness ago (at most `freshness_max`), by a clock that has
+        not gone back, and its cached copy untouched."""
+        checked, fresh_for, now = entry.get("checked_at"), entry.get("fresh_for"), self.clock()
+        if not isinstance(checked, (int, float)) or not isinstance(fresh_for, (int, float)):
+            return False
+        return checked <= now < checked + min(fresh_for, self.settings.freshness_max) and self._trusted(entry)
+
+    def _trusted(self, entry: dict) -> bool:
+        """Whether the cached copy still has the size and modification time recorded with it."""
+        stat = self._blob_stat(entry["sha256"])
+        return bool(stat) and all(entry.get(key) == value for key, value in stat.items())
 
     def _read_body(self, response: requests.Response, deadline: _Deadline) -> bytes:
         """Stops at the size cap, whatever the server claimed (a lying or absent Content-Length is
@@ -568,7 +650,10 @@ class Fetcher:
             return None
         if not isinstance(entry, dict) or entry.get("kind") not in KINDS or not _is_sha256(entry.get("sha256")):
             return None
-        if not all(isinstance(entry.get(name), (str, type(None))) for name in ("etag", "last_modified", "url")):
+        if not all(
+            isinstance(entry.get(name), (str, type(None)))
+            for name in ("etag", "last_modified", "url", "cache_control", "expires")
+        ):
             return None
         return entry
 

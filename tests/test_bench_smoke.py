@@ -82,6 +82,9 @@ def test_speed_bench_builds_serves_and_adds_at_a_tiny_scale(tmp_path):
     assert build["report"]["full_text"] == data["publications"] and build["pages_per_s"] > 0
     assert data["no_change"]["http_statuses"].get("200", 0) == 0          # nothing downloaded again
     assert data["no_change"]["report"]["written"] == 0
+    # served as a real site serves reports (Last-Modified when published): fresh, so not asked again
+    assert data["no_change"]["report"]["fresh"] == data["publications"]
+    assert data["no_change_asking"]["report"]["requests"] == data["publications"]
     assert data["add_one"]["report"]["written"] == 1 and data["add_one"]["found_s"] > 0
     assert [h["clients"] for h in data["http"]] == [1, 2]
     assert all(h["p95"] > 0 for h in data["http"]) and data["tantivy"]["p50"] > 0
