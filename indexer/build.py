@@ -158,7 +158,9 @@ class TextCache:
             return None
 
     def put(self, sha: str, result: dict) -> None:
-        atomic_write(self._path(sha), gzip.compress(json.dumps(result).encode(), compresslevel=6))
+        # Level 1, not 6: 0.7 ms instead of 3.2 ms a report of the generated 10x collection, in the
+        # build's main process, for files 44 % instead of 37 % of the JSON (bench/README.md, round five).
+        atomic_write(self._path(sha), gzip.compress(json.dumps(result).encode(), compresslevel=1))
 
 
 # ---------------------------------------------------------------- the build
