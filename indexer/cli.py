@@ -100,7 +100,7 @@ def cli(ctx, catalog, index_dir, cache):
 @click.option(
     "--verify",
     is_flag=True,
-    help="Ask every server, even about downloads still fresh, and hash each cached copy a 304 confirms (--full does too).",
+    help="Ask every server, even about fresh downloads, and hash each cached copy a 304 confirms (--full too).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

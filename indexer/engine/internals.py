@@ -172,7 +172,8 @@ class TermTable:
         found = self._vectors.get(docnum)
         if found is None:
             numbers, terms = self._numbers, self._terms
-            ids, freqs = [], []
+            ids: list[int] = []
+            freqs: list[float] = []
             for block, weights in vector_blocks(self._reader, docnum, self._fieldname):
                 new = [term for term in block if term not in numbers]  # a vector names a word once
                 numbers.update(zip(new, range(len(terms), len(terms) + len(new)), strict=True))

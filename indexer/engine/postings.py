@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Container, Iterator
+from collections.abc import Collection, Iterator
 
 import numpy as np
 from cachetools import LRUCache
@@ -27,7 +27,7 @@ from .scoring import WEIGHTING
 MAX_POSTINGS = 1_000_000
 
 
-def match_scores(searcher, query, among: Container[int] | None = None) -> Iterator[tuple[int, float]]:
+def match_scores(searcher, query, among: Collection[int] | None = None) -> Iterator[tuple[int, float]]:
     """(docnum, score) of every match of `query` (of those in `among`, when given), in index order:
     from the words' postings for a word or an OR of words (`scores`), by walking Whoosh's matcher
     for any other query (`internals.walked_scores`)."""

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 from whoosh import index, query as wq
+from whoosh.columns import ColumnReader
 
 from .. import analysis, limits
 from ..layout import IndexUnreadable, fingerprint_damage
@@ -65,7 +66,7 @@ class Reader:
         self._ids = {docnum: fields["id"] for docnum, fields in self.pubs.reader().iter_docs()}
         # pub_id -> its pages (an array: 4 bytes a page, not an int object each): see _pages_matching
         self._page_docnums: dict[str, array] | None = None
-        self._page_terms = None  # the pages' index terms (a column reader), read by phrase_pages
+        self._page_terms: ColumnReader | None = None  # the pages' index terms, read by phrase_pages
 
     def up_to_date(self) -> bool:
         """Compares generations itself: whoosh's `Searcher.up_to_date` is always False for an index
@@ -136,9 +137,9 @@ class Reader:
         words = {term for phrase in parsed.phrases for term in phrase}
         # The query's other words only order the pages (a phrase's own words are in every candidate).
         others = _words(parsed.pages) if parsed.terms - words else []
-        if self._page_terms is None:
-            self._page_terms = self.pages.reader().column_reader("terms")
         terms = self._page_terms
+        if terms is None:
+            terms = self._page_terms = self.pages.reader().column_reader("terms")
         holding = [
             found
             for found in self._pages_matching(pub_ids, others, [("text", term, 1.0) for term in sorted(words)])
