@@ -61,8 +61,14 @@ SPELL_VALUES = ("on", "off")
 def _key(token: analysis.Token) -> str:
     """A word as the vocabulary keys it: lower case, a compound joined ("micro credentials" ->
     "microcredentials"); "" for what is not a word of letters (numbers, "e.g")."""
-    key = analysis.joined(token.surface).lower()
-    return key if key.isalpha() else ""
+    return _surface_key(token.surface)[0]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _surface_key(surface: str) -> tuple[str, bool]:
+    """(`_key` of a written token, whether it is a compound's): pages repeat their words."""
+    key = analysis.joined(surface).lower()
+    return (key, analysis.prefix_of(key) is not None) if key.isalpha() else ("", False)
 
 
 def _words(text: str):
@@ -130,11 +136,13 @@ class Vocabulary:
         counts: Counter = Counter()
         spellings: dict[str, Counter] = {}
         for text, weight in texts:
-            for token in _words(text):
-                key = _key(token)
-                counts[key] += weight
-                if analysis.prefix_of(key):
-                    spellings.setdefault(key, Counter())[" ".join(token.surface.lower().split())] += weight
+            for surface, times in analysis.surfaces(text).items():
+                key, compound = _surface_key(surface)
+                if not key:
+                    continue
+                counts[key] += weight * times
+                if compound:
+                    spellings.setdefault(key, Counter())[" ".join(surface.lower().split())] += weight * times
         forms = {key: seen.most_common(1)[0][0] for key, seen in spellings.items()}
         terms: Counter = Counter()
         for word, count in counts.items():

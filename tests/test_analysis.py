@@ -206,3 +206,24 @@ def test_a_word_is_what_the_documented_pattern_reads_on_every_short_text():
         for chars in itertools.product("a.é 1-", repeat=length):
             text = "".join(chars)
             assert [m.span() for m in analysis._WORD.finditer(text)] == [m.span() for m in documented.finditer(text)]
+
+
+def test_a_texts_written_tokens_are_counted_as_reading_them_one_by_one_counts_them():
+    """`analysis.surfaces` (what the spelling vocabulary counts) against the tokens themselves."""
+    from collections import Counter
+
+    from hypothesis import given, settings, strategies as st
+
+    words = "micro Micro MICRO micro-credentials credentials nano degree and the a x 3.5 e.g Éducation macro level".split()
+    separators = [" ", "  ", ", ", ". ", "\n", "-", " - ", "; ", "e."]
+    texts = st.lists(st.tuples(st.sampled_from(words), st.sampled_from(separators)), max_size=30).map(
+        lambda parts: "".join(word + separator for word, separator in parts)
+    )
+
+    @settings(max_examples=2000, deadline=None)
+    @given(texts)
+    def check(text):
+        expected = Counter(token.surface for token in analysis.tokens(text, frozenset(), parts=False))
+        assert analysis.surfaces(text) == expected
+
+    check()
