@@ -164,3 +164,18 @@ def test_other_queries_are_not_read_from_postings():
     assert postings.flat_words(wq.Or([wq.Term("text", "solar"), wq.Phrase("text", ["solar", "roof"])])) is None
     assert postings.flat_words(wq.Or([wq.Term("text", "solar")], boost=2.0)) is None
     assert postings.all_words(wq.And([wq.Term("text", "solar"), wq.Or([wq.Term("text", "roof")])])) is None
+
+
+@pytest.mark.parametrize("query", [
+    wq.Term("id", "a"),
+    wq.Or([wq.Term("id", "a"), wq.Term("id", "c")]),
+    wq.Or([wq.Term("text", "solar"), wq.Term("id", "c")]),
+    wq.Term("nowhere", "solar"),
+])
+def test_words_of_fields_bm25_does_not_score_are_scored_as_whoosh_scores_them(settings, query):
+    """An id, a year or a facet value typed as `field:value` is walked through Whoosh's matcher."""
+    searcher = _reader(settings).pubs
+    expected = sorted((hit.docnum, hit.score) for hit in searcher.search(query, limit=None))
+    assert list(postings.match_scores(searcher, query)) == expected
+    every = wq.And([wq.Term("id", "a"), wq.Term("text", "solar")])
+    assert _reader(settings).matching_ids(every) == {"a"}

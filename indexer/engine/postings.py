@@ -32,12 +32,18 @@ def match_scores(searcher, query, among: Collection[int] | None = None) -> Itera
     from the words' postings for a word or an OR of words (`scores`), by walking Whoosh's matcher
     for any other query (`internals.walked_scores`)."""
     words = flat_words(query)
-    if words is None:
+    if words is None or not scorable(searcher, words):
         yield from walked_scores(searcher, query, among)
         return
     subset = None if among is None else np.array(sorted(among), dtype=np.int64)
     docnums, found = scores(searcher, words, subset)
     yield from zip(docnums.tolist(), found.tolist(), strict=True)
+
+
+def scorable(searcher, words: list[tuple[str, str, float]]) -> bool:
+    """Whether BM25 scores every word's field (text fields: an id, a year or a facet value is
+    matched but scored by Whoosh otherwise, so its query is walked)."""
+    return all(field in searcher.schema and searcher.schema[field].scorable for field, _, _ in words)
 
 
 def all_words(query) -> list[tuple[str, str, float]] | None:

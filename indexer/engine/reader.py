@@ -113,7 +113,10 @@ class Reader:
     def matching_ids(self, query) -> set[str]:
         """The ids of every publication matching `query`, unscored (counts, not ranking)."""
         every = postings.all_words(query)
-        docnums = self.pubs.docs_for_query(query) if every is None else postings.scores(self.pubs, [], None, every)[0]
+        if every is None or not postings.scorable(self.pubs, every):
+            docnums = self.pubs.docs_for_query(query)
+        else:
+            docnums = postings.scores(self.pubs, [], None, every)[0]
         return {self._ids[docnum] for docnum in docnums}
 
     # -- pages: only inside the publications being shown (an intersection with their pages, not a
