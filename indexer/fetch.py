@@ -532,6 +532,7 @@ class Fetcher:
         headers.update(response.headers)
         now = self.clock()
         kept = {key: headers.get(name) for key, name in self._CACHE_HEADERS.items()}
+        # Unbounded here: `freshness_max` bounds it when read, so a lowered bound holds at once.
         return {**kept, "checked_at": now, "fresh_for": freshness(headers, now, math.inf)}
 
     def _still_fresh(self, entry: dict) -> bool:
